@@ -1,0 +1,56 @@
+// Domain
+export * from "./domain/identity.js"
+export * from "./domain/ids.js"
+export * from "./domain/models.js"
+export * from "./domain/wire.js"
+export * from "./errors.js"
+export { Settings } from "./Settings.js"
+export type { RetryPolicy } from "./Settings.js"
+
+// Services
+export { ActivityRepository } from "./services/ActivityRepository.js"
+export { AgentChanges } from "./services/AgentChanges.js"
+export type { AgentChange } from "./services/AgentChanges.js"
+export * as AgentLocks from "./services/AgentLocks.js"
+export { DuplicateAgent, AgentRepository } from "./services/AgentRepository.js"
+export type { AgentListFilter, AgentPatch, Page, PageRequest } from "./services/AgentRepository.js"
+export * as AgentTokens from "./services/AgentTokens.js"
+export { BoardMemoryRepository } from "./services/BoardMemoryRepository.js"
+export { BoardRepository } from "./services/BoardRepository.js"
+export {
+  GatewayControlPlane,
+  GatewayError,
+  GatewayErrorReason,
+  gatewayError,
+  isTransientGatewayError
+} from "./services/GatewayControlPlane.js"
+export type {
+  GatewayCapabilities,
+  GatewayClient,
+  GatewayFile,
+  GatewayFileEntry,
+  GatewayTarget,
+  HeartbeatEntry
+} from "./services/GatewayControlPlane.js"
+export { GatewayRepository } from "./services/GatewayRepository.js"
+export { OrganizationRepository } from "./services/OrganizationRepository.js"
+export { TaskRepository } from "./services/TaskRepository.js"
+export * as TemplateRenderer from "./services/TemplateRenderer.js"
+export { layerFromDirectory as templatesFromDirectory } from "./templates/fromDirectory.js"
+export { defaultTemplates } from "./templates/defaults.js"
+export { Transactor } from "./services/Transactor.js"
+
+// Programs
+export * from "./programs/access.js"
+export * from "./programs/agentAuth.js"
+export * from "./programs/agents.js"
+export { Actor } from "./programs/common.js"
+export { deleteAgentRecord } from "./programs/deleteAgent.js"
+export * from "./programs/gateways.js"
+export * from "./programs/lead.js"
+export { ProvisioningFault, workspaceFiles } from "./programs/provisioning.js"
+export { isProvisionPending, provisionAgentRecord } from "./programs/provisionRecord.js"
+export type { ProvisionRequest } from "./programs/provisionRecord.js"
+export { describeDeadline, retryTransient } from "./programs/retry.js"
+export * from "./programs/stream.js"
+export * from "./programs/templateSync.js"

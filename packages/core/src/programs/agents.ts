@@ -1,0 +1,422 @@
+import { Effect, Option } from "effect"
+import {
+  boardScopedSessionKey,
+  defaultHeartbeatConfig,
+  gatewayMainSessionKey,
+  normalizeIdentityProfile,
+  normalizeTemplateText,
+  workerSessionKey
+} from "../domain/identity.js"
+import type { AgentId, BoardId, GatewayId } from "../domain/ids.js"
+import type { Board, Gateway, User } from "../domain/models.js"
+import { Agent } from "../domain/models.js"
+import type { AgentCreate, AgentHeartbeatCreate, AgentUpdate, OkResponse, PageResult } from "../domain/wire.js"
+import { toAgentRead } from "../domain/wire.js"
+import type { AgentRead } from "../domain/wire.js"
+import { Conflict, Forbidden, NotFound, reason, Unprocessable } from "../errors.js"
+import type { AgentPatch, DuplicateAgent } from "../services/AgentRepository.js"
+import { AgentRepository } from "../services/AgentRepository.js"
+import { BoardRepository } from "../services/BoardRepository.js"
+import { GatewayRepository } from "../services/GatewayRepository.js"
+import {
+  hasBoardAccess,
+  listAccessibleBoardIds,
+  requireAgentAccess,
+  requireBoard,
+  requireGateway,
+  requireOrgAdmin,
+  requireUserContext
+} from "./access.js"
+import type { Actor } from "./common.js"
+import { newUuid, now, orFail, recordActivity } from "./common.js"
+import { deleteAgentRecord } from "./deleteAgent.js"
+import { provisionAgentRecord } from "./provisionRecord.js"
+import { Transactor } from "../services/Transactor.js"
+
+const forbidden = () => new Forbidden({ detail: reason.forbidden })
+const notFound = () => new NotFound({ detail: reason.notFound })
+
+/** The conflict a duplicate-agent write means to an API caller. */
+export const duplicateToConflict = (error: DuplicateAgent): Conflict => {
+  switch (error.constraint) {
+    case "board_name":
+      return new Conflict({ detail: "An agent with this name already exists on this board." })
+    case "board_lead":
+      return new Conflict({ detail: "This board already has a lead agent." })
+    case "gateway_main":
+      return new Conflict({ detail: "This gateway already has a gateway agent." })
+    case "token_digest":
+      return new Conflict({ detail: "Agent token collision; retry." })
+  }
+}
+
+const readAgent = (agent: Agent) => now.pipe(Effect.map((at) => toAgentRead(agent, at)))
+
+const findAgent = (id: AgentId) =>
+  Effect.flatMap(AgentRepository, (agents) => agents.findById(id)).pipe(Effect.flatMap(orFail(notFound)))
+
+/** Query of `listAgents`. */
+export interface ListAgentsQuery {
+  readonly boardId?: BoardId | undefined
+  readonly gatewayId?: GatewayId | undefined
+  readonly limit: number
+  readonly offset: number
+}
+
+/** Agents an org admin may see, newest first: board agents of readable boards and the org's gateway-main agents. */
+export const listAgents = Effect.fn("listAgents")(function*(user: User | null, query: ListAgentsQuery) {
+  const context = yield* requireOrgAdmin(user)
+  const readable = yield* listAccessibleBoardIds(context.member, false)
+  if (query.boardId !== undefined && !readable.includes(query.boardId)) return yield* forbidden()
+  const gateways = yield* GatewayRepository
+  if (query.gatewayId !== undefined) {
+    const gateway = yield* gateways.findById(query.gatewayId)
+    if (Option.isNone(gateway) || gateway.value.organizationId !== context.organization.id) return yield* notFound()
+  }
+  const mainGatewayIds = yield* gateways.listIdsByOrganization(context.organization.id)
+  const agents = yield* AgentRepository
+  const page = yield* agents.list(
+    { visibleBoardIds: readable, visibleMainGatewayIds: mainGatewayIds, boardId: query.boardId, gatewayId: query.gatewayId },
+    { limit: query.limit, offset: query.offset }
+  )
+  const at = yield* now
+  return {
+    items: page.items.map((agent) => toAgentRead(agent, at)),
+    total: page.total,
+    limit: query.limit,
+    offset: query.offset
+  } satisfies PageResult<AgentRead>
+})
+
+/** One agent, for an org admin with read access to it. */
+export const getAgent = Effect.fn("getAgent")(function*(user: User | null, agentId: AgentId) {
+  const context = yield* requireOrgAdmin(user)
+  const agent = yield* findAgent(agentId)
+  yield* requireAgentAccess(agent, context, false)
+  return yield* readAgent(agent)
+})
+
+/** The board an actor may create agents on: a user's (with write access) or a lead agent's own. */
+const resolveCreateBoard = Effect.fn("resolveCreateBoard")(function*(actor: Actor, requested: BoardId | null) {
+  if (actor._tag === "User") {
+    yield* requireOrgAdmin(actor.user)
+    return yield* requireBoard(requested, { user: actor.user, write: true })
+  }
+  const lead = actor.agent
+  if (!lead.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can create agents" })
+  if (lead.boardId === null) return yield* new Forbidden({ detail: "Board lead must be assigned to a board" })
+  if (requested !== null && requested !== lead.boardId) {
+    return yield* new Forbidden({ detail: "Board leads can only create agents in their own board" })
+  }
+  return yield* requireBoard(lead.boardId)
+})
+
+/** Fails 409 when the name is taken on the board or anywhere on the gateway (exact match ignoring case). */
+const ensureUniqueName = Effect.fn("ensureUniqueName")(function*(board: Board, gateway: Gateway, name: string) {
+  const trimmed = name.trim()
+  if (trimmed === "") return
+  const agents = yield* AgentRepository
+  if (Option.isSome(yield* agents.findByNameOnBoard(board.id, trimmed))) {
+    return yield* new Conflict({ detail: "An agent with this name already exists on this board." })
+  }
+  if (Option.isSome(yield* agents.findByNameInGateway(gateway.id, trimmed))) {
+    return yield* new Conflict({ detail: "An agent with this name already exists in this gateway workspace." })
+  }
+})
+
+/** Inserts a new board agent, pending provisioning. */
+const insertBoardAgent = Effect.fn("insertBoardAgent")(function*(
+  board: Board,
+  gateway: Gateway,
+  fields: Pick<Agent, "name" | "heartbeatConfig" | "identityProfile" | "identityTemplate" | "soulTemplate">
+) {
+  const agents = yield* AgentRepository
+  const id = yield* newUuid<AgentId>()
+  const at = yield* now
+  const agent = new Agent({
+    id,
+    boardId: board.id,
+    gatewayId: gateway.id,
+    name: fields.name,
+    status: "provisioning",
+    openclawSessionId: workerSessionKey(id),
+    agentTokenDigest: null,
+    heartbeatConfig: fields.heartbeatConfig ?? defaultHeartbeatConfig(),
+    identityProfile: fields.identityProfile,
+    identityTemplate: fields.identityTemplate,
+    soulTemplate: fields.soulTemplate,
+    provisionRequestedAt: at,
+    provisionConfirmTokenHash: null,
+    provisionAction: "provision",
+    lastProvisionError: null,
+    deleteRequestedAt: null,
+    deleteConfirmTokenHash: null,
+    lastSeenAt: null,
+    isBoardLead: false,
+    createdAt: at,
+    updatedAt: at
+  })
+  yield* agents.insert(agent).pipe(Effect.mapError(duplicateToConflict))
+  return agent
+})
+
+/**
+ * Creates a board agent and provisions it. Users must be org admins with write access to the board; agents must be
+ * the board's lead (the board is forced to the lead's own). The response shows `provisioning` until the first
+ * heartbeat.
+ */
+export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payload: AgentCreate) {
+  const board = yield* resolveCreateBoard(actor, payload.boardId)
+  const { gateway } = yield* requireGateway(board)
+  yield* ensureUniqueName(board, gateway, payload.name)
+  const agent = yield* insertBoardAgent(board, gateway, {
+    name: payload.name,
+    heartbeatConfig: payload.heartbeatConfig,
+    identityProfile: normalizeIdentityProfile(payload.identityProfile),
+    identityTemplate: normalizeTemplateText(payload.identityTemplate),
+    soulTemplate: normalizeTemplateText(payload.soulTemplate)
+  })
+  const provisioned = yield* provisionAgentRecord(agent.id, {
+    action: "provision",
+    gateway,
+    board,
+    user: actor._tag === "User" ? actor.user : null,
+    resetSession: true
+  })
+  return yield* readAgent(provisioned)
+})
+
+/** Options of `updateAgent`. */
+export interface UpdateAgentOptions {
+  /** Re-provision even when nothing changed; also rewrites BOOTSTRAP.md. */
+  readonly force: boolean
+}
+
+const hasFieldUpdates = (payload: AgentUpdate): boolean =>
+  payload.boardId !== undefined || payload.name !== undefined || payload.heartbeatConfig !== undefined ||
+  payload.identityProfile !== undefined || payload.identityTemplate !== undefined || payload.soulTemplate !== undefined
+
+/**
+ * Changes an agent and re-provisions it with a fresh token. `status` is the agent's own (403); `is_gateway_main`
+ * converts between a board agent and the gateway-main agent.
+ */
+export const updateAgent = Effect.fn("updateAgent")(function*(
+  user: User | null,
+  agentId: AgentId,
+  payload: AgentUpdate,
+  options: UpdateAgentOptions
+) {
+  const context = yield* requireOrgAdmin(user)
+  const agent = yield* findAgent(agentId)
+  yield* requireAgentAccess(agent, context, true)
+  const makeMain = payload.isGatewayMain ?? null
+  if (payload.status !== undefined) return yield* new Forbidden({ detail: "status is controlled by agent heartbeat" })
+  if (payload.boardId !== undefined && payload.boardId !== null) {
+    const board = yield* requireBoard(payload.boardId)
+    if (board.organizationId !== context.organization.id) return yield* notFound()
+    if (!(yield* hasBoardAccess(context.member, board, true))) return yield* forbidden()
+  }
+  if (!hasFieldUpdates(payload) && !options.force && makeMain === null) return yield* readAgent(agent)
+
+  const gateways = yield* GatewayRepository
+  const wasMain = agent.boardId === null
+  const patch: { -readonly [K in keyof AgentPatch]: AgentPatch[K] } = {}
+  if (payload.name !== undefined) patch.name = payload.name
+  if (payload.heartbeatConfig !== undefined) patch.heartbeatConfig = payload.heartbeatConfig
+  if (payload.identityProfile !== undefined) patch.identityProfile = normalizeIdentityProfile(payload.identityProfile)
+  if (payload.identityTemplate !== undefined) patch.identityTemplate = normalizeTemplateText(payload.identityTemplate)
+  if (payload.soulTemplate !== undefined) patch.soulTemplate = normalizeTemplateText(payload.soulTemplate)
+
+  let target: { readonly gateway: Gateway; readonly board: Board | null }
+  if (makeMain === true) {
+    const board = yield* requireBoard(payload.boardId ?? agent.boardId)
+    const { gateway } = yield* requireGateway(board)
+    Object.assign(patch, {
+      boardId: null,
+      gatewayId: gateway.id,
+      isBoardLead: false,
+      openclawSessionId: gatewayMainSessionKey(gateway.id)
+    })
+    target = { gateway, board: null }
+  } else if (makeMain === false || (payload.boardId !== undefined && !wasMain)) {
+    if (payload.boardId === undefined || payload.boardId === null) {
+      return yield* new Unprocessable({
+        detail: makeMain === false
+          ? "board_id is required when converting a gateway-main agent to board scope"
+          : "board_id is required"
+      })
+    }
+    const board = yield* requireBoard(payload.boardId)
+    const { gateway } = yield* requireGateway(board)
+    const moved = { id: agent.id, boardId: board.id, isBoardLead: makeMain === false ? false : agent.isBoardLead }
+    Object.assign(patch, {
+      boardId: board.id,
+      gatewayId: gateway.id,
+      isBoardLead: moved.isBoardLead,
+      openclawSessionId: boardScopedSessionKey(moved)
+    })
+    target = { gateway, board }
+  } else if (wasMain) {
+    // A gateway-main agent stays one unless `is_gateway_main: false` says otherwise.
+    const gateway = yield* gateways.findById(agent.gatewayId).pipe(
+      Effect.flatMap(orFail(() => new Unprocessable({ detail: "Gateway agent requires a gateway configuration" })))
+    )
+    target = { gateway, board: null }
+  } else {
+    const board = yield* requireBoard(agent.boardId)
+    const { gateway } = yield* requireGateway(board)
+    target = { gateway, board }
+  }
+
+  const agents = yield* AgentRepository
+  patch.updatedAt = yield* now
+  yield* agents.update(agent.id, patch).pipe(Effect.mapError(duplicateToConflict))
+  const provisioned = yield* provisionAgentRecord(agent.id, {
+    action: "update",
+    gateway: target.gateway,
+    board: target.board,
+    user: context.user,
+    forceBootstrap: options.force,
+    resetSession: true
+  })
+  return yield* readAgent(provisioned)
+})
+
+/** Stores a heartbeat: the agent's status (or `online` after `provisioning`), last seen now, and an activity entry. */
+const commitHeartbeat = Effect.fn("commitHeartbeat")(function*(agentId: AgentId, status: string | null) {
+  const agents = yield* AgentRepository
+  const transactor = yield* Transactor
+  return yield* transactor.withTransaction(Effect.gen(function*() {
+    const agent = yield* findAgent(agentId)
+    const at = yield* now
+    const nextStatus = status !== null && status !== "" ? status : agent.status === "provisioning" ? "online" : agent.status
+    const updated = yield* agents.update(agentId, { status: nextStatus, lastSeenAt: at, updatedAt: at }).pipe(
+      Effect.orDie,
+      Effect.flatMap(orFail(notFound))
+    )
+    yield* recordActivity("agent.heartbeat", `Heartbeat received from ${agent.name}.`, agentId)
+    return updated
+  })).pipe(Effect.flatMap(readAgent))
+})
+
+/** A heartbeat for an agent, from the agent itself or an org admin with write access to it. */
+export const heartbeatAgent = Effect.fn("heartbeatAgent")(function*(
+  actor: Actor,
+  agentId: AgentId,
+  status: string | null
+) {
+  const agent = yield* findAgent(agentId)
+  if (actor._tag === "Agent") {
+    if (actor.agent.id !== agent.id) return yield* forbidden()
+  } else {
+    const context = yield* requireOrgAdmin(actor.user)
+    yield* requireAgentAccess(agent, context, true)
+  }
+  return yield* commitHeartbeat(agent.id, status)
+})
+
+/**
+ * A heartbeat by name: an agent's own heartbeat for agent callers; for users, finds the agent by exact name
+ * (optionally on a board), creating and provisioning it when missing, provisioning it when it never got a token.
+ */
+export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(function*(
+  actor: Actor,
+  payload: AgentHeartbeatCreate
+) {
+  if (actor._tag === "Agent") return yield* heartbeatAgent(actor, actor.agent.id, payload.status)
+  const agents = yield* AgentRepository
+  const found = yield* agents.findByExactName(payload.name, payload.boardId ?? undefined)
+  let agentId: AgentId
+  if (Option.isNone(found)) {
+    yield* requireOrgAdmin(actor.user)
+    const board = yield* requireBoard(payload.boardId, { user: actor.user, write: true })
+    const { gateway } = yield* requireGateway(board)
+    const agent = yield* insertBoardAgent(board, gateway, {
+      name: payload.name,
+      heartbeatConfig: null,
+      identityProfile: null,
+      identityTemplate: null,
+      soulTemplate: null
+    })
+    yield* provisionAgentRecord(agent.id, { action: "provision", gateway, board, user: actor.user, resetSession: true })
+    agentId = agent.id
+  } else {
+    const agent = found.value
+    const context = yield* requireUserContext(actor.user)
+    yield* requireAgentAccess(agent, context, true)
+    if (agent.agentTokenDigest === null) {
+      const board = yield* requireBoard(agent.boardId, { user: actor.user, write: true })
+      const { gateway } = yield* requireGateway(board)
+      yield* provisionAgentRecord(agent.id, { action: "provision", gateway, board, user: actor.user, resetSession: true })
+    }
+    agentId = agent.id
+  }
+  const agent = yield* findAgent(agentId)
+  if (agent.boardId !== null) {
+    const expected = boardScopedSessionKey(agent)
+    if (agent.openclawSessionId !== expected) {
+      yield* agents.update(agent.id, { openclawSessionId: expected, updatedAt: yield* now }).pipe(Effect.orDie)
+    }
+  }
+  return yield* commitHeartbeat(agentId, payload.status)
+})
+
+/** Deletes an agent (an org admin with write access); a missing agent is already deleted. */
+export const deleteAgent = Effect.fn("deleteAgent")(function*(user: User | null, agentId: AgentId) {
+  const context = yield* requireOrgAdmin(user)
+  const agents = yield* AgentRepository
+  const agent = yield* agents.findById(agentId)
+  if (Option.isNone(agent)) return { ok: true } as OkResponse
+  yield* requireAgentAccess(agent.value, context, true)
+  return yield* deleteAgentRecord(agent.value)
+})
+
+/** Deletes a worker of the lead's own board, as that board's lead. */
+export const deleteAgentAsLead = Effect.fn("deleteAgentAsLead")(function*(
+  lead: Agent,
+  boardId: BoardId,
+  agentId: AgentId
+) {
+  const boards = yield* BoardRepository
+  if (Option.isNone(yield* boards.findById(boardId))) return yield* notFound()
+  if (lead.boardId !== boardId) return yield* forbidden()
+  if (!lead.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can delete agents" })
+  const agents = yield* AgentRepository
+  const found = yield* agents.findById(agentId)
+  if (Option.isNone(found)) return { ok: true } as OkResponse
+  const target = found.value
+  if (target.boardId === null) return yield* new Forbidden({ detail: "Board leads cannot delete gateway main agents" })
+  const board = yield* requireBoard(lead.boardId)
+  if (target.boardId !== board.id) return yield* notFound()
+  if (target.isBoardLead) return yield* new Forbidden({ detail: "Board leads cannot delete lead agents" })
+  return yield* deleteAgentRecord(target)
+})
+
+/** Agents an agent may list: its own board's, or its organization's for a gateway-main agent. */
+export const listAgentsForAgent = Effect.fn("listAgentsForAgent")(function*(
+  agent: Agent,
+  query: { readonly boardId?: BoardId | undefined; readonly limit: number; readonly offset: number }
+) {
+  const agents = yield* AgentRepository
+  const gateways = yield* GatewayRepository
+  const boards = yield* BoardRepository
+  let filter: { visibleBoardIds: ReadonlyArray<BoardId>; visibleMainGatewayIds: ReadonlyArray<GatewayId> }
+  if (agent.boardId !== null) {
+    if (query.boardId !== undefined && query.boardId !== agent.boardId) return yield* forbidden()
+    filter = { visibleBoardIds: [agent.boardId], visibleMainGatewayIds: [] }
+  } else {
+    const gateway = yield* gateways.findById(agent.gatewayId).pipe(Effect.flatMap(orFail(forbidden)))
+    filter = {
+      visibleBoardIds: yield* boards.listIdsByOrganization(gateway.organizationId),
+      visibleMainGatewayIds: yield* gateways.listIdsByOrganization(gateway.organizationId)
+    }
+  }
+  const page = yield* agents.list({ ...filter, boardId: query.boardId }, { limit: query.limit, offset: query.offset })
+  const at = yield* now
+  return {
+    items: page.items.map((item) => toAgentRead(item, at)),
+    total: page.total,
+    limit: query.limit,
+    offset: query.offset
+  } satisfies PageResult<AgentRead>
+})

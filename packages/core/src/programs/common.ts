@@ -1,0 +1,54 @@
+import type { Option } from "effect"
+import { DateTime, Effect } from "effect"
+import type { ActivityEventId, AgentId, TaskId } from "../domain/ids.js"
+import type { Agent, User } from "../domain/models.js"
+import { ActivityEvent } from "../domain/models.js"
+import { ActivityRepository } from "../services/ActivityRepository.js"
+
+/** Who calls a program: a user of the host application, or an agent authenticated by its token. */
+export type Actor =
+  | { readonly _tag: "User"; readonly user: User }
+  | { readonly _tag: "Agent"; readonly agent: Agent }
+
+/** Constructors of actors. */
+export const Actor = {
+  user: (user: User): Actor => ({ _tag: "User", user }),
+  agent: (agent: Agent): Actor => ({ _tag: "Agent", agent })
+}
+
+/** The current time, from Effect's `Clock` (so tests drive it with `TestClock`). */
+export const now: Effect.Effect<DateTime.Utc> = DateTime.now
+
+/** A fresh UUID v4. */
+export const newUuid = <Id extends string>(): Effect.Effect<Id> =>
+  Effect.sync(() => globalThis.crypto.randomUUID() as Id)
+
+/** Appends an activity event. */
+export const recordActivity = Effect.fn("recordActivity")(function*(
+  eventType: string,
+  message: string,
+  agentId: AgentId | null,
+  taskId: TaskId | null = null
+) {
+  const activity = yield* ActivityRepository
+  yield* activity.record(
+    new ActivityEvent({
+      id: yield* newUuid<ActivityEventId>(),
+      eventType,
+      message,
+      agentId,
+      taskId,
+      createdAt: yield* now
+    })
+  )
+})
+
+/** Fails with `onNone()` when the option is empty. */
+export const orFail = <E>(onNone: () => E) => <A>(option: Option.Option<A>): Effect.Effect<A, E> =>
+  option._tag === "Some" ? Effect.succeed(option.value) : Effect.fail(onNone())
+
+/** `provision` → `Provision`, `wake_up` → `Wake up`. */
+export const actionLabel = (action: string): string => {
+  const spaced = action.replace(/_/g, " ")
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1).toLowerCase()
+}

@@ -1,0 +1,277 @@
+import { Duration, DateTime, Effect, Option, Redacted } from "effect"
+import {
+  defaultHeartbeatConfig,
+  gatewayMainAgentKey,
+  gatewayMainAgentName,
+  gatewayMainIdentityProfile,
+  gatewayMainSessionKey
+} from "../domain/identity.js"
+import type { AgentId, GatewayId } from "../domain/ids.js"
+import type { User } from "../domain/models.js"
+import { Agent, Gateway } from "../domain/models.js"
+import type { GatewayCreate, GatewayUpdate, OkResponse, PageResult } from "../domain/wire.js"
+import { toGatewayRead } from "../domain/wire.js"
+import type { GatewayRead } from "../domain/wire.js"
+import { Conflict, Unprocessable } from "../errors.js"
+import { ActivityRepository } from "../services/ActivityRepository.js"
+import type { AgentPatch } from "../services/AgentRepository.js"
+import { AgentRepository } from "../services/AgentRepository.js"
+import { BoardRepository } from "../services/BoardRepository.js"
+import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
+import { GatewayRepository } from "../services/GatewayRepository.js"
+import { OrganizationRepository } from "../services/OrganizationRepository.js"
+import { TaskRepository } from "../services/TaskRepository.js"
+import { Transactor } from "../services/Transactor.js"
+import { Settings } from "../Settings.js"
+import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
+import { newUuid, now } from "./common.js"
+import { duplicateToConflict } from "./agents.js"
+import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
+import type { SyncOptions } from "./templateSync.js"
+import { syncGatewayTemplates } from "./templateSync.js"
+
+const tokenOf = (token: string | null | undefined) => {
+  const trimmed = token?.trim() ?? ""
+  return trimmed === "" ? null : Redacted.make(trimmed)
+}
+
+/** Gateways of the admin's organization, newest first. */
+export const listGateways = Effect.fn("listGateways")(function*(
+  user: User | null,
+  page: { readonly limit: number; readonly offset: number }
+) {
+  const context = yield* requireOrgAdmin(user)
+  const gateways = yield* GatewayRepository
+  const found = yield* gateways.listByOrganization(context.organization.id, page)
+  return {
+    items: found.items.map(toGatewayRead),
+    total: found.total,
+    limit: page.limit,
+    offset: page.offset
+  } satisfies PageResult<GatewayRead>
+})
+
+/** One gateway of the admin's organization. */
+export const getGateway = Effect.fn("getGateway")(function*(user: User | null, gatewayId: GatewayId) {
+  const context = yield* requireOrgAdmin(user)
+  return toGatewayRead(yield* requireGatewayInOrganization(gatewayId, context))
+})
+
+/** What `ensureGatewayMainAgent` does once the record is right. */
+export interface MainAgentOptions {
+  readonly action: "provision" | "update"
+  readonly wake: boolean
+}
+
+const gatewayHasMainAgent = (gateway: Gateway) =>
+  Effect.gen(function*() {
+    if (gateway.url.trim() === "") return false
+    const controlPlane = yield* GatewayControlPlane
+    const client = yield* controlPlane.client(yield* gatewayTarget(gateway))
+    return yield* client.listFiles(gatewayMainAgentKey(gateway.id)).pipe(
+      Effect.as(true),
+      Effect.catchAll((error) => Effect.succeed(error.reason !== "NotFound"))
+    )
+  }).pipe(Effect.catchTag("Unprocessable", () => Effect.succeed(false)))
+
+/**
+ * Makes sure the gateway has its gateway-main agent record, and that it is provisioned when the record changed, has
+ * no token, or the gateway does not know it.
+ */
+export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(function*(
+  gateway: Gateway,
+  user: User | null,
+  options: MainAgentOptions
+) {
+  const agents = yield* AgentRepository
+  const at = yield* now
+  const name = gatewayMainAgentName(gateway.name)
+  const sessionKey = gatewayMainSessionKey(gateway.id)
+  let changed = false
+  let main = Option.getOrNull(yield* agents.findGatewayMain(gateway.id))
+  if (main === null) {
+    const candidate = new Agent({
+      id: yield* newUuid<AgentId>(),
+      boardId: null,
+      gatewayId: gateway.id,
+      name,
+      status: "provisioning",
+      openclawSessionId: sessionKey,
+      agentTokenDigest: null,
+      heartbeatConfig: defaultHeartbeatConfig(),
+      identityProfile: gatewayMainIdentityProfile,
+      identityTemplate: null,
+      soulTemplate: null,
+      provisionRequestedAt: at,
+      provisionConfirmTokenHash: null,
+      provisionAction: options.action,
+      lastProvisionError: null,
+      deleteRequestedAt: null,
+      deleteConfirmTokenHash: null,
+      lastSeenAt: null,
+      isBoardLead: false,
+      createdAt: at,
+      updatedAt: at
+    })
+    const inserted = yield* agents.insert(candidate).pipe(
+      Effect.as(true),
+      Effect.catchIf((error) => error.constraint === "gateway_main", () => Effect.succeed(false)),
+      Effect.mapError(duplicateToConflict)
+    )
+    main = inserted ? candidate : Option.getOrNull(yield* agents.findGatewayMain(gateway.id))
+    if (main === null) return yield* new Conflict({ detail: "This gateway already has a gateway agent." })
+    changed = inserted
+  } else {
+    const patch: { -readonly [K in keyof AgentPatch]: AgentPatch[K] } = {}
+    if (main.name !== name) patch.name = name
+    if (main.openclawSessionId !== sessionKey) patch.openclawSessionId = sessionKey
+    if (main.isBoardLead) patch.isBoardLead = false
+    if (main.heartbeatConfig === null) patch.heartbeatConfig = defaultHeartbeatConfig()
+    if (main.identityProfile === null) patch.identityProfile = gatewayMainIdentityProfile
+    if (main.status === "") patch.status = "provisioning"
+    if (Object.keys(patch).length > 0) {
+      changed = true
+      patch.updatedAt = at
+      main = Option.getOrElse(yield* agents.update(main.id, patch).pipe(Effect.mapError(duplicateToConflict)), () => main!)
+    }
+  }
+  const known = yield* gatewayHasMainAgent(gateway)
+  if (!changed && !isProvisionPending(main) && known) return main
+  const templateUser = user ??
+    Option.getOrNull(yield* Effect.flatMap(OrganizationRepository, (orgs) => orgs.findOwnerUser(gateway.organizationId)))
+  if (templateUser === null) {
+    return yield* new Unprocessable({
+      detail: "Organization owner not found (required for gateway agent USER.md rendering)."
+    })
+  }
+  return yield* provisionAgentRecord(main.id, {
+    action: options.action,
+    gateway,
+    board: null,
+    user: templateUser,
+    wake: options.wake,
+    deliverWakeup: true,
+    resetSession: false
+  })
+})
+
+/** Registers a gateway for the admin's organization and provisions its gateway-main agent. */
+export const createGateway = Effect.fn("createGateway")(function*(user: User | null, payload: GatewayCreate) {
+  const context = yield* requireOrgAdmin(user)
+  const gateways = yield* GatewayRepository
+  const at = yield* now
+  const gateway = new Gateway({
+    id: yield* newUuid<GatewayId>(),
+    organizationId: context.organization.id,
+    name: payload.name,
+    url: payload.url,
+    token: tokenOf(payload.token),
+    workspaceRoot: payload.workspaceRoot,
+    createdAt: at,
+    updatedAt: at
+  })
+  yield* gateways.insert(gateway)
+  yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: true })
+  return toGatewayRead(gateway)
+})
+
+/** Changes a gateway and re-provisions its gateway-main agent. */
+export const updateGateway = Effect.fn("updateGateway")(function*(
+  user: User | null,
+  gatewayId: GatewayId,
+  payload: GatewayUpdate
+) {
+  const context = yield* requireOrgAdmin(user)
+  const existing = yield* requireGatewayInOrganization(gatewayId, context)
+  const gateways = yield* GatewayRepository
+  const gateway = new Gateway({
+    ...existing,
+    name: payload.name ?? existing.name,
+    url: payload.url ?? existing.url,
+    workspaceRoot: payload.workspaceRoot ?? existing.workspaceRoot,
+    token: payload.token === undefined ? existing.token : tokenOf(payload.token),
+    updatedAt: yield* now
+  })
+  yield* gateways.update(gateway)
+  yield* ensureGatewayMainAgent(gateway, context.user, { action: "update", wake: true })
+  return toGatewayRead(gateway)
+})
+
+/** Deletes a gateway that no board uses any more, with its gateway-main agent records (no gateway call). */
+export const deleteGateway = Effect.fn("deleteGateway")(function*(user: User | null, gatewayId: GatewayId) {
+  const context = yield* requireOrgAdmin(user)
+  const gateway = yield* requireGatewayInOrganization(gatewayId, context)
+  const gateways = yield* GatewayRepository
+  if (yield* gateways.hasBoards(gateway.id)) {
+    return yield* new Conflict({ detail: "Gateway is still used by one or more boards." })
+  }
+  const agents = yield* AgentRepository
+  const tasks = yield* TaskRepository
+  const activity = yield* ActivityRepository
+  const transactor = yield* Transactor
+  yield* transactor.withTransaction(Effect.gen(function*() {
+    const at = yield* now
+    for (const agent of yield* agents.listByGateway(gateway.id)) {
+      yield* tasks.releaseAgentTasks(agent.id, at)
+      yield* activity.detachAgent(agent.id)
+      yield* agents.delete(agent.id)
+    }
+    yield* gateways.delete(gateway.id)
+  }))
+  return { ok: true } as OkResponse
+})
+
+/** The template sync route: makes sure the gateway-main agent exists and is provisioned, then syncs. */
+export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmin")(function*(
+  user: User | null,
+  gatewayId: GatewayId,
+  options: Omit<SyncOptions, "user">
+) {
+  const context = yield* requireOrgAdmin(user)
+  const gateway = yield* requireGatewayInOrganization(gatewayId, context)
+  yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
+  return yield* syncGatewayTemplates(gateway, { ...options, user: context.user })
+})
+
+/** Outcome of re-running one abandoned provisioning. */
+export interface ReconcileOutcome {
+  readonly agentId: AgentId
+  readonly ok: boolean
+  readonly error: string | null
+}
+
+/**
+ * Re-runs provisioning of agents whose provisioning was requested long ago and never completed (a crash or a
+ * gateway outage in the middle): nothing stays `provisioning` or `updating` for good. Hosts run it at start-up and
+ * periodically.
+ */
+export const reconcilePendingProvisioning = Effect.fn("reconcilePendingProvisioning")(function*() {
+  const settings = yield* Settings
+  const agents = yield* AgentRepository
+  const boards = yield* BoardRepository
+  const gateways = yield* GatewayRepository
+  const cutoff = DateTime.subtractDuration(yield* now, Duration.decode(settings.staleProvisionAfter))
+  const pending = yield* agents.listPendingProvision(cutoff)
+  return yield* Effect.forEach(pending, (agent) =>
+    Effect.gen(function*() {
+      const board = agent.boardId === null ? null : Option.getOrNull(yield* boards.findById(agent.boardId))
+      const gateway = Option.getOrNull(yield* gateways.findById(board?.gatewayId ?? agent.gatewayId))
+      if (gateway === null || (agent.boardId !== null && board === null)) {
+        return { agentId: agent.id, ok: false, error: "Board or gateway not found" } satisfies ReconcileOutcome
+      }
+      const action = agent.provisionAction === "update" ? "update" : "provision"
+      const organizations = yield* OrganizationRepository
+      const owner = yield* organizations.findOwnerUser(board?.organizationId ?? gateway.organizationId)
+      return yield* provisionAgentRecord(agent.id, {
+        action,
+        gateway,
+        board,
+        user: Option.getOrNull(owner),
+        resetSession: true,
+        onlyIfPending: true
+      }).pipe(
+        Effect.as({ agentId: agent.id, ok: true, error: null } satisfies ReconcileOutcome),
+        Effect.catchAll((error) => Effect.succeed({ agentId: agent.id, ok: false, error: error.detail }))
+      )
+    }), { concurrency: settings.syncConcurrency })
+})

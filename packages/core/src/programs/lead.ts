@@ -1,0 +1,146 @@
+import { Effect, Option } from "effect"
+import {
+  defaultHeartbeatConfig,
+  defaultLeadName,
+  gatewayMainSessionKey,
+  leadIdentityProfile,
+  leadSessionKey
+} from "../domain/identity.js"
+import type { AgentId, BoardId } from "../domain/ids.js"
+import type { Board, IdentityProfile, User } from "../domain/models.js"
+import { Agent } from "../domain/models.js"
+import { toAgentRead } from "../domain/wire.js"
+import { Conflict, Forbidden } from "../errors.js"
+import type { AgentPatch } from "../services/AgentRepository.js"
+import { AgentRepository } from "../services/AgentRepository.js"
+import { requireBoard, requireGateway } from "./access.js"
+import type { Actor } from "./common.js"
+import { newUuid, now } from "./common.js"
+import { duplicateToConflict } from "./agents.js"
+import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
+
+/** How a new lead is set up. */
+export interface LeadAgentOptions {
+  readonly agentName?: string | null
+  /** Overrides of the lead identity; blank values are ignored. */
+  readonly identityProfile?: Readonly<Record<string, string>> | null
+  readonly action?: "provision" | "update"
+}
+
+const leadIdentity = (overrides: Readonly<Record<string, string>> | null | undefined): IdentityProfile => {
+  const profile: Record<string, string> = { ...leadIdentityProfile }
+  for (const [key, value] of Object.entries(overrides ?? {})) {
+    if (value.trim() !== "") profile[key] = value.trim()
+  }
+  return profile
+}
+
+/**
+ * Makes sure the board has exactly one lead agent, provisioned. An existing lead is returned as it is (name,
+ * gateway and session key corrected) and only provisioned when its provisioning never completed; a new lead is
+ * created and provisioned. Concurrent callers all get the same lead: the store allows one per board.
+ */
+export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
+  board: Board,
+  user: User | null,
+  options: LeadAgentOptions = {}
+) {
+  const { gateway } = yield* requireGateway(board)
+  const agents = yield* AgentRepository
+  const name = options.agentName?.trim() || defaultLeadName
+  const sessionKey = leadSessionKey(board.id)
+  const at = yield* now
+
+  let lead: Agent
+  let created = false
+  const existing = yield* agents.findLead(board.id)
+  if (Option.isSome(existing)) {
+    lead = existing.value
+    const patch: { -readonly [K in keyof AgentPatch]: AgentPatch[K] } = {}
+    if (lead.name !== name) patch.name = name
+    if (lead.gatewayId !== gateway.id) patch.gatewayId = gateway.id
+    if (lead.openclawSessionId !== sessionKey) patch.openclawSessionId = sessionKey
+    if (Object.keys(patch).length > 0) {
+      patch.updatedAt = at
+      lead = Option.getOrElse(
+        yield* agents.update(lead.id, patch).pipe(Effect.mapError(duplicateToConflict)),
+        () => lead
+      )
+    }
+    if (!isProvisionPending(lead)) return { agent: lead, created: false }
+  } else {
+    const candidate = new Agent({
+      id: yield* newUuid<AgentId>(),
+      boardId: board.id,
+      gatewayId: gateway.id,
+      name,
+      status: "provisioning",
+      openclawSessionId: sessionKey,
+      agentTokenDigest: null,
+      heartbeatConfig: defaultHeartbeatConfig(),
+      identityProfile: leadIdentity(options.identityProfile),
+      identityTemplate: null,
+      soulTemplate: null,
+      provisionRequestedAt: at,
+      provisionConfirmTokenHash: null,
+      provisionAction: options.action ?? "provision",
+      lastProvisionError: null,
+      deleteRequestedAt: null,
+      deleteConfirmTokenHash: null,
+      lastSeenAt: null,
+      isBoardLead: true,
+      createdAt: at,
+      updatedAt: at
+    })
+    const inserted = yield* agents.insert(candidate).pipe(
+      Effect.as(true),
+      Effect.catchIf((error) => error.constraint === "board_lead", () => Effect.succeed(false)),
+      Effect.mapError(duplicateToConflict)
+    )
+    if (!inserted) {
+      // Another caller created the lead first and is provisioning it.
+      const winner = yield* agents.findLead(board.id)
+      if (Option.isSome(winner)) return { agent: winner.value, created: false }
+      return yield* new Conflict({ detail: "This board already has a lead agent." })
+    }
+    lead = candidate
+    created = true
+  }
+  const provisioned = yield* provisionAgentRecord(lead.id, {
+    action: options.action ?? "provision",
+    gateway,
+    board,
+    user,
+    wake: true,
+    deliverWakeup: true,
+    resetSession: false,
+    onlyIfPending: !created
+  })
+  return { agent: provisioned, created }
+})
+
+/**
+ * `ensureBoardLeadAgent` for an actor: a user with write access to the board, or the gateway-main agent of the
+ * board's gateway.
+ */
+export const ensureBoardLead = Effect.fn("ensureBoardLead")(function*(
+  actor: Actor,
+  boardId: BoardId,
+  options: LeadAgentOptions = {}
+) {
+  let board: Board
+  let user: User | null = null
+  if (actor._tag === "User") {
+    board = yield* requireBoard(boardId, { user: actor.user, write: true })
+    user = actor.user
+  } else {
+    board = yield* requireBoard(boardId)
+    const agent = actor.agent
+    const dedicated = "Only the dedicated gateway agent may call this endpoint."
+    if (agent.boardId !== null) return yield* new Forbidden({ detail: "Forbidden" })
+    if (board.gatewayId === null || agent.gatewayId !== board.gatewayId) return yield* new Forbidden({ detail: dedicated })
+    if (agent.openclawSessionId !== gatewayMainSessionKey(agent.gatewayId)) return yield* new Forbidden({ detail: dedicated })
+  }
+  const result = yield* ensureBoardLeadAgent(board, user, options)
+  return { agent: toAgentRead(result.agent, yield* now), created: result.created }
+})

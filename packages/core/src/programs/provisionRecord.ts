@@ -1,0 +1,152 @@
+import { Effect, Option } from "effect"
+import { defaultHeartbeatConfig } from "../domain/identity.js"
+import type { AgentId } from "../domain/ids.js"
+import type { Agent, Board, Gateway, User } from "../domain/models.js"
+import { GatewayFailure, Internal, NotFound, reason, Unprocessable } from "../errors.js"
+import { AgentLocks } from "../services/AgentLocks.js"
+import { AgentRepository } from "../services/AgentRepository.js"
+import { AgentTokens } from "../services/AgentTokens.js"
+import { OrganizationRepository } from "../services/OrganizationRepository.js"
+import { Transactor } from "../services/Transactor.js"
+import { Settings } from "../Settings.js"
+import { actionLabel, newUuid, now, recordActivity } from "./common.js"
+import { applyAgentLifecycle, provisioningSessionKey } from "./provisioning.js"
+import { retryTransient } from "./retry.js"
+
+/** What to provision an agent record for. */
+export interface ProvisionRequest {
+  /** `provision` for new agents, `update` for changed ones. */
+  readonly action: "provision" | "update"
+  readonly gateway: Gateway
+  /** The agent's board; null for the gateway-main agent. */
+  readonly board: Board | null
+  /** The user whose profile USER.md shows; main agents fall back to the organization's owner. */
+  readonly user: User | null
+  readonly forceBootstrap?: boolean
+  readonly resetSession?: boolean
+  readonly wake?: boolean
+  readonly deliverWakeup?: boolean
+  readonly wakeupVerb?: string | null
+  /** Skip the run when another caller completed the agent's provisioning meanwhile. */
+  readonly onlyIfPending?: boolean
+}
+
+/** True while a provisioning of the agent was requested and has not completed. */
+export const isProvisionPending = (agent: Agent): boolean =>
+  agent.provisionAction !== null || agent.agentTokenDigest === null
+
+const pastTense = (action: string): string => action.endsWith("e") ? `${action}d` : `${action}ed`
+const gerund = (action: string): string => action.endsWith("e") ? `${action.slice(0, -1)}ing` : `${action}ing`
+
+/**
+ * Provisions an agent record on its gateway under the agent's lock: mints a fresh token, marks the record pending,
+ * converges the gateway (retrying transient errors until the deadline), then records completion and the activity in
+ * one transaction. On failure the record keeps its previous status, the error is stored on it and in the activity
+ * log, and the caller gets 502 `Gateway <action> failed: …` or 500 `Unexpected error <action>ing agent provisioning.`
+ */
+export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
+  agentId: AgentId,
+  request: ProvisionRequest
+) {
+  const agents = yield* AgentRepository
+  const tokens = yield* AgentTokens
+  const transactor = yield* Transactor
+  const settings = yield* Settings
+  const locks = yield* AgentLocks
+  const notFound = () => new NotFound({ detail: reason.notFound })
+
+  return yield* locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
+    const current = yield* agents.findById(agentId).pipe(Effect.flatMap((found) => Option.match(found, {
+      onNone: () => Effect.fail(notFound()),
+      onSome: Effect.succeed
+    })))
+    if (request.onlyIfPending === true && !isProvisionPending(current)) return current
+    if (request.board === null && current.boardId !== null) {
+      return yield* new Internal({ detail: "board is required for non-main agent provisioning" })
+    }
+    let user = request.user
+    if (request.board === null && user === null) {
+      const organizations = yield* OrganizationRepository
+      user = Option.getOrNull(yield* organizations.findOwnerUser(request.gateway.organizationId))
+      if (user === null) {
+        return yield* new Unprocessable({
+          detail: "User context is required to provision the gateway main agent (org owner not found)."
+        })
+      }
+    }
+    const minted = yield* tokens.mint
+    const startedAt = yield* now
+    const pending = yield* agents.update(agentId, {
+      agentTokenDigest: minted.digest,
+      provisionRequestedAt: startedAt,
+      provisionAction: request.action,
+      status: request.action === "update" ? "updating" : "provisioning",
+      heartbeatConfig: current.heartbeatConfig ?? defaultHeartbeatConfig(),
+      openclawSessionId: provisioningSessionKey(current, request.gateway),
+      updatedAt: startedAt
+    }).pipe(Effect.orDie, Effect.flatMap((found) => Option.match(found, {
+      onNone: () => Effect.fail(notFound()),
+      onSome: Effect.succeed
+    })))
+
+    const idempotencyKey = yield* newUuid<string>()
+    const run = applyAgentLifecycle(
+      pending,
+      request.gateway,
+      request.board,
+      minted.token,
+      {
+        action: request.action,
+        forceBootstrap: request.forceBootstrap ?? false,
+        resetSession: request.resetSession ?? false,
+        wake: request.wake ?? true,
+        deliverWakeup: request.deliverWakeup ?? true,
+        wakeupVerb: request.wakeupVerb ?? null,
+        patchHeartbeat: true,
+        user
+      },
+      idempotencyKey
+    ).pipe(retryTransient(settings.operationRetry))
+    const outcome = yield* Effect.either(run)
+    const finishedAt = yield* now
+    if (outcome._tag === "Left") {
+      const error = outcome.left
+      const message = error._tag === "GatewayTimeout" ? error.detail : error.message
+      const isGateway = error._tag !== "ProvisioningFault"
+      yield* transactor.withTransaction(Effect.gen(function*() {
+        yield* agents.update(agentId, {
+          status: current.status === "updating" || current.status === "provisioning"
+            ? (current.lastSeenAt === null ? "provisioning" : "online")
+            : current.status,
+          lastProvisionError: message,
+          updatedAt: finishedAt
+        }).pipe(Effect.orDie)
+        yield* recordActivity(
+          `agent.${request.action}.failed`,
+          `${actionLabel(request.action)} message failed: ${message}`,
+          agentId
+        )
+      }))
+      return yield* isGateway
+        ? new GatewayFailure({ detail: `Gateway ${request.action} failed: ${message}` })
+        : new Internal({ detail: `Unexpected error ${gerund(request.action)} agent provisioning.` })
+    }
+    return yield* transactor.withTransaction(Effect.gen(function*() {
+      const completed = yield* agents.update(agentId, {
+        status: "online",
+        provisionRequestedAt: null,
+        provisionAction: null,
+        provisionConfirmTokenHash: null,
+        lastProvisionError: null,
+        updatedAt: finishedAt
+      }).pipe(Effect.orDie)
+      yield* recordActivity(
+        `agent.${request.action}.direct`,
+        `${actionLabel(pastTense(request.action))} directly for ${pending.name}.`,
+        agentId
+      )
+      if (request.wake ?? true) yield* recordActivity("agent.wakeup.sent", `Wakeup message sent to ${pending.name}.`, agentId)
+      return Option.getOrElse(completed, () => pending)
+    }))
+  }))
+})

@@ -1,0 +1,352 @@
+import { Effect, Option, Redacted, Ref, Stream } from "effect"
+import { agentKey, gatewayMainAgentKey, parseKeyValueLines } from "../domain/identity.js"
+import type { BoardId } from "../domain/ids.js"
+import type { Agent, Board, Gateway, User } from "../domain/models.js"
+import type { SyncError, SyncResult } from "../domain/wire.js"
+import { AgentLocks } from "../services/AgentLocks.js"
+import { AgentRepository } from "../services/AgentRepository.js"
+import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
+import { BoardMemoryRepository } from "../services/BoardMemoryRepository.js"
+import { BoardRepository } from "../services/BoardRepository.js"
+import type { GatewayClient, HeartbeatEntry } from "../services/GatewayControlPlane.js"
+import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
+import { OrganizationRepository } from "../services/OrganizationRepository.js"
+import { Settings } from "../Settings.js"
+import { gatewayTarget } from "./access.js"
+import { newUuid, now } from "./common.js"
+import { applyAgentLifecycle, provisioningSessionKey } from "./provisioning.js"
+import { retryTransient } from "./retry.js"
+
+/** Options of a template sync (the reference's query flags). */
+export interface SyncOptions {
+  readonly user?: User | null
+  readonly includeMain?: boolean
+  readonly resetSessions?: boolean
+  readonly rotateTokens?: boolean
+  readonly forceBootstrap?: boolean
+  readonly boardId?: BoardId | null
+  /** Agents synced at once; defaults to `Settings.syncConcurrency`. */
+  readonly concurrency?: number
+}
+
+/** Progress of a template sync: one event per agent, in completion order. */
+export interface SyncAgentProgress {
+  readonly type: "agent"
+  readonly agent_id: string
+  readonly agent_name: string
+  readonly board_id: string | null
+  readonly outcome: "updated" | "skipped" | "failed"
+  readonly message: string | null
+}
+
+/** The last event of a template sync stream. */
+export interface SyncResultEvent {
+  readonly type: "result"
+  readonly result: SyncResult
+}
+
+/** An event of `syncGatewayTemplatesStream`. */
+export type SyncEvent = SyncAgentProgress | SyncResultEvent
+
+type AgentOutcome = {
+  readonly updated: boolean
+  readonly skipped: boolean
+  readonly errors: ReadonlyArray<SyncError>
+  readonly stop: boolean
+  readonly heartbeat: HeartbeatEntry | null
+  readonly unsupportedFiles: ReadonlyArray<string>
+  /** The token file had no AUTH_TOKEN and rotation was not asked for. */
+  readonly missingToken: boolean
+}
+
+const syncError = (agent: Agent | null, message: string): SyncError => ({
+  agent_id: agent?.id ?? null,
+  agent_name: agent?.name ?? null,
+  board_id: agent?.boardId ?? null,
+  message
+})
+
+const outcome = (fields: Partial<AgentOutcome>): AgentOutcome => ({
+  updated: false,
+  skipped: false,
+  errors: [],
+  stop: false,
+  heartbeat: null,
+  unsupportedFiles: [],
+  missingToken: false,
+  ...fields
+})
+
+interface SyncContext {
+  readonly gateway: Gateway
+  readonly client: GatewayClient
+  readonly tokenFile: string
+  readonly user: User | null
+  readonly options: SyncOptions
+}
+
+type TokenReadBack =
+  | { readonly _tag: "Token"; readonly token: Redacted.Redacted<string>; readonly newDigest: string | null; readonly warnings: ReadonlyArray<SyncError> }
+  | { readonly _tag: "Skip"; readonly errors: ReadonlyArray<SyncError> }
+  | { readonly _tag: "Fatal"; readonly errors: ReadonlyArray<SyncError> }
+
+/**
+ * Reads the agent's token back from the gateway's token file and checks it against the stored digest. A new token is
+ * minted when asked to rotate and the file has none or a wrong one; its digest is returned to be stored only after
+ * the gateway has accepted the files that carry it.
+ */
+const readBackToken = Effect.fn("readBackToken")(function*(context: SyncContext, agent: Agent, gatewayAgentId: string) {
+  const settings = yield* Settings
+  const tokens = yield* AgentTokens
+  const read = yield* Effect.either(
+    context.client.readFile(gatewayAgentId, context.tokenFile).pipe(retryTransient(settings.syncRetry))
+  )
+  if (read._tag === "Left" && read.left._tag === "GatewayTimeout") {
+    return { _tag: "Fatal", errors: [syncError(agent, read.left.detail)] } satisfies TokenReadBack
+  }
+  const content = read._tag === "Right" ? Option.getOrNull(read.right)?.content ?? null : null
+  const fileToken = content === null ? "" : parseKeyValueLines(content).get("AUTH_TOKEN") ?? ""
+  const rotate = context.options.rotateTokens === true
+  if (fileToken === "") {
+    if (!rotate) {
+      return {
+        _tag: "Skip",
+        errors: [
+          syncError(
+            agent,
+            `Skipping agent: unable to read AUTH_TOKEN from ${context.tokenFile} (run with rotate_tokens=true to re-key).`
+          )
+        ]
+      } satisfies TokenReadBack
+    }
+    const minted = yield* tokens.mint
+    return { _tag: "Token", token: minted.token, newDigest: minted.digest, warnings: [] } satisfies TokenReadBack
+  }
+  const digest = yield* tokens.digest(fileToken)
+  if (agent.agentTokenDigest === null) {
+    // The record lost its digest: adopt the workspace's token so the agent can authenticate again.
+    return { _tag: "Token", token: redact(fileToken), newDigest: digest, warnings: [] } satisfies TokenReadBack
+  }
+  if (constantTimeEquals(digest, agent.agentTokenDigest)) {
+    return { _tag: "Token", token: redact(fileToken), newDigest: null, warnings: [] } satisfies TokenReadBack
+  }
+  if (rotate) {
+    const minted = yield* tokens.mint
+    return { _tag: "Token", token: minted.token, newDigest: minted.digest, warnings: [] } satisfies TokenReadBack
+  }
+  return {
+    _tag: "Token",
+    token: redact(fileToken),
+    newDigest: null,
+    warnings: [
+      syncError(
+        agent,
+        `Warning: AUTH_TOKEN in ${context.tokenFile} does not match backend token hash (agent auth may be broken).`
+      )
+    ]
+  } satisfies TokenReadBack
+})
+
+const redact = (token: string): Redacted.Redacted<string> => Redacted.make(token)
+
+/** Syncs one agent's workspace under its lock. Board is null for the gateway-main agent. */
+const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | null, failurePrefix: string) =>
+  Effect.gen(function*() {
+    const agents = yield* AgentRepository
+    const locks = yield* AgentLocks
+    const settings = yield* Settings
+    return yield* locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
+      const found = yield* agents.findById(agentId)
+      if (Option.isNone(found)) return outcome({ skipped: true })
+      const agent = found.value
+      const gatewayAgentId = board === null ? gatewayMainAgentKey(context.gateway.id) : agentKey(agent)
+      const readBack = yield* readBackToken(context, agent, gatewayAgentId)
+      if (readBack._tag === "Fatal") return outcome({ skipped: true, errors: readBack.errors, stop: true })
+      if (readBack._tag === "Skip") return outcome({ skipped: true, errors: readBack.errors, missingToken: true })
+      const idempotencyKey = yield* newUuid<string>()
+      const run = yield* Effect.either(
+        applyAgentLifecycle(agent, context.gateway, board, readBack.token, {
+          action: "update",
+          forceBootstrap: context.options.forceBootstrap === true,
+          resetSession: context.options.resetSessions === true,
+          wake: false,
+          deliverWakeup: false,
+          wakeupVerb: null,
+          patchHeartbeat: false,
+          user: context.user
+        }, idempotencyKey).pipe(retryTransient(settings.syncRetry))
+      )
+      if (run._tag === "Left") {
+        const error = run.left
+        if (error._tag === "GatewayTimeout") {
+          return outcome({ skipped: true, errors: [...readBack.warnings, syncError(agent, error.detail)], stop: true })
+        }
+        return outcome({
+          skipped: true,
+          errors: [...readBack.warnings, syncError(agent, `${failurePrefix}: ${error.message}`)]
+        })
+      }
+      const sessionKey = provisioningSessionKey(agent, context.gateway)
+      if (readBack.newDigest !== null || agent.openclawSessionId !== sessionKey) {
+        yield* agents.update(agent.id, {
+          ...(readBack.newDigest === null ? {} : { agentTokenDigest: readBack.newDigest }),
+          openclawSessionId: sessionKey,
+          updatedAt: yield* now
+        }).pipe(Effect.orDie)
+      }
+      return outcome({
+        updated: true,
+        errors: readBack.warnings,
+        heartbeat: run.right.heartbeat,
+        unsupportedFiles: run.right.unsupportedFiles
+      })
+    }))
+  })
+
+const progressOf = (agent: Agent, result: AgentOutcome): SyncAgentProgress => ({
+  type: "agent",
+  agent_id: agent.id,
+  agent_name: agent.name,
+  board_id: agent.boardId,
+  outcome: result.updated ? "updated" : result.errors.length > 0 ? "failed" : "skipped",
+  message: result.errors.map((error) => error.message).join(" ") || null
+})
+
+/**
+ * Re-renders and converges the workspace of every agent of a gateway (optionally one board's, plus the gateway-main
+ * agent), agents of paused boards skipped. Per-agent problems are reported in the result, never raised. Agents run
+ * `concurrency` at a time; the result lists them in creation order, and once a gateway timeout stops the sync no
+ * further agent is started. Heartbeat settings of all synced agents go to the gateway in one patch at the end.
+ */
+export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
+  gateway: Gateway,
+  options: SyncOptions = {},
+  onProgress: (event: SyncAgentProgress) => Effect.Effect<void> = () => Effect.void
+) {
+  const settings = yield* Settings
+  const includeMain = options.includeMain ?? true
+  const resetSessions = options.resetSessions ?? false
+  const errors: Array<SyncError> = []
+  const unsupported = new Set<string>()
+  let agentsUpdated = 0
+  let agentsSkipped = 0
+  let mainUpdated = false
+  const result = (): SyncResult => ({
+    gateway_id: gateway.id,
+    include_main: includeMain,
+    reset_sessions: resetSessions,
+    agents_updated: agentsUpdated,
+    agents_skipped: agentsSkipped,
+    main_updated: mainUpdated,
+    errors: [...errors],
+    unsupported_files: [...unsupported].sort()
+  })
+
+  const user = options.user ??
+    Option.getOrNull(yield* Effect.flatMap(OrganizationRepository, (orgs) => orgs.findOwnerUser(gateway.organizationId)))
+  if (gateway.url.trim() === "") {
+    errors.push(syncError(null, "Gateway URL is not configured for this gateway."))
+    return result()
+  }
+  const controlPlane = yield* GatewayControlPlane
+  const target = yield* gatewayTarget(gateway).pipe(Effect.orDie)
+  const client = yield* controlPlane.client(target)
+  const ping = yield* Effect.either(client.health.pipe(retryTransient(settings.syncRetry)))
+  if (ping._tag === "Left") {
+    errors.push(syncError(null, ping.left._tag === "GatewayTimeout" ? ping.left.detail : ping.left.message))
+    return result()
+  }
+  const capabilities = yield* Effect.either(client.capabilities.pipe(retryTransient(settings.syncRetry)))
+  if (capabilities._tag === "Left") {
+    errors.push(
+      syncError(null, capabilities.left._tag === "GatewayTimeout" ? capabilities.left.detail : capabilities.left.message)
+    )
+    return result()
+  }
+  const context: SyncContext = { gateway, client, tokenFile: capabilities.right.tokenFile, user, options }
+
+  const boardRepository = yield* BoardRepository
+  let boards = yield* boardRepository.listByGateway(gateway.id)
+  if (options.boardId !== undefined && options.boardId !== null) {
+    boards = boards.filter((board) => board.id === options.boardId)
+    if (boards.length === 0) {
+      errors.push(syncError(null, "Board does not belong to this gateway."))
+      return result()
+    }
+  }
+  const boardsById = new Map(boards.map((board) => [board.id, board]))
+  const paused = yield* Effect.flatMap(BoardMemoryRepository, (memory) => memory.pausedBoardIds([...boardsById.keys()]))
+  const agentRepository = yield* AgentRepository
+  const agents = boards.length === 0 ? [] : yield* agentRepository.listByBoards([...boardsById.keys()])
+
+  const stopped = yield* Ref.make(false)
+  const outcomes = yield* Effect.forEach(agents, (agent) =>
+    Effect.gen(function*() {
+      if (yield* Ref.get(stopped)) return null
+      const board = agent.boardId === null ? undefined : boardsById.get(agent.boardId)
+      let agentOutcome: AgentOutcome
+      if (board === undefined) {
+        agentOutcome = outcome({ skipped: true, errors: [syncError(agent, "Skipping agent: board not found for agent.")] })
+      } else if (paused.has(board.id)) {
+        agentOutcome = outcome({ skipped: true })
+      } else {
+        agentOutcome = yield* syncAgent(context, agent.id, board, "Failed to sync templates")
+        if (agentOutcome.stop) yield* Ref.set(stopped, true)
+      }
+      yield* onProgress(progressOf(agent, agentOutcome))
+      return agentOutcome
+    }), { concurrency: options.concurrency ?? settings.syncConcurrency })
+
+  const heartbeats: Array<HeartbeatEntry> = []
+  let stop = false
+  for (const agentOutcome of outcomes) {
+    if (agentOutcome === null) continue
+    if (agentOutcome.updated) agentsUpdated++
+    if (agentOutcome.skipped) agentsSkipped++
+    errors.push(...agentOutcome.errors)
+    for (const name of agentOutcome.unsupportedFiles) unsupported.add(name)
+    if (agentOutcome.heartbeat !== null) heartbeats.push(agentOutcome.heartbeat)
+    if (agentOutcome.stop) {
+      stop = true
+      break
+    }
+  }
+
+  if (!stop && includeMain) {
+    const main = yield* agentRepository.findGatewayMain(gateway.id)
+    if (Option.isNone(main)) {
+      errors.push(syncError(null, "Gateway agent record not found; skipping gateway agent template sync."))
+    } else {
+      const mainOutcome = yield* syncAgent(context, main.value.id, null, "Failed to sync gateway agent templates")
+      if (mainOutcome.updated) mainUpdated = true
+      errors.push(...mainOutcome.errors)
+      for (const name of mainOutcome.unsupportedFiles) unsupported.add(name)
+      if (mainOutcome.heartbeat !== null) heartbeats.push(mainOutcome.heartbeat)
+      if (mainOutcome.missingToken) {
+        agentsSkipped++
+        errors.push(syncError(null, `Skipping gateway agent: unable to read AUTH_TOKEN from ${context.tokenFile}.`))
+      }
+      yield* onProgress(progressOf(main.value, mainOutcome))
+    }
+  }
+
+  if (heartbeats.length > 0) {
+    const patched = yield* Effect.either(client.patchHeartbeats(heartbeats).pipe(retryTransient(settings.syncRetry)))
+    if (patched._tag === "Left") {
+      const message = patched.left._tag === "GatewayTimeout" ? patched.left.detail : patched.left.message
+      errors.push(syncError(null, `Failed to update heartbeat settings: ${message}`))
+    }
+  }
+  return result()
+})
+
+/** `syncGatewayTemplates` as a stream: a progress event per agent, then the result. */
+export const syncGatewayTemplatesStream = (gateway: Gateway, options: SyncOptions = {}) =>
+  Stream.asyncScoped<SyncEvent, never, Effect.Effect.Context<ReturnType<typeof syncGatewayTemplates>>>((emit) =>
+    syncGatewayTemplates(gateway, options, (event) => Effect.promise(() => emit.single(event))).pipe(
+      Effect.flatMap((result) => Effect.promise(() => emit.single({ type: "result", result }))),
+      Effect.zipRight(Effect.promise(() => emit.end())),
+      Effect.catchAllCause((cause) => Effect.promise(() => emit.halt(cause))),
+      Effect.forkScoped
+    )
+  )

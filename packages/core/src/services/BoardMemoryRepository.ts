@@ -1,0 +1,14 @@
+import type { Effect } from "effect"
+import { Context } from "effect"
+import type { BoardId } from "../domain/ids.js"
+import type { BoardMemory } from "../domain/models.js"
+
+/** Board memory, as far as pausing goes. */
+export class BoardMemoryRepository extends Context.Tag("@mission-control/core/BoardMemoryRepository")<
+  BoardMemoryRepository,
+  {
+    readonly insert: (memory: BoardMemory) => Effect.Effect<void>
+    /** Boards among these whose latest `/pause` or `/resume` chat command is `/pause`. */
+    readonly pausedBoardIds: (boardIds: ReadonlyArray<BoardId>) => Effect.Effect<ReadonlySet<BoardId>>
+  }
+>() {}

@@ -1,0 +1,139 @@
+import type { Effect, Option, Redacted } from "effect"
+import { Context, Schema } from "effect"
+import type { GatewayId } from "../domain/ids.js"
+import type { JsonObject } from "../domain/models.js"
+
+/**
+ * Why a gateway call failed. Implementations classify the gateway's own error texts into these, so that the core
+ * decides what to tolerate or retry without matching strings.
+ */
+export const GatewayErrorReason = Schema.Literal(
+  /** The agent or session addressed does not exist (yet). */
+  "NotFound",
+  /** The agent to create exists already. */
+  "AlreadyExists",
+  /** The gateway does not accept this workspace file. */
+  "UnsupportedFile",
+  /** The session is an agent's main session, which the gateway refuses to delete. */
+  "MainSession",
+  /** Any other refusal reported by the gateway. */
+  "Rejected",
+  /** The socket could not be opened, or it closed or broke under the request. */
+  "Transport",
+  /** No answer within the request timeout. */
+  "Timeout",
+  /** The gateway is restarting or starting (close 1012, startup): retry after the reconnect. */
+  "Restarting",
+  /** Credentials or scopes were refused. */
+  "Unauthorized"
+)
+export type GatewayErrorReason = typeof GatewayErrorReason.Type
+
+/** A failed gateway call. `message` never contains the gateway token. */
+export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", {
+  method: Schema.String,
+  reason: GatewayErrorReason,
+  message: Schema.String,
+  code: Schema.NullOr(Schema.String),
+  retryable: Schema.Boolean,
+  retryAfterMs: Schema.NullOr(Schema.Number)
+}) {}
+
+/** Builds a gateway error with the common defaults. */
+export const gatewayError = (
+  method: string,
+  reason: GatewayErrorReason,
+  message: string,
+  extra: { readonly code?: string | null; readonly retryable?: boolean; readonly retryAfterMs?: number | null } = {}
+): GatewayError =>
+  new GatewayError({
+    method,
+    reason,
+    message,
+    code: extra.code ?? null,
+    retryable: extra.retryable ?? (reason === "Transport" || reason === "Timeout" || reason === "Restarting"),
+    retryAfterMs: extra.retryAfterMs ?? null
+  })
+
+/** True when retrying the call may succeed. `UnsupportedFile` never is. */
+export const isTransientGatewayError = (error: GatewayError): boolean =>
+  error.reason !== "UnsupportedFile" &&
+  (error.retryable || error.reason === "Transport" || error.reason === "Timeout" || error.reason === "Restarting")
+
+/** Where a gateway is and how to authenticate to it. */
+export interface GatewayTarget {
+  readonly gatewayId: GatewayId
+  readonly url: string
+  readonly token: Redacted.Redacted<string> | null
+}
+
+/** A file of an agent's workspace as the gateway lists it. */
+export interface GatewayFileEntry {
+  readonly name: string
+  readonly missing: boolean
+  readonly size: number | null
+}
+
+/** A file read from an agent's workspace. */
+export interface GatewayFile {
+  readonly content: string
+  /** SHA-256 hex of the content when the gateway reports it. */
+  readonly hash: string | null
+}
+
+/** What a gateway supports, learned from it and cached per connection. */
+export interface GatewayCapabilities {
+  /** Workspace files the gateway accepts through `agents.files.set`; `null` means every file. */
+  readonly writableFiles: ReadonlySet<string> | null
+  /** The workspace file that carries the agent's `AUTH_TOKEN=` line, read back by template sync. */
+  readonly tokenFile: string
+  /** The gateway's version, when it tells. */
+  readonly serverVersion: string | null
+  /** The protocol version negotiated. */
+  readonly protocol: number | null
+}
+
+/** Heartbeat settings of one gateway agent. */
+export interface HeartbeatEntry {
+  readonly agentId: string
+  readonly workspace: string
+  readonly heartbeat: JsonObject
+}
+
+/** The operations the control plane performs on one gateway. */
+export interface GatewayClient {
+  readonly capabilities: Effect.Effect<GatewayCapabilities, GatewayError>
+  readonly health: Effect.Effect<unknown, GatewayError>
+  /** `agents.create`: fails `AlreadyExists` when the agent exists. */
+  readonly createAgent: (params: { readonly agentId: string; readonly workspace: string }) => Effect.Effect<void, GatewayError>
+  /** `agents.update`: fails `NotFound` until a just-created agent becomes visible. */
+  readonly updateAgent: (
+    params: { readonly agentId: string; readonly name: string; readonly workspace: string }
+  ) => Effect.Effect<void, GatewayError>
+  readonly deleteAgent: (agentId: string, options: { readonly deleteFiles: boolean }) => Effect.Effect<void, GatewayError>
+  readonly listFiles: (agentId: string) => Effect.Effect<ReadonlyMap<string, GatewayFileEntry>, GatewayError>
+  /** The file's content, or none when the gateway reports it missing. */
+  readonly readFile: (agentId: string, name: string) => Effect.Effect<Option.Option<GatewayFile>, GatewayError>
+  readonly writeFile: (agentId: string, name: string, content: string) => Effect.Effect<void, GatewayError>
+  /** Merges heartbeat settings into the gateway config; no patch at all when nothing would change. */
+  readonly patchHeartbeats: (
+    entries: ReadonlyArray<HeartbeatEntry>
+  ) => Effect.Effect<{ readonly patched: boolean }, GatewayError>
+  readonly ensureSession: (key: string, label: string | undefined) => Effect.Effect<void, GatewayError>
+  readonly resetSession: (key: string) => Effect.Effect<void, GatewayError>
+  readonly deleteSession: (key: string) => Effect.Effect<void, GatewayError>
+  readonly sendChat: (params: {
+    readonly sessionKey: string
+    readonly message: string
+    readonly deliver: boolean
+    readonly idempotencyKey: string
+  }) => Effect.Effect<void, GatewayError>
+}
+
+/** Gives a client for any gateway row; implementations pool one connection per gateway. */
+export class GatewayControlPlane extends Context.Tag("@mission-control/core/GatewayControlPlane")<
+  GatewayControlPlane,
+  {
+    readonly client: (target: GatewayTarget) => Effect.Effect<GatewayClient>
+  }
+>() {}

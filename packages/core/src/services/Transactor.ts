@@ -1,0 +1,7 @@
+import type { Effect } from "effect"
+import { Context } from "effect"
+
+/** The transaction boundary: the writes of `effect` commit together or not at all. */
+export class Transactor extends Context.Tag("@mission-control/core/Transactor")<Transactor, {
+  readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}>() {}

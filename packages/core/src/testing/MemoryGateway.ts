@@ -1,0 +1,324 @@
+import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import { sha256Hex } from "../services/AgentTokens.js"
+import type {
+  GatewayCapabilities,
+  GatewayClient,
+  GatewayErrorReason,
+  GatewayFileEntry,
+  HeartbeatEntry
+} from "../services/GatewayControlPlane.js"
+import type { GatewayError } from "../services/GatewayControlPlane.js"
+import { GatewayControlPlane, gatewayError } from "../services/GatewayControlPlane.js"
+import type { JsonObject } from "../domain/models.js"
+
+/** One call the in-memory gateway received. */
+export interface GatewayCall {
+  readonly gatewayId: string
+  readonly method: string
+  readonly params: Readonly<Record<string, unknown>>
+}
+
+/** An agent as the in-memory gateway holds it. */
+export interface MemoryGatewayAgent {
+  readonly id: string
+  name: string
+  workspace: string
+  readonly files: Map<string, string>
+  /** Clock time (ms) from which the agent is visible to file and chat calls. */
+  readonly visibleFrom: number
+}
+
+/** A chat message the in-memory gateway received. */
+export interface MemoryChatMessage {
+  readonly sessionKey: string
+  readonly message: string
+  readonly deliver: boolean
+  readonly idempotencyKey: string
+}
+
+/** How an in-memory gateway behaves. */
+export interface MemoryGatewayBehaviour {
+  /** Files `writeFile` accepts; `null` means all. */
+  readonly writableFiles: ReadonlySet<string> | null
+  /** The file carrying the token that capabilities report. */
+  readonly tokenFile: string
+  /** Delay before every call. */
+  readonly latency: Duration.DurationInput | null
+  /** How long a created agent stays invisible (the real gateway reloads its config). */
+  readonly visibilityDelay: Duration.DurationInput | null
+  /** Refuse `sessions.delete` of `agent:<id>:main`, as gateway 2026.9 does. */
+  readonly refuseMainSessionDelete: boolean
+  readonly serverVersion: string
+}
+
+/** The reference-era gateway: every file writable, the token in TOOLS.md. */
+export const classicBehaviour: MemoryGatewayBehaviour = {
+  writableFiles: null,
+  tokenFile: "TOOLS.md",
+  latency: null,
+  visibilityDelay: null,
+  refuseMainSessionDelete: false,
+  serverVersion: "memory-classic"
+}
+
+/** Files gateway 2026.9.x accepts through `agents.files.set`. */
+export const modernWritableFiles: ReadonlySet<string> = new Set([
+  "AGENTS.md",
+  "SOUL.md",
+  "IDENTITY.md",
+  "USER.md",
+  "BOOTSTRAP.md",
+  "MEMORY.md"
+])
+
+/** Behaves like gateway 2026.9.6: a restricted file set (token in AGENTS.md), a reload delay, main sessions kept. */
+export const modernBehaviour: MemoryGatewayBehaviour = {
+  writableFiles: modernWritableFiles,
+  tokenFile: "AGENTS.md",
+  latency: null,
+  visibilityDelay: "1 second",
+  refuseMainSessionDelete: true,
+  serverVersion: "memory-2026.9"
+}
+
+/** A failure to answer on a method instead of doing it. */
+export interface InjectedGatewayFailure {
+  readonly method: string
+  readonly reason: GatewayErrorReason
+  readonly message: string
+  /** How many calls fail; `Infinity` for all. */
+  readonly times: number
+  /** Only on this gateway. */
+  readonly gatewayId?: string
+  /** Only when the call's agent id is this. */
+  readonly agentId?: string
+}
+
+interface GatewayState {
+  readonly agents: Map<string, MemoryGatewayAgent>
+  readonly sessions: Set<string>
+  readonly heartbeats: Map<string, { readonly workspace: string; readonly heartbeat: JsonObject }>
+  readonly chats: Array<MemoryChatMessage>
+  configPatches: number
+}
+
+/** Control and inspection of the in-memory gateways (one per gateway id). */
+export class MemoryGateway extends Context.Tag("@mission-control/core/testing/MemoryGateway")<MemoryGateway, {
+  readonly calls: (gatewayId?: string) => ReadonlyArray<GatewayCall>
+  readonly clearCalls: () => void
+  readonly agents: (gatewayId: string) => ReadonlyMap<string, MemoryGatewayAgent>
+  readonly file: (gatewayId: string, agentId: string, name: string) => string | undefined
+  /** Changes a workspace file behind the control plane's back. */
+  readonly putFile: (gatewayId: string, agentId: string, name: string, content: string) => void
+  readonly removeFile: (gatewayId: string, agentId: string, name: string) => void
+  readonly chats: (gatewayId: string) => ReadonlyArray<MemoryChatMessage>
+  readonly heartbeats: (gatewayId: string) => ReadonlyMap<string, { readonly workspace: string; readonly heartbeat: JsonObject }>
+  readonly configPatches: (gatewayId: string) => number
+  readonly sessions: (gatewayId: string) => ReadonlySet<string>
+  readonly fail: (failure: InjectedGatewayFailure) => void
+  readonly clearFailures: () => void
+  /** Sets the behaviour of every gateway (or of one). */
+  readonly configure: (behaviour: Partial<MemoryGatewayBehaviour>, gatewayId?: string) => void
+}>() {}
+
+const agentIdOf = (params: Readonly<Record<string, unknown>>): string | undefined => {
+  const value = params["agentId"] ?? params["sessionKey"] ?? params["key"]
+  if (typeof value !== "string") return undefined
+  const session = /^agent:([^:]+):/.exec(value)
+  return session?.[1] ?? value
+}
+
+/** An in-memory `GatewayControlPlane` that records calls and can inject failures, latency and reload delays. */
+export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
+  const make = Effect.sync(() => {
+    const states = new Map<string, GatewayState>()
+    const calls: Array<GatewayCall> = []
+    const failures: Array<InjectedGatewayFailure & { remaining: number }> = []
+    let defaults: MemoryGatewayBehaviour = { ...classicBehaviour, ...initial }
+    const overrides = new Map<string, Partial<MemoryGatewayBehaviour>>()
+    const behaviourOf = (gatewayId: string): MemoryGatewayBehaviour => ({ ...defaults, ...overrides.get(gatewayId) })
+    const stateOf = (gatewayId: string): GatewayState => {
+      let state = states.get(gatewayId)
+      if (state === undefined) {
+        state = { agents: new Map(), sessions: new Set(), heartbeats: new Map(), chats: [], configPatches: 0 }
+        states.set(gatewayId, state)
+      }
+      return state
+    }
+
+    const call = <A>(
+      gatewayId: string,
+      method: string,
+      params: Record<string, unknown>,
+      f: (state: GatewayState, now: number) => Effect.Effect<A, GatewayError>
+    ): Effect.Effect<A, GatewayError> =>
+      Effect.gen(function*() {
+        const behaviour = behaviourOf(gatewayId)
+        if (behaviour.latency !== null) yield* Effect.sleep(behaviour.latency)
+        calls.push({ gatewayId, method, params })
+        const agentId = agentIdOf(params)
+        const failure = failures.find((candidate) =>
+          candidate.method === method && candidate.remaining > 0 &&
+          (candidate.gatewayId === undefined || candidate.gatewayId === gatewayId) &&
+          (candidate.agentId === undefined || candidate.agentId === agentId)
+        )
+        if (failure !== undefined) {
+          failure.remaining--
+          return yield* gatewayError(method, failure.reason, failure.message)
+        }
+        return yield* f(stateOf(gatewayId), yield* Clock.currentTimeMillis)
+      })
+
+    const visibleAgent = (
+      method: string,
+      state: GatewayState,
+      agentId: string,
+      now: number
+    ): Effect.Effect<MemoryGatewayAgent, GatewayError> => {
+      const agent = state.agents.get(agentId)
+      if (agent === undefined || agent.visibleFrom > now) {
+        return Effect.fail(gatewayError(method, "NotFound", `agent "${agentId}" not found`))
+      }
+      return Effect.succeed(agent)
+    }
+
+    const client = (gatewayId: string): GatewayClient => ({
+      capabilities: Effect.sync((): GatewayCapabilities => {
+        const behaviour = behaviourOf(gatewayId)
+        return {
+          writableFiles: behaviour.writableFiles,
+          tokenFile: behaviour.tokenFile,
+          serverVersion: behaviour.serverVersion,
+          protocol: 4
+        }
+      }),
+      health: call(gatewayId, "health", {}, () => Effect.succeed({ ok: true })),
+      createAgent: ({ agentId, workspace }) =>
+        call(gatewayId, "agents.create", { name: agentId, workspace }, (state, now) => {
+          if (state.agents.has(agentId)) {
+            return Effect.fail(gatewayError("agents.create", "AlreadyExists", `agent "${agentId}" already exists`))
+          }
+          const delay = behaviourOf(gatewayId).visibilityDelay
+          const visibleFrom = delay === null ? now : now + durationMillis(delay)
+          state.agents.set(agentId, { id: agentId, name: agentId, workspace, files: new Map(), visibleFrom })
+          return Effect.void
+        }),
+      updateAgent: ({ agentId, name, workspace }) =>
+        call(gatewayId, "agents.update", { agentId, name, workspace }, (state, now) =>
+          visibleAgent("agents.update", state, agentId, now).pipe(Effect.map((agent) => {
+            agent.name = name
+            agent.workspace = workspace
+          }))),
+      deleteAgent: (agentId, { deleteFiles }) =>
+        call(gatewayId, "agents.delete", { agentId, deleteFiles }, (state) => {
+          if (!state.agents.delete(agentId)) {
+            return Effect.fail(gatewayError("agents.delete", "NotFound", `agent "${agentId}" not found`))
+          }
+          state.heartbeats.delete(agentId)
+          return Effect.void
+        }),
+      listFiles: (agentId) =>
+        call(gatewayId, "agents.files.list", { agentId }, (state, now) =>
+          visibleAgent("agents.files.list", state, agentId, now).pipe(Effect.map((agent) =>
+            new Map<string, GatewayFileEntry>(
+              [...agent.files].map(([name, content]) => [name, {
+                name,
+                missing: false,
+                size: new TextEncoder().encode(content).length
+              }])
+            )
+          ))),
+      readFile: (agentId, name) =>
+        call(gatewayId, "agents.files.get", { agentId, name }, (state, now) =>
+          visibleAgent("agents.files.get", state, agentId, now).pipe(Effect.flatMap((agent) => {
+            const writable = behaviourOf(gatewayId).writableFiles
+            if (writable !== null && !writable.has(name)) {
+              return Effect.fail(gatewayError("agents.files.get", "UnsupportedFile", `unsupported file "${name}"`))
+            }
+            const content = agent.files.get(name)
+            if (content === undefined) return Effect.succeed(Option.none())
+            return sha256Hex(content).pipe(Effect.map((hash) => Option.some({ content, hash })))
+          }))),
+      writeFile: (agentId, name, content) =>
+        call(gatewayId, "agents.files.set", { agentId, name, content }, (state, now) =>
+          visibleAgent("agents.files.set", state, agentId, now).pipe(Effect.flatMap((agent) => {
+            const writable = behaviourOf(gatewayId).writableFiles
+            if (writable !== null && !writable.has(name)) {
+              return Effect.fail(gatewayError("agents.files.set", "UnsupportedFile", `unsupported file "${name}"`))
+            }
+            agent.files.set(name, content)
+            return Effect.void
+          }))),
+      patchHeartbeats: (entries: ReadonlyArray<HeartbeatEntry>) =>
+        call(gatewayId, "config.get", {}, (state) => Effect.succeed(state)).pipe(Effect.flatMap((state): Effect.Effect<{ readonly patched: boolean }, GatewayError> => {
+          const changed = entries.filter((entry) => {
+            const current = state.heartbeats.get(entry.agentId)
+            return current === undefined || current.workspace !== entry.workspace ||
+              JSON.stringify(current.heartbeat) !== JSON.stringify(entry.heartbeat)
+          })
+          if (changed.length === 0) return Effect.succeed({ patched: false })
+          return call(gatewayId, "config.patch", { entries: changed.map((entry) => entry.agentId) }, (patchState) => {
+            for (const entry of changed) {
+              patchState.heartbeats.set(entry.agentId, { workspace: entry.workspace, heartbeat: entry.heartbeat })
+            }
+            patchState.configPatches++
+            return Effect.succeed({ patched: true })
+          })
+        })),
+      ensureSession: (key, label) =>
+        call(gatewayId, "sessions.patch", label === undefined ? { key } : { key, label }, (state) =>
+          Effect.sync(() => void state.sessions.add(key))),
+      resetSession: (key) =>
+        call(gatewayId, "sessions.reset", { key }, (state) => Effect.sync(() => void state.sessions.add(key))),
+      deleteSession: (key) =>
+        call(gatewayId, "sessions.delete", { key }, (state) => {
+          if (behaviourOf(gatewayId).refuseMainSessionDelete && key.endsWith(":main")) {
+            return Effect.fail(gatewayError("sessions.delete", "MainSession", `Cannot delete the main session (${key}).`))
+          }
+          state.sessions.delete(key)
+          return Effect.void
+        }),
+      sendChat: (params) =>
+        call(gatewayId, "chat.send", { ...params }, (state, now) => {
+          const agentId = agentIdOf({ sessionKey: params.sessionKey })
+          const agent = agentId === undefined ? undefined : state.agents.get(agentId)
+          if (agent !== undefined && agent.visibleFrom > now) {
+            return Effect.fail(
+              gatewayError("chat.send", "NotFound", `Agent "${agentId}" no longer exists in configuration`)
+            )
+          }
+          if (!state.chats.some((chat) => chat.idempotencyKey === params.idempotencyKey)) state.chats.push({ ...params })
+          return Effect.void
+        })
+    })
+
+    const control: MemoryGateway["Type"] = {
+      calls: (gatewayId) => gatewayId === undefined ? [...calls] : calls.filter((entry) => entry.gatewayId === gatewayId),
+      clearCalls: () => void calls.splice(0, calls.length),
+      agents: (gatewayId) => stateOf(gatewayId).agents,
+      file: (gatewayId, agentId, name) => stateOf(gatewayId).agents.get(agentId)?.files.get(name),
+      putFile: (gatewayId, agentId, name, content) => void stateOf(gatewayId).agents.get(agentId)?.files.set(name, content),
+      removeFile: (gatewayId, agentId, name) => void stateOf(gatewayId).agents.get(agentId)?.files.delete(name),
+      chats: (gatewayId) => stateOf(gatewayId).chats,
+      heartbeats: (gatewayId) => stateOf(gatewayId).heartbeats,
+      configPatches: (gatewayId) => stateOf(gatewayId).configPatches,
+      sessions: (gatewayId) => stateOf(gatewayId).sessions,
+      fail: (failure) => void failures.push({ ...failure, remaining: failure.times }),
+      clearFailures: () => void failures.splice(0, failures.length),
+      configure: (behaviour, gatewayId) => {
+        if (gatewayId === undefined) defaults = { ...defaults, ...behaviour }
+        else overrides.set(gatewayId, { ...overrides.get(gatewayId), ...behaviour })
+      }
+    }
+    const controlPlane: GatewayControlPlane["Type"] = {
+      client: (target) => Effect.succeed(client(target.gatewayId))
+    }
+    return { control, controlPlane }
+  })
+  return Layer.effectContext(
+    Effect.map(make, ({ control, controlPlane }) =>
+      Context.make(MemoryGateway, control).pipe(Context.add(GatewayControlPlane, controlPlane)))
+  )
+}
+
+const durationMillis = (input: Duration.DurationInput): number => Duration.toMillis(Duration.decode(input))

@@ -1,0 +1,177 @@
+import { Context, Effect, FiberRef, Layer, PubSub, Stream } from "effect"
+import type {
+  ActivityEventId,
+  AgentId,
+  BoardAccessId,
+  BoardId,
+  GatewayId,
+  MemberId,
+  OrganizationId,
+  TaskId,
+  UserId
+} from "../domain/ids.js"
+import type {
+  ActivityEvent,
+  Agent,
+  Board,
+  BoardAccess,
+  BoardMemory,
+  Gateway,
+  Organization,
+  OrganizationMember,
+  Task,
+  User
+} from "../domain/models.js"
+import type { AgentChange } from "../services/AgentChanges.js"
+
+/** The tables of the in-memory store. Values are immutable; writes replace them. */
+export interface MemoryTables {
+  organizations: Map<OrganizationId, Organization>
+  users: Map<UserId, User>
+  members: Map<MemberId, OrganizationMember>
+  boardAccess: Map<BoardAccessId, BoardAccess>
+  boards: Map<BoardId, Board>
+  gateways: Map<GatewayId, Gateway>
+  agents: Map<AgentId, Agent>
+  tasks: Map<TaskId, Task>
+  activity: Map<ActivityEventId, ActivityEvent>
+  boardMemory: Array<BoardMemory>
+}
+
+const emptyTables = (): MemoryTables => ({
+  organizations: new Map(),
+  users: new Map(),
+  members: new Map(),
+  boardAccess: new Map(),
+  boards: new Map(),
+  gateways: new Map(),
+  agents: new Map(),
+  tasks: new Map(),
+  activity: new Map(),
+  boardMemory: []
+})
+
+const copyTables = (tables: MemoryTables): MemoryTables => ({
+  organizations: new Map(tables.organizations),
+  users: new Map(tables.users),
+  members: new Map(tables.members),
+  boardAccess: new Map(tables.boardAccess),
+  boards: new Map(tables.boards),
+  gateways: new Map(tables.gateways),
+  agents: new Map(tables.agents),
+  tasks: new Map(tables.tasks),
+  activity: new Map(tables.activity),
+  boardMemory: [...tables.boardMemory]
+})
+
+/** Changes kept for replay to subscribers that resume after a sequence. */
+const changeLogLimit = 10_000
+
+/** A fault injected into the store: the next `times` calls of `operation` die. */
+interface InjectedFault {
+  readonly operation: string
+  times: number
+}
+
+/**
+ * The in-memory database behind every memory repository of the test kit, with an agent change feed, transactions
+ * that roll back on failure, and fault injection by operation name (`"tasks.releaseAgentTasks"`, …).
+ */
+export class MemoryStore extends Context.Tag("@mission-control/core/testing/MemoryStore")<MemoryStore, {
+  readonly tables: () => MemoryTables
+  /** Runs a read or a write against the tables; dies when a fault is injected for `operation`. */
+  readonly run: <A>(operation: string, f: (tables: MemoryTables) => A) => Effect.Effect<A>
+  readonly publishAgentChange: (agent: Agent | null, previous: Agent) => Effect.Effect<void>
+  readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly currentSequence: Effect.Effect<number>
+  readonly subscribe: (after: number | undefined) => Effect.Effect<Stream.Stream<AgentChange>, never, import("effect").Scope.Scope>
+  /** How many reads and writes the store has served: idle stream subscribers must not move it. */
+  readonly operationCount: () => number
+  /** Makes the next `times` calls of the named operation die, as a lost database connection would. */
+  readonly injectFault: (operation: string, times?: number) => Effect.Effect<void>
+}>() {}
+
+/** A fresh, empty store. */
+export const layer = Layer.scoped(
+  MemoryStore,
+  Effect.gen(function*() {
+    let tables = emptyTables()
+    let sequence = 0
+    const log: Array<AgentChange> = []
+    const faults: Array<InjectedFault> = []
+    const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<AgentChange>(), PubSub.shutdown)
+    const pending = yield* FiberRef.make<Array<AgentChange> | null>(null)
+    const transactionLock = yield* Effect.makeSemaphore(1)
+
+    const publish = (change: AgentChange) =>
+      Effect.suspend(() => {
+        log.push(change)
+        if (log.length > changeLogLimit) log.splice(0, log.length - changeLogLimit)
+        return PubSub.publish(pubsub, change)
+      })
+
+    let operations = 0
+    const run = <A>(operation: string, f: (current: MemoryTables) => A): Effect.Effect<A> =>
+      Effect.suspend(() => {
+        operations++
+        const fault = faults.find((candidate) => candidate.operation === operation && candidate.times > 0)
+        if (fault !== undefined) {
+          fault.times--
+          return Effect.die(new Error(`injected fault: ${operation}`))
+        }
+        return Effect.sync(() => f(tables))
+      })
+
+    return {
+      tables: () => tables,
+      run,
+      publishAgentChange: (agent, previous) =>
+        Effect.gen(function*() {
+          const change: Omit<AgentChange, "sequence"> = {
+            agentId: previous.id,
+            boardId: agent?.boardId ?? previous.boardId,
+            gatewayId: agent?.gatewayId ?? previous.gatewayId,
+            agent
+          }
+          const buffer = yield* FiberRef.get(pending)
+          if (buffer !== null) {
+            buffer.push({ ...change, sequence: -1 })
+            return
+          }
+          sequence++
+          yield* publish({ ...change, sequence })
+        }),
+      withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+        Effect.flatMap(FiberRef.get(pending), (outer) => {
+          if (outer !== null) return effect // nested: part of the outer transaction
+          return transactionLock.withPermits(1)(Effect.gen(function*() {
+            const snapshot = copyTables(tables)
+            const buffer: Array<AgentChange> = []
+            const exit = yield* Effect.exit(Effect.locally(effect, pending, buffer))
+            if (exit._tag === "Failure") {
+              tables = snapshot
+              return yield* exit
+            }
+            for (const change of buffer) {
+              sequence++
+              yield* publish({ ...change, sequence })
+            }
+            return exit.value
+          }))
+        }),
+      currentSequence: Effect.sync(() => sequence),
+      subscribe: (after) =>
+        Effect.gen(function*() {
+          const subscription = yield* PubSub.subscribe(pubsub)
+          const replay = after === undefined ? [] : log.filter((change) => change.sequence > after)
+          const lastReplayed = replay.at(-1)?.sequence ?? after ?? sequence
+          return Stream.concat(
+            Stream.fromIterable(replay),
+            Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > lastReplayed))
+          )
+        }),
+      operationCount: () => operations,
+      injectFault: (operation, times = 1) => Effect.sync(() => void faults.push({ operation, times }))
+    }
+  })
+)

@@ -1,0 +1,24 @@
+import { Layer } from "effect"
+import * as AgentLocks from "../services/AgentLocks.js"
+import * as AgentTokens from "../services/AgentTokens.js"
+import * as TemplateRenderer from "../services/TemplateRenderer.js"
+import type { MemoryGatewayBehaviour } from "./MemoryGateway.js"
+import * as MemoryGateway from "./MemoryGateway.js"
+import * as MemoryRepositories from "./MemoryRepositories.js"
+
+
+
+
+
+
+/** Everything the core programs need except the gateway: in-memory repositories, tokens, templates, locks. */
+export const layerWithoutGateway = Layer.mergeAll(
+  MemoryRepositories.layer,
+  AgentTokens.layer,
+  TemplateRenderer.layer,
+  AgentLocks.layerMemory
+)
+
+/** A complete in-memory core: every service, and an in-memory gateway to inspect (`MemoryGateway.MemoryGateway`). */
+export const layer = (gateway: Partial<MemoryGatewayBehaviour> = {}) =>
+  Layer.merge(layerWithoutGateway, MemoryGateway.layer(gateway))

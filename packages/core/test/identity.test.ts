@@ -1,0 +1,116 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Duration } from "effect"
+import {
+  agentKey,
+  boardScopedSessionKey,
+  computedStatus,
+  formatTimestamp,
+  gatewayMainSessionKey,
+  leadSessionKey,
+  normalizeIdentityProfile,
+  parseKeyValueLines,
+  parseSince,
+  slugify,
+  workerSessionKey,
+  workspacePath
+} from "@mission-control/core"
+import type { AgentId, BoardId, GatewayId } from "@mission-control/core"
+import { pythonJson } from "../src/programs/provisioning.js"
+
+const gatewayId = "00000000-0000-0000-0000-000000000123" as GatewayId
+const boardId = "00000000-0000-0000-0000-000000000456" as BoardId
+const agentId = "00000000-0000-0000-0000-000000000789" as AgentId
+
+describe("session keys", () => {
+  it("follow the reference's forms", () => {
+    assert.strictEqual(gatewayMainSessionKey(gatewayId), "agent:mc-gateway-00000000-0000-0000-0000-000000000123:main")
+    assert.strictEqual(leadSessionKey(boardId), "agent:lead-00000000-0000-0000-0000-000000000456:main")
+    assert.strictEqual(workerSessionKey(agentId), "agent:mc-00000000-0000-0000-0000-000000000789:main")
+    assert.strictEqual(boardScopedSessionKey({ id: agentId, boardId, isBoardLead: true }), leadSessionKey(boardId))
+    assert.strictEqual(boardScopedSessionKey({ id: agentId, boardId, isBoardLead: false }), workerSessionKey(agentId))
+  })
+})
+
+describe("slugify and agent keys", () => {
+  it("slugifies like the reference", () => {
+    assert.strictEqual(slugify("Hello, World"), "hello-world")
+    assert.strictEqual(slugify("  A   B  "), "a-b")
+    assert.strictEqual(slugify("!!!", () => "deadbeef"), "deadbeef")
+    assert.match(slugify("!!!"), /^[0-9a-f]{32}$/)
+  })
+
+  it("derives the agent key from the session key, else from the name", () => {
+    assert.strictEqual(agentKey({ openclawSessionId: "agent:alice:main", name: "x" }), "alice")
+    assert.strictEqual(agentKey({ openclawSessionId: null, name: "Hello, World" }), "hello-world")
+    assert.strictEqual(agentKey({ openclawSessionId: "agent::main", name: "Bob" }), "bob")
+  })
+
+  it("builds workspace paths that keep ~ and drop mc- of gateway keys", () => {
+    assert.strictEqual(workspacePath({ openclawSessionId: "agent:alice:main", name: "x" }, "~/.openclaw"), "~/.openclaw/workspace-alice")
+    assert.strictEqual(workspacePath({ openclawSessionId: null, name: "Alice" }, "~/.openclaw/"), "~/.openclaw/workspace-alice")
+    assert.strictEqual(
+      workspacePath({ openclawSessionId: gatewayMainSessionKey(gatewayId), name: "x" }, "/srv"),
+      `/srv/workspace-gateway-${gatewayId}`
+    )
+    assert.strictEqual(
+      workspacePath({ openclawSessionId: leadSessionKey(boardId), name: "x" }, "/srv"),
+      `/srv/workspace-lead-${boardId}`
+    )
+    assert.strictEqual(workspacePath({ openclawSessionId: null, name: "x" }, "  "), undefined)
+  })
+})
+
+describe("computed status", () => {
+  const now = DateTime.unsafeMake("2026-02-12T10:00:00Z")
+  it("keeps deleting and updating", () => {
+    assert.strictEqual(computedStatus({ status: "updating", lastSeenAt: null }, now), "updating")
+    assert.strictEqual(computedStatus({ status: "deleting", lastSeenAt: null }, now), "deleting")
+  })
+  it("is provisioning until first seen and offline after ten minutes", () => {
+    assert.strictEqual(computedStatus({ status: "online", lastSeenAt: null }, now), "provisioning")
+    const tenMinutesAgo = DateTime.subtractDuration(now, Duration.minutes(10))
+    assert.strictEqual(computedStatus({ status: "online", lastSeenAt: tenMinutesAgo }, now), "online")
+    const longer = DateTime.subtractDuration(tenMinutesAgo, Duration.millis(1))
+    assert.strictEqual(computedStatus({ status: "online", lastSeenAt: longer }, now), "offline")
+    assert.strictEqual(computedStatus({ status: "busy", lastSeenAt: now }, now), "busy")
+  })
+})
+
+describe("identity profiles and key=value files", () => {
+  it("normalises profiles", () => {
+    assert.deepStrictEqual(
+      normalizeIdentityProfile({ " role ": " Writer ", empty: "  ", nil: null, list: [" a ", "", "b"], flag: true, n: 3 }),
+      { role: "Writer", list: "a, b", flag: "True", n: "3" }
+    )
+    assert.isNull(normalizeIdentityProfile("text"))
+    assert.isNull(normalizeIdentityProfile({ a: "" }))
+    assert.isNull(normalizeIdentityProfile([1]))
+  })
+
+  it("parses KEY=value lines, last one wins", () => {
+    const values = parseKeyValueLines("# comment\n\nAUTH_TOKEN=one\nlower=x\n  AUTH_TOKEN= two  \nBASE_URL=http://x")
+    assert.strictEqual(values.get("AUTH_TOKEN"), "two")
+    assert.strictEqual(values.get("BASE_URL"), "http://x")
+    assert.isFalse(values.has("lower"))
+  })
+})
+
+describe("wire formats", () => {
+  it("renders naive ISO timestamps", () => {
+    assert.strictEqual(formatTimestamp(DateTime.unsafeMake("2026-02-12T09:30:00.123Z")), "2026-02-12T09:30:00.123000")
+    assert.strictEqual(formatTimestamp(DateTime.unsafeMake("2026-03-01T00:00:00Z")), "2026-03-01T00:00:00")
+  })
+
+  it("parses since like the reference", () => {
+    assert.strictEqual(DateTime.formatIso(parseSince("2026-02-12T09:30:00Z")!), "2026-02-12T09:30:00.000Z")
+    assert.strictEqual(DateTime.formatIso(parseSince("2026-02-12T09:30:00")!), "2026-02-12T09:30:00.000Z")
+    assert.strictEqual(DateTime.formatIso(parseSince("2026-02-12T10:30:00+01:00")!), "2026-02-12T09:30:00.000Z")
+    assert.isUndefined(parseSince("not a date"))
+    assert.isUndefined(parseSince("  "))
+  })
+
+  it("renders JSON the way Python's json.dumps does", () => {
+    assert.strictEqual(pythonJson({ a: 1, b: ["x", null], c: { d: true } }), '{"a": 1, "b": ["x", null], "c": {"d": true}}')
+    assert.strictEqual(pythonJson("é"), '"\\u00e9"')
+  })
+})

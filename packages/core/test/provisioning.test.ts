@@ -1,0 +1,125 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Schema } from "effect"
+import { Actor, AgentCreate, authenticateAgent, createAgent, provisionAgentRecord, Settings, updateAgent, AgentUpdate } from "@mission-control/core"
+import type { AgentId } from "@mission-control/core"
+import { advanceClock } from "./support/clock.js"
+import { Fixtures, MemoryGateway, modernBehaviour, TestKit } from "@mission-control/core/testing"
+
+const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
+
+describe("convergent provisioning", () => {
+  it.effect("re-provisioning writes only what changed and never creates a second gateway agent", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Echo" }))
+      const id = read.id as AgentId
+      gateway.clearCalls()
+      yield* provisionAgentRecord(id, { action: "update", gateway: world.gateway, board: world.board, user: world.owner, wake: false })
+      const writes = gateway.calls().filter((call) => call.method === "agents.files.set").map((call) => call.params["name"])
+      // Only the files carrying the fresh token differ.
+      assert.deepStrictEqual(writes, ["HEARTBEAT.md", "TOOLS.md"])
+      assert.strictEqual(gateway.calls().filter((call) => call.method === "agents.create").length, 1)
+      assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
+      assert.strictEqual(gateway.calls().filter((call) => call.method === "config.patch").length, 0)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("concurrent provisioning of one agent is serialised and converges on one token", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Twin" }))
+      const id = read.id as AgentId
+      yield* Effect.all(
+        Array.from({ length: 5 }, () =>
+          provisionAgentRecord(id, { action: "update", gateway: world.gateway, board: world.board, user: null, wake: false })),
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
+      const tools = gateway.file(world.gateway.id, `mc-${id}`, "TOOLS.md")!
+      const token = /^AUTH_TOKEN=(.+)$/m.exec(tools)![1]!
+      const stored = yield* Fixtures.reload(id)
+      const authenticated = yield* authenticateAgent(token)
+      assert.strictEqual(authenticated.id, stored.id)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("sends heartbeat settings only when they change", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Pulse" }))
+      assert.strictEqual(gateway.configPatches(world.gateway.id), 1)
+      yield* updateAgent(world.owner, read.id as AgentId, Schema.decodeUnknownSync(AgentUpdate)({ name: "Pulse 2" }), {
+        force: false
+      })
+      assert.strictEqual(gateway.configPatches(world.gateway.id), 1)
+      yield* updateAgent(
+        world.owner,
+        read.id as AgentId,
+        Schema.decodeUnknownSync(AgentUpdate)({ heartbeat_config: { every: "5m" } }),
+        { force: false }
+      )
+      assert.strictEqual(gateway.configPatches(world.gateway.id), 2)
+      assert.deepStrictEqual(gateway.heartbeats(world.gateway.id).get(`mc-${read.id}`)!.heartbeat, {
+        every: "5m",
+        target: "none",
+        includeReasoning: false
+      })
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("on a modern gateway: waits for the new agent to load, skips refused files, carries the token in AGENTS.md", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const fiber = yield* Effect.fork(
+        createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Nova" }))
+      )
+      yield* advanceClock(Duration.seconds(2), "100 millis")
+      const read = yield* Fiber.join(fiber)
+      const agentKey = `mc-${read.id}`
+      const files = gateway.agents(world.gateway.id).get(agentKey)!.files
+      assert.deepStrictEqual([...files.keys()].sort(), ["AGENTS.md", "BOOTSTRAP.md", "IDENTITY.md", "MEMORY.md", "SOUL.md", "USER.md"])
+      assert.match(files.get("AGENTS.md")!, /^AUTH_TOKEN=[A-Za-z0-9_-]{43}$/m)
+      const refused = gateway.calls().filter((call) => call.method === "agents.files.set" && call.params["name"] === "TOOLS.md")
+      assert.strictEqual(refused.length, 0)
+      const retriedUpdates = gateway.calls().filter((call) => call.method === "agents.update").length
+      assert.isAbove(retriedUpdates, 1)
+    }).pipe(Effect.provide(TestKit.layer(modernBehaviour))))
+
+  it.effect("retries transient failures with backoff and succeeds", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      gateway.fail({ method: "agents.files.set", reason: "Transport", message: "connection reset", times: 3 })
+      const fiber = yield* Effect.fork(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Tough" })))
+      yield* advanceClock(Duration.seconds(30), "100 millis")
+      const read = yield* Fiber.join(fiber)
+      const stored = yield* Fixtures.reload(read.id as AgentId)
+      assert.strictEqual(stored.status, "online")
+      assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("gives up at the deadline with the reference's timeout message", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      gateway.fail({ method: "agents.create", reason: "Transport", message: "connection refused", times: Infinity })
+      const fiber = yield* Effect.fork(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Lost" })))
+      yield* advanceClock(Duration.minutes(2), "5 seconds")
+      const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+      assert.strictEqual(
+        error.detail,
+        "Gateway provision failed: Gateway unreachable after 45 seconds (gateway coordination timeout). Last error: connection refused"
+      )
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("renders the base URL from Settings", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Base" })).pipe(
+        Effect.provideService(Settings, { ...Settings.defaultValue(), baseUrl: "https://mc.example" })
+      )
+      assert.include(gateway.file(world.gateway.id, `mc-${read.id}`, "TOOLS.md")!, "BASE_URL=https://mc.example")
+    }).pipe(Effect.provide(TestKit.layer())))
+})

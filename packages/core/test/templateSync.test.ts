@@ -1,0 +1,229 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Chunk, Duration, Effect, Fiber, Schema, Stream, TestClock } from "effect"
+import {
+  Actor,
+  AgentCreate,
+  authenticateAgent,
+  createAgent,
+  ensureBoardLeadAgent,
+  syncGatewayTemplates,
+  syncGatewayTemplatesAsAdmin,
+  syncGatewayTemplatesStream
+} from "@mission-control/core"
+import type { AgentId } from "@mission-control/core"
+import { advanceClock } from "./support/clock.js"
+import { Fixtures, MemoryGateway, modernBehaviour, TestKit } from "@mission-control/core/testing"
+
+const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
+
+/** A world with a provisioned lead, two workers and the gateway agent. */
+const provisionedWorld = Effect.gen(function*() {
+  const world = yield* Fixtures.world()
+  const lead = yield* ensureBoardLeadAgent(world.board, world.owner)
+  yield* TestClock.adjust(Duration.seconds(1))
+  const first = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "First" }))
+  yield* TestClock.adjust(Duration.seconds(1))
+  const second = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Second" }))
+  yield* syncGatewayTemplatesAsAdmin(world.owner, world.gateway.id, {})
+  const gateway = yield* MemoryGateway
+  gateway.clearCalls()
+  return { ...world, lead: lead.agent, first: first.id as AgentId, second: second.id as AgentId, memory: gateway }
+})
+
+const tokenIn = (content: string | undefined) => /^AUTH_TOKEN=(.*)$/m.exec(content ?? "")?.[1]
+
+describe("syncGatewayTemplates", () => {
+  it.effect("re-syncs every agent and the gateway agent, with one heartbeat patch at most", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      const result = yield* syncGatewayTemplates(world.gateway, { resetSessions: true })
+      assert.deepStrictEqual(result, {
+        gateway_id: world.gateway.id,
+        include_main: true,
+        reset_sessions: true,
+        agents_updated: 3,
+        agents_skipped: 0,
+        main_updated: true,
+        errors: [],
+        unsupported_files: []
+      })
+      const methods = world.memory.calls().map((call) => call.method)
+      assert.strictEqual(methods.filter((method) => method === "config.patch").length, 0)
+      assert.strictEqual(methods.filter((method) => method === "sessions.reset").length, 4)
+      assert.strictEqual(methods.filter((method) => method === "chat.send").length, 0)
+      assert.strictEqual(methods.filter((method) => method === "agents.files.set").length, 0)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("skips an agent whose token cannot be read back, and re-keys it on request", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.putFile(world.gateway.id, `mc-${world.first}`, "TOOLS.md", "BASE_URL=x\n")
+      const skipped = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
+      assert.strictEqual(skipped.agents_skipped, 1)
+      assert.strictEqual(skipped.agents_updated, 2)
+      assert.deepStrictEqual(skipped.errors, [{
+        agent_id: world.first,
+        agent_name: "First",
+        board_id: world.board.id,
+        message: "Skipping agent: unable to read AUTH_TOKEN from TOOLS.md (run with rotate_tokens=true to re-key)."
+      }])
+      const rotated = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
+      assert.strictEqual(rotated.agents_updated, 3)
+      assert.deepStrictEqual(rotated.errors, [])
+      const token = tokenIn(world.memory.file(world.gateway.id, `mc-${world.first}`, "TOOLS.md"))!
+      const agent = yield* authenticateAgent(token)
+      assert.strictEqual(agent.id, world.first)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("warns about a token the database does not know, and replaces it when rotating", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      const path = [world.gateway.id, `mc-${world.second}`, "TOOLS.md"] as const
+      world.memory.putFile(...path, world.memory.file(...path)!.replace(/^AUTH_TOKEN=.*$/m, "AUTH_TOKEN=forged"))
+      const warned = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
+      assert.strictEqual(warned.agents_updated, 3)
+      assert.deepStrictEqual(warned.errors.map((error) => error.message), [
+        "Warning: AUTH_TOKEN in TOOLS.md does not match backend token hash (agent auth may be broken)."
+      ])
+      yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
+      const token = tokenIn(world.memory.file(...path))!
+      assert.notStrictEqual(token, "forged")
+      assert.strictEqual((yield* authenticateAgent(token)).id, world.second)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("keeps the old token in the database when the gateway refuses the rotated files", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      const path = [world.gateway.id, `mc-${world.first}`, "TOOLS.md"] as const
+      const original = tokenIn(world.memory.file(...path))!
+      world.memory.putFile(...path, "no token here")
+      world.memory.fail({ method: "agents.files.set", reason: "Rejected", message: "read-only", times: Infinity, agentId: `mc-${world.first}` })
+      const result = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
+      assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: read-only"])
+      assert.strictEqual((yield* authenticateAgent(original)).id, world.first)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("skips agents of paused boards silently until they are resumed", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      yield* Fixtures.chatCommand(world.board.id, " /PAUSE ")
+      const paused = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
+      assert.deepStrictEqual([paused.agents_updated, paused.agents_skipped, paused.errors.length], [0, 3, 0])
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fixtures.chatCommand(world.board.id, "/resume")
+      const resumed = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
+      assert.strictEqual(resumed.agents_updated, 3)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("reports an unreachable gateway after ten minutes, once", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.fail({ method: "health", reason: "Transport", message: "connection refused", times: Infinity })
+      const fiber = yield* Effect.fork(syncGatewayTemplates(world.gateway))
+      yield* advanceClock(Duration.minutes(11), "5 seconds")
+      const result = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(result.errors, [{
+        agent_id: null,
+        agent_name: null,
+        board_id: null,
+        message: "Gateway unreachable after 10 minutes (template sync timeout). Last error: connection refused"
+      }])
+      assert.strictEqual(result.agents_updated, 0)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("stops at the first agent that times out; agents before it are reported, none after it start", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.fail({
+        method: "agents.files.get",
+        reason: "Timeout",
+        message: "request timed out",
+        times: Infinity,
+        agentId: `mc-${world.first}`
+      })
+      const fiber = yield* Effect.fork(syncGatewayTemplates(world.gateway, { concurrency: 1 }))
+      yield* advanceClock(Duration.minutes(11), "5 seconds")
+      const result = yield* Fiber.join(fiber)
+      assert.strictEqual(result.agents_updated, 1)
+      assert.strictEqual(result.agents_skipped, 1)
+      assert.isFalse(result.main_updated)
+      assert.deepStrictEqual(result.errors.map((error) => [error.agent_id, error.message]), [[
+        world.first,
+        "Gateway unreachable after 10 minutes (template sync timeout). Last error: request timed out"
+      ]])
+      const touched = new Set(world.memory.calls().map((call) => call.params["agentId"]))
+      assert.isFalse(touched.has(`mc-${world.second}`))
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("gives the same result whatever the concurrency", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.putFile(world.gateway.id, `mc-${world.second}`, "TOOLS.md", "")
+      const sequential = yield* syncGatewayTemplates(world.gateway, { concurrency: 1 })
+      const parallel = yield* syncGatewayTemplates(world.gateway, { concurrency: 16 })
+      assert.deepStrictEqual(parallel, sequential)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("reports per-agent failures and goes on", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.fail({ method: "agents.update", reason: "Rejected", message: "bad workspace", times: 1, agentId: `mc-${world.first}` })
+      const result = yield* syncGatewayTemplates(world.gateway, { concurrency: 1 })
+      assert.deepStrictEqual([result.agents_updated, result.agents_skipped, result.main_updated], [2, 1, true])
+      assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: bad workspace"])
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("refuses a board of another gateway, and reports a missing gateway agent", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const foreign = yield* syncGatewayTemplates(world.gateway, { boardId: world.other.board.id })
+      assert.deepStrictEqual(foreign.errors.map((error) => error.message), ["Board does not belong to this gateway."])
+      const noMain = yield* syncGatewayTemplates(world.gateway)
+      assert.deepStrictEqual(noMain.errors.map((error) => error.message), [
+        "Gateway agent record not found; skipping gateway agent template sync."
+      ])
+      const urlless = yield* Fixtures.gateway(world.organization.id, { url: " " })
+      const noUrl = yield* syncGatewayTemplates(urlless)
+      assert.deepStrictEqual(noUrl.errors.map((error) => error.message), ["Gateway URL is not configured for this gateway."])
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("skips the gateway agent when its token is unreadable", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.putFile(world.gateway.id, `mc-gateway-${world.gateway.id}`, "TOOLS.md", "")
+      const result = yield* syncGatewayTemplates(world.gateway)
+      assert.isFalse(result.main_updated)
+      assert.strictEqual(result.agents_skipped, 1)
+      assert.deepStrictEqual(result.errors.map((error) => error.message), [
+        "Skipping agent: unable to read AUTH_TOKEN from TOOLS.md (run with rotate_tokens=true to re-key).",
+        "Skipping gateway agent: unable to read AUTH_TOKEN from TOOLS.md."
+      ])
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("streams one progress event per agent, then the result", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(syncGatewayTemplatesStream(world.gateway)))
+      assert.strictEqual(events.length, 5)
+      assert.deepStrictEqual(events.slice(0, 4).map((event) => event.type), ["agent", "agent", "agent", "agent"])
+      const last = events.at(-1)!
+      assert.strictEqual(last.type, "result")
+      if (last.type === "result") assert.strictEqual(last.result.agents_updated, 3)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("on a modern gateway reads the token from AGENTS.md and reports refused files", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const created = yield* Effect.fork(Effect.gen(function*() {
+        yield* ensureBoardLeadAgent(world.board, world.owner)
+        yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Modern" }))
+        return yield* syncGatewayTemplatesAsAdmin(world.owner, world.gateway.id, {})
+      }))
+      yield* advanceClock(Duration.seconds(10), "100 millis")
+      const result = yield* Fiber.join(created)
+      assert.deepStrictEqual(result.errors, [])
+      assert.strictEqual(result.agents_updated, 2)
+      assert.isTrue(result.main_updated)
+      assert.deepStrictEqual(result.unsupported_files, ["HEARTBEAT.md", "TOOLS.md"])
+    }).pipe(Effect.provide(TestKit.layer(modernBehaviour))))
+})

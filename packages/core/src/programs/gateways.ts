@@ -137,8 +137,11 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
   }
   const known = yield* gatewayHasMainAgent(gateway)
   if (!changed && !isProvisionPending(main) && known) return main
-  const templateUser = user ??
-    Option.getOrNull(yield* Effect.flatMap(OrganizationRepository, (orgs) => orgs.findOwnerUser(gateway.organizationId)))
+  let templateUser = user
+  if (templateUser === null) {
+    const owner = yield* Effect.flatMap(OrganizationRepository, (orgs) => orgs.findOwnerUser(gateway.organizationId))
+    templateUser = Option.getOrNull(owner)
+  }
   if (templateUser === null) {
     return yield* new Unprocessable({
       detail: "Organization owner not found (required for gateway agent USER.md rendering)."

@@ -242,8 +242,11 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
     unsupported_files: [...unsupported].sort()
   })
 
-  const user = options.user ??
-    Option.getOrNull(yield* Effect.flatMap(OrganizationRepository, (orgs) => orgs.findOwnerUser(gateway.organizationId)))
+  let user = options.user ?? null
+  if (user === null) {
+    const owner = yield* Effect.flatMap(OrganizationRepository, (orgs) => orgs.findOwnerUser(gateway.organizationId))
+    user = Option.getOrNull(owner)
+  }
   if (gateway.url.trim() === "") {
     errors.push(syncError(null, "Gateway URL is not configured for this gateway."))
     return result()

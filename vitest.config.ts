@@ -17,9 +17,28 @@ export default defineConfig({
     ]
   },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "docs/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts", "docs/**/*.test.ts"]
+        }
+      },
+      {
+        // The core's program suite again, on the Postgres adapter (PGlite when no server answers).
+        extends: true,
+        test: {
+          name: "core-on-postgres",
+          include: ["packages/core/test/**/*.test.ts"],
+          exclude: ["packages/core/test/dist.test.ts", "packages/core/test/identity.test.ts"],
+          env: { MC_TEST_STORE: "postgres" },
+          setupFiles: ["packages/core/test/support/postgres-setup.ts"]
+        }
+      }
+    ],
     coverage: {
       provider: "v8",
       include: ["packages/*/src/**/*.ts"],

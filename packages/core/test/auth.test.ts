@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, TestClock } from "effect"
 import { agentTokenFromHeaders, authenticateAgent } from "@mission-control/core"
-import { Fixtures, TestKit } from "@mission-control/core/testing"
+import { Fixtures } from "@mission-control/core/testing"
+import { testLayer } from "./support/layer.js"
 
 describe("authenticateAgent", () => {
   it.effect("finds the agent of a token and refuses forged or truncated ones", () =>
@@ -14,7 +15,7 @@ describe("authenticateAgent", () => {
         const error = yield* authenticateAgent(bad).pipe(Effect.flip)
         assert.deepStrictEqual([error._tag, error.detail], ["Unauthorized", "Unauthorized"])
       }
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("refreshes presence at most every 30 seconds, never over updating", () =>
     Effect.gen(function*() {
@@ -40,7 +41,7 @@ describe("authenticateAgent", () => {
       assert.strictEqual((yield* authenticateAgent(updatingToken)).status, "updating")
       const untouched = yield* authenticateAgent(token, { touchPresence: false })
       assert.strictEqual(untouched.id, agent.id)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it("reads the token from X-Agent-Token, or a bearer header where allowed", () => {
     assert.strictEqual(agentTokenFromHeaders({ agentToken: " abc " }, false), "abc")

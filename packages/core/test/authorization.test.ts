@@ -19,7 +19,8 @@ import {
   updateAgent
 } from "@mission-control/core"
 import type { Agent, User } from "@mission-control/core"
-import { Fixtures, TestKit } from "@mission-control/core/testing"
+import { Fixtures } from "@mission-control/core/testing"
+import { testLayer } from "./support/layer.js"
 
 /** The callers of the matrix. */
 const callers = [
@@ -177,7 +178,7 @@ describe("authorization matrix", () => {
             const exit = yield* Effect.either(run!)
             const outcome = exit._tag === "Right" ? "ok" : exit.left._tag
             assert.strictEqual(outcome, expected)
-          }).pipe(Effect.provide(TestKit.layer())))
+          }).pipe(Effect.provide(testLayer())))
       }
     })
   }
@@ -188,5 +189,5 @@ describe("authorization matrix", () => {
       assert.strictEqual(error._tag, "Unauthorized")
       const orphan = yield* Fixtures.user()
       assert.strictEqual((yield* getAgent(orphan, crypto.randomUUID() as never).pipe(Effect.flip))._tag, "Forbidden")
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 })

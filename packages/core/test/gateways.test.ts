@@ -15,7 +15,8 @@ import {
   updateGateway
 } from "@mission-control/core"
 import type { GatewayId } from "@mission-control/core"
-import { Fixtures, MemoryGateway, TestKit } from "@mission-control/core/testing"
+import { Fixtures, MemoryGateway } from "@mission-control/core/testing"
+import { testLayer } from "./support/layer.js"
 
 const gatewayBody = (body: unknown) => Schema.decodeUnknownSync(GatewayCreate)(body)
 
@@ -51,7 +52,7 @@ describe("gateway programs", () => {
       const listed = yield* listGateways(world.owner, { limit: 10, offset: 0 })
       assert.strictEqual(listed.total, 2)
       assert.strictEqual((yield* getGateway(world.other.admin, id).pipe(Effect.flip)).detail, "Gateway not found")
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("delete refuses while boards use the gateway, then removes it with its gateway agent", () =>
     Effect.gen(function*() {
@@ -65,7 +66,7 @@ describe("gateway programs", () => {
       assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(agent.id))))
       const released = Option.getOrThrow(yield* Effect.flatMap(TaskRepository, (repo) => repo.findById(task.id)))
       assert.strictEqual(released.status, "inbox")
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("the sync route provisions a missing gateway agent first, and needs an owner for it", () =>
     Effect.gen(function*() {
@@ -81,7 +82,7 @@ describe("gateway programs", () => {
       const other = yield* Fixtures.gateway(ownerless.id)
       const error = yield* ensureGatewayMainAgent(other, null, { action: "provision", wake: false }).pipe(Effect.flip)
       assert.strictEqual(error.detail, "Organization owner not found (required for gateway agent USER.md rendering).")
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 })
 
 describe("reconcilePendingProvisioning", () => {
@@ -104,5 +105,5 @@ describe("reconcilePendingProvisioning", () => {
       assert.strictEqual(stored.status, "online")
       assert.isNull(stored.provisionAction)
       assert.isTrue(memory.agents(world.gateway.id).has(`mc-${agent.id}`))
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 })

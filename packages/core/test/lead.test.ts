@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { Actor, AgentRepository, ensureBoardLead, ensureBoardLeadAgent, leadSessionKey } from "@mission-control/core"
-import { Fixtures, MemoryGateway, TestKit } from "@mission-control/core/testing"
+import { Fixtures, MemoryGateway } from "@mission-control/core/testing"
+import { testLayer } from "./support/layer.js"
 
 describe("ensureBoardLeadAgent", () => {
   it.effect("creates and provisions a lead once; a second call returns it without a gateway call", () =>
@@ -31,7 +32,7 @@ describe("ensureBoardLeadAgent", () => {
       assert.isFalse(second.created)
       assert.strictEqual(second.agent.id, first.agent.id)
       assert.strictEqual(gateway.calls().length, 0)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("fixes the name of an existing lead and provisions one that never was", () =>
     Effect.gen(function*() {
@@ -52,7 +53,7 @@ describe("ensureBoardLeadAgent", () => {
       assert.isNotNull(result.agent.agentTokenDigest)
       assert.isNull(result.agent.provisionAction)
       assert.isTrue(gateway.agents(world.gateway.id).has(`lead-${world.board.id}`))
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("gives 50 concurrent callers the same single lead", () =>
     Effect.gen(function*() {
@@ -70,7 +71,7 @@ describe("ensureBoardLeadAgent", () => {
       assert.isTrue(ids.has(lead.id))
       const creates = gateway.calls().filter((call) => call.method === "agents.create")
       assert.strictEqual(creates.length, 1)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("is open to users with write access and the board's gateway agent only", () =>
     Effect.gen(function*() {
@@ -96,5 +97,5 @@ describe("ensureBoardLeadAgent", () => {
       const viaWriter = yield* ensureBoardLead(Actor.user(world.writer), world.board.id)
       assert.strictEqual(viaWriter.agent.id, viaMain.agent.id)
       assert.isFalse(viaWriter.created)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 })

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { Actor, AgentCreate, authenticateAgent, createAgent, provisionAgentRecord, Settings, updateAgent, AgentUpdate } from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
-import { advanceClock } from "./support/clock.js"
-import { Fixtures, MemoryGateway, modernBehaviour, TestKit } from "@mission-control/core/testing"
+import { runWithTestClock } from "./support/clock.js"
+import { Fixtures, MemoryGateway, modernBehaviour } from "@mission-control/core/testing"
+import { testLayer } from "./support/layer.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
 
@@ -22,7 +23,7 @@ describe("convergent provisioning", () => {
       assert.strictEqual(gateway.calls().filter((call) => call.method === "agents.create").length, 1)
       assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
       assert.strictEqual(gateway.calls().filter((call) => call.method === "config.patch").length, 0)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("concurrent provisioning of one agent is serialised and converges on one token", () =>
     Effect.gen(function*() {
@@ -41,7 +42,7 @@ describe("convergent provisioning", () => {
       const stored = yield* Fixtures.reload(id)
       const authenticated = yield* authenticateAgent(token)
       assert.strictEqual(authenticated.id, stored.id)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("sends heartbeat settings only when they change", () =>
     Effect.gen(function*() {
@@ -65,17 +66,15 @@ describe("convergent provisioning", () => {
         target: "none",
         includeReasoning: false
       })
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("on a modern gateway: waits for the new agent to load, skips refused files, carries the token in AGENTS.md", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const fiber = yield* Effect.fork(
+      const read = yield* runWithTestClock(
         createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Nova" }))
-      )
-      yield* advanceClock(Duration.seconds(2), "100 millis")
-      const read = yield* Fiber.join(fiber)
+      , { step: "100 millis" })
       const agentKey = `mc-${read.id}`
       const files = gateway.agents(world.gateway.id).get(agentKey)!.files
       assert.deepStrictEqual([...files.keys()].sort(), ["AGENTS.md", "BOOTSTRAP.md", "IDENTITY.md", "MEMORY.md", "SOUL.md", "USER.md"])
@@ -84,34 +83,30 @@ describe("convergent provisioning", () => {
       assert.strictEqual(refused.length, 0)
       const retriedUpdates = gateway.calls().filter((call) => call.method === "agents.update").length
       assert.isAbove(retriedUpdates, 1)
-    }).pipe(Effect.provide(TestKit.layer(modernBehaviour))))
+    }).pipe(Effect.provide(testLayer(modernBehaviour))))
 
   it.effect("retries transient failures with backoff and succeeds", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
       gateway.fail({ method: "agents.files.set", reason: "Transport", message: "connection reset", times: 3 })
-      const fiber = yield* Effect.fork(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Tough" })))
-      yield* advanceClock(Duration.seconds(30), "100 millis")
-      const read = yield* Fiber.join(fiber)
+      const read = yield* runWithTestClock(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Tough" })), { step: "100 millis" })
       const stored = yield* Fixtures.reload(read.id as AgentId)
       assert.strictEqual(stored.status, "online")
       assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("gives up at the deadline with the reference's timeout message", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
       gateway.fail({ method: "agents.create", reason: "Transport", message: "connection refused", times: Infinity })
-      const fiber = yield* Effect.fork(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Lost" })))
-      yield* advanceClock(Duration.minutes(2), "5 seconds")
-      const error = yield* Fiber.join(fiber).pipe(Effect.flip)
+      const error = yield* runWithTestClock(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Lost" })), { step: "5 seconds" }).pipe(Effect.flip)
       assert.strictEqual(
         error.detail,
         "Gateway provision failed: Gateway unreachable after 45 seconds (gateway coordination timeout). Last error: connection refused"
       )
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("renders the base URL from Settings", () =>
     Effect.gen(function*() {
@@ -121,5 +116,5 @@ describe("convergent provisioning", () => {
         Effect.provideService(Settings, { ...Settings.defaultValue(), baseUrl: "https://mc.example" })
       )
       assert.include(gateway.file(world.gateway.id, `mc-${read.id}`, "TOOLS.md")!, "BASE_URL=https://mc.example")
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Schema, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Schema, Stream, TestClock } from "effect"
 import {
   Actor,
   AgentCreate,
@@ -11,8 +11,9 @@ import {
   syncGatewayTemplatesStream
 } from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
-import { advanceClock } from "./support/clock.js"
-import { Fixtures, MemoryGateway, modernBehaviour, TestKit } from "@mission-control/core/testing"
+import { runWithTestClock } from "./support/clock.js"
+import { Fixtures, MemoryGateway, modernBehaviour } from "@mission-control/core/testing"
+import { testLayer } from "./support/layer.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
 
@@ -52,7 +53,7 @@ describe("syncGatewayTemplates", () => {
       assert.strictEqual(methods.filter((method) => method === "sessions.reset").length, 4)
       assert.strictEqual(methods.filter((method) => method === "chat.send").length, 0)
       assert.strictEqual(methods.filter((method) => method === "agents.files.set").length, 0)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("skips an agent whose token cannot be read back, and re-keys it on request", () =>
     Effect.gen(function*() {
@@ -73,7 +74,7 @@ describe("syncGatewayTemplates", () => {
       const token = tokenIn(world.memory.file(world.gateway.id, `mc-${world.first}`, "TOOLS.md"))!
       const agent = yield* authenticateAgent(token)
       assert.strictEqual(agent.id, world.first)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("warns about a token the database does not know, and replaces it when rotating", () =>
     Effect.gen(function*() {
@@ -89,7 +90,7 @@ describe("syncGatewayTemplates", () => {
       const token = tokenIn(world.memory.file(...path))!
       assert.notStrictEqual(token, "forged")
       assert.strictEqual((yield* authenticateAgent(token)).id, world.second)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("keeps the old token in the database when the gateway refuses the rotated files", () =>
     Effect.gen(function*() {
@@ -101,7 +102,7 @@ describe("syncGatewayTemplates", () => {
       const result = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
       assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: read-only"])
       assert.strictEqual((yield* authenticateAgent(original)).id, world.first)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("skips agents of paused boards silently until they are resumed", () =>
     Effect.gen(function*() {
@@ -113,15 +114,13 @@ describe("syncGatewayTemplates", () => {
       yield* Fixtures.chatCommand(world.board.id, "/resume")
       const resumed = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
       assert.strictEqual(resumed.agents_updated, 3)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("reports an unreachable gateway after ten minutes, once", () =>
     Effect.gen(function*() {
       const world = yield* provisionedWorld
       world.memory.fail({ method: "health", reason: "Transport", message: "connection refused", times: Infinity })
-      const fiber = yield* Effect.fork(syncGatewayTemplates(world.gateway))
-      yield* advanceClock(Duration.minutes(11), "5 seconds")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* runWithTestClock(syncGatewayTemplates(world.gateway), { step: "5 seconds" })
       assert.deepStrictEqual(result.errors, [{
         agent_id: null,
         agent_name: null,
@@ -129,7 +128,7 @@ describe("syncGatewayTemplates", () => {
         message: "Gateway unreachable after 10 minutes (template sync timeout). Last error: connection refused"
       }])
       assert.strictEqual(result.agents_updated, 0)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("stops at the first agent that times out; agents before it are reported, none after it start", () =>
     Effect.gen(function*() {
@@ -141,9 +140,7 @@ describe("syncGatewayTemplates", () => {
         times: Infinity,
         agentId: `mc-${world.first}`
       })
-      const fiber = yield* Effect.fork(syncGatewayTemplates(world.gateway, { concurrency: 1 }))
-      yield* advanceClock(Duration.minutes(11), "5 seconds")
-      const result = yield* Fiber.join(fiber)
+      const result = yield* runWithTestClock(syncGatewayTemplates(world.gateway, { concurrency: 1 }), { step: "5 seconds" })
       assert.strictEqual(result.agents_updated, 1)
       assert.strictEqual(result.agents_skipped, 1)
       assert.isFalse(result.main_updated)
@@ -153,7 +150,7 @@ describe("syncGatewayTemplates", () => {
       ]])
       const touched = new Set(world.memory.calls().map((call) => call.params["agentId"]))
       assert.isFalse(touched.has(`mc-${world.second}`))
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("gives the same result whatever the concurrency", () =>
     Effect.gen(function*() {
@@ -162,7 +159,7 @@ describe("syncGatewayTemplates", () => {
       const sequential = yield* syncGatewayTemplates(world.gateway, { concurrency: 1 })
       const parallel = yield* syncGatewayTemplates(world.gateway, { concurrency: 16 })
       assert.deepStrictEqual(parallel, sequential)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("reports per-agent failures and goes on", () =>
     Effect.gen(function*() {
@@ -171,7 +168,7 @@ describe("syncGatewayTemplates", () => {
       const result = yield* syncGatewayTemplates(world.gateway, { concurrency: 1 })
       assert.deepStrictEqual([result.agents_updated, result.agents_skipped, result.main_updated], [2, 1, true])
       assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: bad workspace"])
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("refuses a board of another gateway, and reports a missing gateway agent", () =>
     Effect.gen(function*() {
@@ -185,7 +182,7 @@ describe("syncGatewayTemplates", () => {
       const urlless = yield* Fixtures.gateway(world.organization.id, { url: " " })
       const noUrl = yield* syncGatewayTemplates(urlless)
       assert.deepStrictEqual(noUrl.errors.map((error) => error.message), ["Gateway URL is not configured for this gateway."])
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("skips the gateway agent when its token is unreadable", () =>
     Effect.gen(function*() {
@@ -198,7 +195,7 @@ describe("syncGatewayTemplates", () => {
         "Skipping agent: unable to read AUTH_TOKEN from TOOLS.md (run with rotate_tokens=true to re-key).",
         "Skipping gateway agent: unable to read AUTH_TOKEN from TOOLS.md."
       ])
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("streams one progress event per agent, then the result", () =>
     Effect.gen(function*() {
@@ -209,21 +206,19 @@ describe("syncGatewayTemplates", () => {
       const last = events.at(-1)!
       assert.strictEqual(last.type, "result")
       if (last.type === "result") assert.strictEqual(last.result.agents_updated, 3)
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("on a modern gateway reads the token from AGENTS.md and reports refused files", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const created = yield* Effect.fork(Effect.gen(function*() {
+      const result = yield* runWithTestClock(Effect.gen(function*() {
         yield* ensureBoardLeadAgent(world.board, world.owner)
         yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Modern" }))
         return yield* syncGatewayTemplatesAsAdmin(world.owner, world.gateway.id, {})
-      }))
-      yield* advanceClock(Duration.seconds(10), "100 millis")
-      const result = yield* Fiber.join(created)
+      }), { step: "100 millis" })
       assert.deepStrictEqual(result.errors, [])
       assert.strictEqual(result.agents_updated, 2)
       assert.isTrue(result.main_updated)
       assert.deepStrictEqual(result.unsupported_files, ["HEARTBEAT.md", "TOOLS.md"])
-    }).pipe(Effect.provide(TestKit.layer(modernBehaviour))))
+    }).pipe(Effect.provide(testLayer(modernBehaviour))))
 })

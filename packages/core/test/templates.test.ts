@@ -4,8 +4,9 @@ import { defaultTemplates, TemplateRenderer, templatesFromDirectory } from "@mis
 import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Fixtures, TestKit } from "@mission-control/core/testing"
+import { Fixtures } from "@mission-control/core/testing"
 import { renderWorkspace, templateContext } from "../src/programs/provisioning.js"
+import { testLayer } from "./support/layer.js"
 
 const capabilities = { writableFiles: null, tokenFile: "TOOLS.md", serverVersion: null, protocol: 4 }
 
@@ -29,7 +30,7 @@ describe("workspace templates", () => {
       assert.include((yield* renderWorkspace(lead, false, leadContext, capabilities)).get("HEARTBEAT.md")!, "Goal intake")
       const workerContext = templateContext(worker, world.gateway, world.board, "k", "/w", token, null, "b")
       assert.notInclude((yield* renderWorkspace(worker, false, workerContext, capabilities)).get("HEARTBEAT.md")!, "Goal intake")
-    }).pipe(Effect.provide(TestKit.layer())))
+    }).pipe(Effect.provide(testLayer())))
 
   it.effect("read only the variables they are given: no host objects, no code", () =>
     Effect.gen(function*() {

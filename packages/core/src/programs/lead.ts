@@ -94,14 +94,18 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
     })
     const inserted = yield* agents.insert(candidate).pipe(
       Effect.as(true),
-      Effect.catchIf((error) => error.constraint === "board_lead", () => Effect.succeed(false)),
+      // Both rules can fire first when another caller inserted the lead: the lead rule, or its name on the board.
+      Effect.catchIf(
+        (error) => error.constraint === "board_lead" || error.constraint === "board_name",
+        () => Effect.succeed(false)
+      ),
       Effect.mapError(duplicateToConflict)
     )
     if (!inserted) {
       // Another caller created the lead first and is provisioning it.
       const winner = yield* agents.findLead(board.id)
       if (Option.isSome(winner)) return { agent: winner.value, created: false }
-      return yield* new Conflict({ detail: "This board already has a lead agent." })
+      return yield* new Conflict({ detail: "An agent with this name already exists on this board." })
     }
     lead = candidate
     created = true

@@ -6,7 +6,7 @@ export class AgentLocks extends Context.Tag("@mission-control/core/AgentLocks")<
 }>() {}
 
 /** Locks held in this process: one semaphore per key, dropped when nobody holds or waits for it. */
-export const layerMemory = Layer.sync(AgentLocks, () => {
+export const makeMemory = (): AgentLocks["Type"] => {
   const locks = new Map<string, { readonly semaphore: Effect.Semaphore; users: number }>()
   return {
     withLock: (key) => (effect) =>
@@ -28,4 +28,7 @@ export const layerMemory = Layer.sync(AgentLocks, () => {
           })
       )
   }
-})
+}
+
+/** `makeMemory` as a layer: enough for one process; the Postgres adapter adds cross-process locks. */
+export const layerMemory = Layer.sync(AgentLocks, makeMemory)

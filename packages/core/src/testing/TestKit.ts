@@ -6,10 +6,11 @@ import type { MemoryGatewayBehaviour } from "./MemoryGateway.js"
 import * as MemoryGateway from "./MemoryGateway.js"
 import * as MemoryRepositories from "./MemoryRepositories.js"
 
+/** The in-memory gateway alone, to combine with other repositories (the Postgres adapter's, say). */
+export const layerGateway = (behaviour: Partial<MemoryGatewayBehaviour> = {}) => MemoryGateway.layer(behaviour)
 
-
-
-
+/** The services that need no store: token minting and the default templates. Add repositories and a gateway. */
+export const layerServices = Layer.merge(AgentTokens.layer, TemplateRenderer.layer)
 
 /** Everything the core programs need except the gateway: in-memory repositories, tokens, templates, locks. */
 export const layerWithoutGateway = Layer.mergeAll(

@@ -1,17 +1,25 @@
-import { Duration, Effect, TestClock } from "effect"
+import type { Effect as EffectType } from "effect"
+import { Duration, Effect, Fiber, Option, TestClock } from "effect"
 
-const macrotask = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 2)))
 
 /**
- * Moves the test clock forward in steps, letting real asynchronous work (WebCrypto hashing) settle between them,
- * so that sleeps scheduled after such work still fire.
+ * Runs `effect` while moving the test clock forward in `step`s, pausing for real between steps so that real I/O
+ * (WebCrypto, a database) can progress and reach its next sleep. Stops as soon as the effect is done; gives up after
+ * `limit` of test time.
  */
-export const advanceClock = (total: Duration.DurationInput, step: Duration.DurationInput = "1 second") =>
+export const runWithTestClock = <A, E, R>(
+  effect: EffectType.Effect<A, E, R>,
+  options: { readonly step?: Duration.DurationInput; readonly limit?: Duration.DurationInput } = {}
+) =>
   Effect.gen(function*() {
-    const steps = Math.ceil(Duration.toMillis(total) / Duration.toMillis(step))
+    const fiber = yield* Effect.fork(effect)
+    const step = Duration.decode(options.step ?? "1 second")
+    const steps = Math.ceil(Duration.toMillis(options.limit ?? "30 minutes") / Duration.toMillis(step))
     for (let index = 0; index < steps; index++) {
-      yield* macrotask
+      yield* realPause
+      if (Option.isSome(yield* Fiber.poll(fiber))) break
       yield* TestClock.adjust(step)
     }
-    yield* macrotask
+    return yield* Fiber.join(fiber)
   })

@@ -1,0 +1,152 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { AgentChange } from "@mission-control/core"
+import { AgentChanges } from "@mission-control/core"
+import type { Scope } from "effect"
+import { Chunk, Duration, Effect, Layer, Option, PubSub, Queue, Ref, Schedule, Stream } from "effect"
+import pg from "pg"
+import type { PgConnectionConfig } from "./config.js"
+import { toNodePgConfig } from "./config.js"
+import { agentChangeChannel } from "./migrations.js"
+import { agentFromRow } from "./rows.js"
+
+/** How the change hub learns that changes were committed. Each signal means "look for changes". */
+export type ChangeSignals = (signal: Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+
+/** Tunables of the change hub. */
+export interface ChangeHubOptions {
+  /** Changes older than this are deleted; a subscriber resuming from further back misses them. Default 1 day. */
+  readonly retention?: Duration.DurationInput
+  /** How often old changes are deleted. Default 10 minutes. */
+  readonly pruneEvery?: Duration.DurationInput
+}
+
+const batchSize = 500
+
+type ChangeRow = {
+  readonly sequence: string | number
+  readonly agent_id: string
+  readonly board_id: string | null
+  readonly gateway_id: string
+  readonly agent: unknown
+}
+
+const toChange = (row: ChangeRow): AgentChange => ({
+  sequence: Number(row.sequence),
+  agentId: row.agent_id as AgentChange["agentId"],
+  boardId: row.board_id as AgentChange["boardId"],
+  gatewayId: row.gateway_id as AgentChange["gatewayId"],
+  agent: row.agent === null ? null : agentFromRow(row.agent as Record<string, unknown>)
+})
+
+/**
+ * The process-wide change hub: one source of signals (a LISTEN connection, or PGlite's in-process listener) and one
+ * reader of `mc_agent_changes`, fanned out to every subscriber through a PubSub. Idle subscribers cost the database
+ * nothing. After every signal the hub reads all changes above the last one it delivered, so a lost connection or a
+ * missed notification loses nothing: the next signal (sent on every reconnect) catches up.
+ */
+export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions = {}) =>
+  Effect.gen(function*() {
+    const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+    const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<AgentChange>(), PubSub.shutdown)
+    const initial = yield* sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`
+    const delivered = yield* Ref.make(Number(initial[0]?.last ?? 0))
+    const pending = yield* Queue.sliding<void>(1)
+
+    const readAfter = (after: number, upTo: number | undefined) =>
+      (upTo === undefined
+        ? sql<ChangeRow>`
+            SELECT sequence, agent_id, board_id, gateway_id, agent FROM mc_agent_changes
+            WHERE sequence > ${after} ORDER BY sequence LIMIT ${batchSize}`
+        : sql<ChangeRow>`
+            SELECT sequence, agent_id, board_id, gateway_id, agent FROM mc_agent_changes
+            WHERE sequence > ${after} AND sequence <= ${upTo} ORDER BY sequence LIMIT ${batchSize}`).pipe(
+        Effect.map((rows) => rows.map(toChange))
+      )
+
+    const drain: Effect.Effect<void, unknown> = Effect.gen(function*() {
+      while (true) {
+        const batch = yield* readAfter(yield* Ref.get(delivered), undefined)
+        for (const change of batch) {
+          yield* PubSub.publish(pubsub, change)
+          yield* Ref.set(delivered, change.sequence)
+        }
+        if (batch.length < batchSize) return
+      }
+    })
+
+    // A failed read (database restarting) is retried; the hub itself never dies.
+    yield* Queue.take(pending).pipe(
+      Effect.zipRight(drain.pipe(Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("30 seconds"))))),
+      Effect.catchAllCause((cause) => Effect.logWarning("agent change feed read failed", cause)),
+      Effect.forever,
+      Effect.forkScoped
+    )
+    yield* signals(Queue.offer(pending, undefined).pipe(Effect.asVoid))
+    yield* Queue.offer(pending, undefined)
+
+    const retention = Duration.decode(options.retention ?? "1 day")
+    yield* sql`DELETE FROM mc_agent_changes WHERE changed_at < now() - ${`${Duration.toMillis(retention)} milliseconds`}::interval`
+      .pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("pruning agent changes failed", cause)),
+        Effect.repeat(Schedule.spaced(options.pruneEvery ?? "10 minutes")),
+        Effect.forkScoped
+      )
+
+    const replay = (after: number, upTo: number): Stream.Stream<AgentChange> =>
+      Stream.paginateChunkEffect(after, (cursor) =>
+        readAfter(cursor, upTo).pipe(
+          Effect.orDie,
+          Effect.map((batch) => {
+            const last = batch.at(-1)?.sequence
+            const next = last === undefined || batch.length < batchSize ? undefined : last
+            return [Chunk.unsafeFromArray(batch), next === undefined ? Option.none() : Option.some(next)] as const
+          })
+        ))
+
+    return AgentChanges.of({
+      currentSequence: Ref.get(delivered),
+      subscribe: (after) =>
+        Effect.gen(function*() {
+          const subscription = yield* PubSub.subscribe(pubsub)
+          const upTo = yield* Ref.get(delivered)
+          const live = Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > upTo))
+          if (after === undefined || after >= upTo) return live
+          return Stream.concat(replay(after, upTo), live)
+        })
+    })
+  })
+
+/**
+ * Signals from a dedicated LISTEN connection, reconnected with backoff whenever it drops. Every (re)connect signals
+ * once, so changes committed while it was down are read.
+ */
+export const listenSignals = (config: PgConnectionConfig): ChangeSignals => (signal) =>
+  Effect.gen(function*() {
+    const session = Effect.scoped(Effect.gen(function*() {
+      const client = yield* Effect.acquireRelease(
+        Effect.tryPromise(async () => {
+          const client = new pg.Client(toNodePgConfig(config, "mission-control-listener"))
+          client.on("error", () => {}) // reported through the async below
+          await client.connect()
+          await client.query(`LISTEN ${agentChangeChannel}`)
+          return client
+        }),
+        (client) => Effect.promise(() => client.end().catch(() => undefined))
+      )
+      yield* signal
+      yield* Effect.async<never, Error>((resume) => {
+        client.on("notification", () => Effect.runFork(signal))
+        client.on("error", (error) => resume(Effect.fail(error)))
+        client.on("end", () => resume(Effect.fail(new Error("listen connection closed"))))
+      })
+    }))
+    yield* session.pipe(
+      Effect.tapError((error) => Effect.logDebug("agent change listener reconnecting", String(error))),
+      Effect.retry(Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("5 seconds")))),
+      Effect.forkScoped
+    )
+  })
+
+/** `AgentChanges` on LISTEN/NOTIFY, for the database of `config` (the same one the `SqlClient` talks to). */
+export const layer = (config: PgConnectionConfig, options: ChangeHubOptions = {}) =>
+  Layer.scoped(AgentChanges, makeChangeHub(listenSignals(config), options))

@@ -1,0 +1,77 @@
+import { PGlite } from "@electric-sql/pglite"
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { AgentChanges, AgentLocks } from "@mission-control/core"
+import { Effect, Layer } from "effect"
+import type { PgConnectionConfig } from "./config.js"
+import { toPgClientConfig } from "./config.js"
+import { migrationLayer } from "./layer.js"
+import { agentChangeChannel } from "./migrations.js"
+import type { ChangeHubOptions } from "./PgAgentChanges.js"
+import { makeChangeHub } from "./PgAgentChanges.js"
+import * as PgRepositories from "./PgRepositories.js"
+
+/** Options of the embedded database. */
+export interface EmbeddedOptions {
+  /** Directory to keep the data in; in memory when absent. */
+  readonly dataDir?: string | undefined
+  readonly changes?: ChangeHubOptions
+}
+
+/** A running embedded Postgres: where it listens, and the PGlite instance behind it. */
+export interface EmbeddedDatabase {
+  readonly db: PGlite
+  readonly config: PgConnectionConfig
+}
+
+/**
+ * Starts PGlite (Postgres compiled to WebAssembly, in this process) behind a loopback socket on a free port, for as
+ * long as the scope lasts. PGlite is a single session, so the query pool has one connection (transactions of two
+ * connections would interleave), and changes are signalled in-process.
+ */
+export const startEmbedded = (options: Pick<EmbeddedOptions, "dataDir"> = {}) =>
+  Effect.gen(function*() {
+    const db = yield* Effect.acquireRelease(
+      Effect.promise(() => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })),
+      (db) => Effect.promise(() => db.close().catch(() => undefined))
+    )
+    // PGlite is one session: the adapter's pool keeps a single connection. The server accepts a few more so that a
+    // client closing its connection never makes the next one wait or fail while the old socket winds down.
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 })
+    yield* Effect.acquireRelease(
+      Effect.promise(() => server.start()),
+      () => Effect.promise(() => server.stop().catch(() => undefined))
+    )
+    const [host, port] = server.getServerConn().split(":")
+    const config: PgConnectionConfig = {
+      host: host ?? "127.0.0.1",
+      port: Number(port),
+      database: "postgres",
+      username: "postgres",
+      maxConnections: 1,
+      applicationName: "mission-control-embedded"
+    }
+    return { db, config } satisfies EmbeddedDatabase
+  })
+
+/** The adapter on an embedded database that is already running (see `startEmbedded`). */
+export const layerOnEmbedded = (database: EmbeddedDatabase, options: ChangeHubOptions = {}) =>
+  Layer.mergeAll(
+    PgRepositories.layer,
+    Layer.scoped(
+      AgentChanges,
+      makeChangeHub((signal) =>
+        Effect.acquireRelease(
+          Effect.promise(() => database.db.listen(agentChangeChannel, () => void Effect.runFork(signal))),
+          (unlisten) => Effect.promise(() => unlisten().catch(() => undefined))
+        ).pipe(Effect.asVoid), options)
+    ),
+    AgentLocks.layerMemory
+  ).pipe(
+    Layer.provide(migrationLayer),
+    Layer.provideMerge(PgClient.layer(toPgClientConfig(database.config)))
+  )
+
+/** The whole adapter on a new embedded PGlite database that lives as long as the layer. */
+export const layerEmbedded = (options: EmbeddedOptions = {}) =>
+  Layer.unwrapScoped(Effect.map(startEmbedded(options), (database) => layerOnEmbedded(database, options.changes)))

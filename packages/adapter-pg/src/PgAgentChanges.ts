@@ -2,7 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { AgentChange } from "@mission-control/core"
 import { AgentChanges } from "@mission-control/core"
 import type { Scope } from "effect"
-import { Chunk, Duration, Effect, Layer, Option, PubSub, Queue, Ref, Schedule, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Option, PubSub, Queue, Ref, Schedule, Stream } from "effect"
 import pg from "pg"
 import type { PgConnectionConfig } from "./config.js"
 import { toNodePgConfig } from "./config.js"
@@ -103,15 +103,22 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
           })
         ))
 
+    const committedSequence = sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`.pipe(
+      Effect.map((rows) => Number(rows[0]?.last ?? 0)),
+      Effect.orDie
+    )
+
     return AgentChanges.of({
-      currentSequence: Ref.get(delivered),
+      currentSequence: committedSequence,
       subscribe: (after) =>
         Effect.gen(function*() {
           const subscription = yield* PubSub.subscribe(pubsub)
+          // "From now" means after what the database has committed, which the hub may not have delivered yet.
+          const from = after ?? (yield* committedSequence)
           const upTo = yield* Ref.get(delivered)
+          if (from >= upTo) return Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > from))
           const live = Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > upTo))
-          if (after === undefined || after >= upTo) return live
-          return Stream.concat(replay(after, upTo), live)
+          return Stream.concat(replay(from, upTo), live)
         })
     })
   })
@@ -146,6 +153,28 @@ export const listenSignals = (config: PgConnectionConfig): ChangeSignals => (sig
       Effect.forkScoped
     )
   })
+
+/**
+ * Pokes from this process's own agent writes, for databases that cannot notify (embedded PGlite: one process, one
+ * connection, so the hub's read runs after the writing transaction has committed).
+ */
+export class LocalChangeSignal extends Context.Tag("@mission-control/adapter-pg/LocalChangeSignal")<
+  LocalChangeSignal,
+  { readonly poke: Effect.Effect<void>; readonly signals: ChangeSignals }
+>() {}
+
+/** A `LocalChangeSignal` for one process. */
+export const layerLocalSignal = Layer.sync(LocalChangeSignal, () => {
+  const listeners = new Set<Effect.Effect<void>>()
+  return {
+    poke: Effect.suspend(() => Effect.forEach(listeners, (listener) => listener, { discard: true })),
+    signals: (signal) =>
+      Effect.acquireRelease(
+        Effect.sync(() => listeners.add(signal)),
+        () => Effect.sync(() => listeners.delete(signal))
+      ).pipe(Effect.asVoid)
+  }
+})
 
 /** `AgentChanges` on LISTEN/NOTIFY, for the database of `config` (the same one the `SqlClient` talks to). */
 export const layer = (config: PgConnectionConfig, options: ChangeHubOptions = {}) =>

@@ -14,6 +14,7 @@ import {
 } from "@mission-control/core"
 import { Effect, Layer, Option } from "effect"
 import { agentChangeLockKey } from "./migrations.js"
+import { LocalChangeSignal } from "./PgAgentChanges.js"
 import {
   activityFromRow,
   agentColumns,
@@ -71,8 +72,12 @@ const agentRepository = Layer.effect(
       statement.pipe(Effect.map(decodeAll(agentFromRow)), Effect.orDie)
     // Every agent write takes the change-feed lock before touching a row, so change numbers follow commit order
     // and lock order is the same in every transaction.
+    const localSignal = yield* Effect.serviceOption(LocalChangeSignal)
+    const poke = Option.match(localSignal, { onNone: () => Effect.void, onSome: (signal) => signal.poke })
     const write = <A>(statement: Effect.Effect<A, SqlError>) =>
-      sql.withTransaction(sql`SELECT pg_advisory_xact_lock(${agentChangeLockKey})`.pipe(Effect.zipRight(statement)))
+      sql.withTransaction(sql`SELECT pg_advisory_xact_lock(${agentChangeLockKey})`.pipe(Effect.zipRight(statement))).pipe(
+        Effect.tap(() => poke)
+      )
 
     return {
       findById: (id) => one(sql`SELECT * FROM mc_agents WHERE id = ${id}`),

@@ -6,9 +6,8 @@ import { Effect, Layer } from "effect"
 import type { PgConnectionConfig } from "./config.js"
 import { toPgClientConfig } from "./config.js"
 import { migrationLayer } from "./layer.js"
-import { agentChangeChannel } from "./migrations.js"
 import type { ChangeHubOptions } from "./PgAgentChanges.js"
-import { makeChangeHub } from "./PgAgentChanges.js"
+import { layerLocalSignal, LocalChangeSignal, makeChangeHub } from "./PgAgentChanges.js"
 import * as PgRepositories from "./PgRepositories.js"
 
 /** Options of the embedded database. */
@@ -27,7 +26,8 @@ export interface EmbeddedDatabase {
 /**
  * Starts PGlite (Postgres compiled to WebAssembly, in this process) behind a loopback socket on a free port, for as
  * long as the scope lasts. PGlite is a single session, so the query pool has one connection (transactions of two
- * connections would interleave), and changes are signalled in-process.
+ * connections would interleave). PGlite does not deliver NOTIFY to socket clients: the change hub is poked by this
+ * process's own writes instead, so the embedded database serves one process.
  */
 export const startEmbedded = (options: Pick<EmbeddedOptions, "dataDir"> = {}) =>
   Effect.gen(function*() {
@@ -60,16 +60,12 @@ export const layerOnEmbedded = (database: EmbeddedDatabase, options: ChangeHubOp
     PgRepositories.layer,
     Layer.scoped(
       AgentChanges,
-      makeChangeHub((signal) =>
-        Effect.acquireRelease(
-          Effect.promise(() => database.db.listen(agentChangeChannel, () => void Effect.runFork(signal))),
-          (unlisten) => Effect.promise(() => unlisten().catch(() => undefined))
-        ).pipe(Effect.asVoid), options)
+      Effect.flatMap(LocalChangeSignal, (local) => makeChangeHub(local.signals, options))
     ),
     AgentLocks.layerMemory
   ).pipe(
     Layer.provide(migrationLayer),
-    Layer.provideMerge(PgClient.layer(toPgClientConfig(database.config)))
+    Layer.provideMerge(Layer.merge(PgClient.layer(toPgClientConfig(database.config)), layerLocalSignal))
   )
 
 /** The whole adapter on a new embedded PGlite database that lives as long as the layer. */

@@ -1,0 +1,4 @@
+import { TestKit } from "@mission-control/core/testing"
+import { repositoryContract } from "./contract/repositoryContract.js"
+
+repositoryContract("in-memory", () => TestKit.layer())

@@ -1,0 +1,28 @@
+import { afterAll } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { TestKit } from "@mission-control/core/testing"
+import { closeSharedTestDatabase, createTestDatabase, layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
+import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { repositoryContract } from "./contract/repositoryContract.js"
+
+// Both databases, whatever the machine has: real Postgres when a server answers (else this run says so and
+// uses PGlite twice), and embedded PGlite.
+for (const kind of ["postgres", "pglite"] as const) {
+  let database: Promise<TestDatabase> | undefined
+  afterAll(async () => {
+    if (database !== undefined) await (await database).close()
+  })
+  const layer = () =>
+    Layer.mergeAll(
+      Layer.unwrapEffect(Effect.promise(async () => {
+        database ??= import("@mission-control/adapter-pg/testing").then(async (testing) =>
+          createTestDatabase(kind === "postgres" ? await testing.chooseTestDatabase() : "pglite")
+        )
+        return layerOnTestDatabase(await database)
+      })).pipe(Layer.orDie),
+      TestKit.layerServices
+    )
+  repositoryContract(kind, layer)
+}
+
+afterAll(closeSharedTestDatabase)

@@ -218,10 +218,10 @@ export const reload = (id: AgentId) =>
  * A complete organization: an owner (all boards), an admin with no board grant, members with board read, board
  * write and no access, a gateway and a board on it. A second organization with its own admin, gateway and board.
  */
-export const world = () =>
+export const world = (options: { readonly gateway?: Partial<Omit<Gateway, "id" | "organizationId">> } = {}) =>
   Effect.gen(function*() {
     const org = yield* organization("Acme")
-    const gw = yield* gateway(org.id, { name: "Acme Gateway" })
+    const gw = yield* gateway(org.id, { name: "Acme Gateway", ...options.gateway })
     const brd = yield* board(org.id, gw.id, { name: "Launch", slug: "launch" })
     const owner = yield* user({ name: "Olivia Owner", preferredName: "Liv Owner", activeOrganizationId: org.id })
     yield* member(org.id, owner.id, "owner", { allBoardsRead: true, allBoardsWrite: true })

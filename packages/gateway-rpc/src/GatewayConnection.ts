@@ -1,0 +1,277 @@
+import type { GatewayError } from "@mission-control/core"
+import { gatewayError } from "@mission-control/core"
+import type { Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberSet, PubSub, Redacted, Schedule, Stream } from "effect"
+import WebSocket from "ws"
+import type { DeviceIdentity } from "./deviceIdentity.js"
+import { signConnect } from "./deviceIdentity.js"
+import { remoteError, redactSecret, transportError } from "./errors.js"
+import type { EventFrame, Frame, HelloInfo } from "./protocol.js"
+import { isObject, maxProtocol, minProtocol, parseFrame, parseHello } from "./protocol.js"
+
+/** How to reach and talk to one gateway. */
+export interface ConnectionOptions {
+  readonly url: string
+  readonly token: Redacted.Redacted<string> | null
+  /** How long one request may wait for its response. Default 30 s. */
+  readonly requestTimeout?: Duration.DurationInput
+  /** How long the challenge and `connect` may take. Default 15 s. */
+  readonly handshakeTimeout?: Duration.DurationInput
+  /** How long a request waits for the connection to be (re)established. Default 20 s. */
+  readonly reconnectWait?: Duration.DurationInput
+  /** Requests in flight at once on the connection; more wait. Default 256. */
+  readonly maxInFlight?: number
+  /** Operator scopes to ask for. Default read, write, admin. */
+  readonly scopes?: ReadonlyArray<string>
+  /** Sign `connect` with this device identity (older gateways grant scopes only to devices). */
+  readonly device?: DeviceIdentity | null
+  readonly clientVersion?: string
+  readonly platform?: string
+}
+
+/** One persistent, multiplexed connection to a gateway, shared by every caller. */
+export interface GatewayConnection {
+  /** Sends a request and waits for its response; connects first when needed. */
+  readonly request: (
+    method: string,
+    params: Readonly<Record<string, unknown>>,
+    options?: { readonly timeout?: Duration.DurationInput }
+  ) => Effect.Effect<unknown, GatewayError>
+  /** What the gateway said in `hello-ok` (connects first when needed). */
+  readonly hello: Effect.Effect<HelloInfo, GatewayError>
+  /** Events the gateway sends, for as long as the connection lives. */
+  readonly events: Stream.Stream<EventFrame>
+  /** Whether a socket is open right now. */
+  readonly isOpen: Effect.Effect<boolean>
+  /** Closes the socket; requests fail, and the next one reconnects. */
+  readonly disconnect: Effect.Effect<void>
+}
+
+interface Session {
+  readonly socket: WebSocket
+  readonly hello: HelloInfo
+  lastFrameAt: number
+}
+
+interface PendingRequest {
+  readonly method: string
+  readonly deferred: Deferred.Deferred<unknown, GatewayError>
+}
+
+const defaultScopes = ["operator.read", "operator.write", "operator.admin"]
+
+const isRetryableConnectError = (error: GatewayError): boolean =>
+  error.reason === "Transport" || error.reason === "Timeout" || error.reason === "Restarting" ||
+  (error.retryable && error.reason !== "Unauthorized")
+
+/**
+ * Opens connections lazily and keeps one socket: requests are matched to responses by id, events go to subscribers.
+ * When the socket drops, requests in flight fail with a retryable error and the connection comes back in the
+ * background; new requests wait for it (a gateway restarting after `config.patch` closes with 1012). Closed with its
+ * scope: no socket or timer outlives it.
+ */
+export const makeConnection = (options: ConnectionOptions): Effect.Effect<GatewayConnection, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const secret = options.token === null ? null : Redacted.value(options.token)
+    const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
+    const handshakeTimeout = Duration.decode(options.handshakeTimeout ?? "15 seconds")
+    const reconnectWait = Duration.decode(options.reconnectWait ?? "20 seconds")
+    const scopes = options.scopes ?? defaultScopes
+    const events = yield* Effect.acquireRelease(PubSub.unbounded<EventFrame>(), PubSub.shutdown)
+    const run = yield* FiberSet.makeRuntime<never>()
+    const connectLock = yield* Effect.makeSemaphore(1)
+    const inFlight = yield* Effect.makeSemaphore(options.maxInFlight ?? 256)
+    const pending = new Map<string, PendingRequest>()
+    let session: Session | null = null
+    let closed = false
+    let nextId = 0
+
+    const failPending = (code: number | undefined, detail: string) => {
+      for (const [id, request] of pending) {
+        pending.delete(id)
+        Deferred.unsafeDone(request.deferred, Exit.fail(transportError(request.method, detail, secret, code)))
+      }
+    }
+
+    const dispatch = (frame: Frame) => {
+      if (frame.type === "res") {
+        const request = pending.get(frame.id)
+        if (request === undefined) return
+        pending.delete(frame.id)
+        Deferred.unsafeDone(
+          request.deferred,
+          frame.ok === false
+            ? Exit.fail(remoteError(request.method, frame.error, secret))
+            : Exit.succeed(frame.payload ?? null)
+        )
+      } else if (frame.type === "event") {
+        Effect.runSync(PubSub.publish(events, frame))
+      }
+    }
+
+    const connectParams = (nonce: string, ts: number) => {
+      const client = {
+        id: "gateway-client",
+        version: options.clientVersion ?? "0.1.0",
+        platform: options.platform ?? process.platform,
+        mode: "backend"
+      }
+      const params: Record<string, unknown> = {
+        minProtocol,
+        maxProtocol,
+        client,
+        role: "operator",
+        scopes,
+        caps: []
+      }
+      if (secret !== null) params["auth"] = { token: secret }
+      if (options.device !== undefined && options.device !== null && nonce !== "") {
+        params["device"] = signConnect(options.device, {
+          clientId: client.id,
+          clientMode: client.mode,
+          role: "operator",
+          scopes,
+          token: secret ?? "",
+          nonce,
+          platform: client.platform,
+          deviceFamily: "",
+          signedAt: ts
+        })
+      }
+      return params
+    }
+
+    const onSessionClosed = (closing: Session, code: number, reason: string) => {
+      if (session === closing) session = null
+      failPending(code, `connection closed (${code}${reason === "" ? "" : ` ${reason}`})`)
+      // Come back in the background, so event subscribers and the next requests find an open socket.
+      if (!closed) run(ensureSession.pipe(Effect.ignore))
+    }
+
+    const openSocket: Effect.Effect<Session, GatewayError> = Effect.async<Session, GatewayError>((resume) => {
+      const socket = new WebSocket(options.url, { handshakeTimeout: Duration.toMillis(handshakeTimeout) })
+      const connectId = `connect-${++nextId}`
+      let phase: "challenge" | "connect" | "open" | "failed" = "challenge"
+      const fail = (error: GatewayError) => {
+        if (phase === "open" || phase === "failed") return
+        phase = "failed"
+        clearTimeout(timer)
+        socket.terminate()
+        resume(Effect.fail(error))
+      }
+      const timer = setTimeout(
+        () => fail(gatewayError("connect", "Timeout", `gateway handshake timed out after ${Duration.format(handshakeTimeout)}`)),
+        Duration.toMillis(handshakeTimeout)
+      )
+      let opened: Session | null = null
+      socket.on("message", (data) => {
+        const frame = parseFrame(data.toString())
+        if (frame === undefined) return
+        if (opened !== null) {
+          opened.lastFrameAt = Date.now()
+          dispatch(frame)
+          return
+        }
+        if (phase === "challenge" && frame.type === "event" && frame.event === "connect.challenge") {
+          const payload = isObject(frame.payload) ? frame.payload : {}
+          const nonce = typeof payload["nonce"] === "string" ? payload["nonce"] : ""
+          const ts = typeof payload["ts"] === "number" ? payload["ts"] : Date.now()
+          phase = "connect"
+          socket.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params: connectParams(nonce, ts) }))
+        } else if (phase === "connect" && frame.type === "res" && frame.id === connectId) {
+          if (frame.ok === false) {
+            fail(remoteError("connect", frame.error, secret))
+            return
+          }
+          clearTimeout(timer)
+          phase = "open"
+          opened = { socket, hello: parseHello(frame.payload), lastFrameAt: Date.now() }
+          resume(Effect.succeed(opened))
+        }
+      })
+      socket.on("error", (error) => fail(transportError("connect", error.message, secret)))
+      socket.on("close", (code, reason) => {
+        if (opened !== null) onSessionClosed(opened, code, reason.toString())
+        else fail(transportError("connect", `connection closed during handshake (${code})`, secret, code))
+      })
+      return Effect.sync(() => {
+        clearTimeout(timer)
+        if (phase !== "open") socket.terminate()
+      })
+    })
+
+    const ensureSession: Effect.Effect<Session, GatewayError> = Effect.suspend(() => {
+      if (session !== null) return Effect.succeed(session)
+      return connectLock.withPermits(1)(Effect.suspend(() => {
+        if (session !== null) return Effect.succeed(session)
+        if (closed) return Effect.fail(gatewayError("connect", "Transport", "connection closed"))
+        return openSocket.pipe(
+          Effect.retry({
+            schedule: Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.upTo(reconnectWait)),
+            while: isRetryableConnectError
+          }),
+          Effect.tap((opened) =>
+            Effect.sync(() => {
+              if (closed) opened.socket.close(1000)
+              else session = opened
+            })
+          )
+        )
+      }))
+    })
+
+    // A socket that stays silent for two tick intervals is dead even if TCP has not noticed.
+    yield* Effect.gen(function*() {
+      const current = session
+      if (current === null) return
+      const now = yield* Clock.currentTimeMillis
+      if (now - current.lastFrameAt > 2 * current.hello.tickIntervalMs) current.socket.terminate()
+    }).pipe(Effect.repeat(Schedule.spaced("5 seconds")), Effect.forkScoped)
+
+    const disconnect = Effect.sync(() => {
+      session?.socket.close(1000)
+    })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
+        const current = session
+        session = null
+        current?.socket.terminate()
+        failPending(undefined, "connection closed")
+      })
+    )
+
+    const request = (
+      method: string,
+      params: Readonly<Record<string, unknown>>,
+      requestOptions: { readonly timeout?: Duration.DurationInput } = {}
+    ): Effect.Effect<unknown, GatewayError> =>
+      inFlight.withPermits(1)(Effect.gen(function*() {
+        const current = yield* ensureSession
+        const id = String(++nextId)
+        const deferred = yield* Deferred.make<unknown, GatewayError>()
+        pending.set(id, { method, deferred })
+        const timeout = Duration.decode(requestOptions.timeout ?? requestTimeout)
+        const sent = yield* Effect.try({
+          try: () => current.socket.send(JSON.stringify({ type: "req", id, method, params })),
+          catch: (cause) => transportError(method, redactSecret(String(cause), secret), secret)
+        })
+        void sent
+        return yield* Deferred.await(deferred).pipe(
+          Effect.timeoutFail({
+            duration: timeout,
+            onTimeout: () => gatewayError(method, "Timeout", `${method} timed out after ${Duration.format(timeout)}`)
+          }),
+          Effect.ensuring(Effect.sync(() => pending.delete(id)))
+        )
+      }))
+
+    return {
+      request,
+      hello: Effect.map(ensureSession, (current) => current.hello),
+      events: Stream.fromPubSub(events),
+      isOpen: Effect.sync(() => session !== null),
+      disconnect
+    }
+  })

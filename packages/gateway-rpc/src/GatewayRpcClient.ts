@@ -1,0 +1,202 @@
+import type { GatewayCapabilities, GatewayClient, GatewayError, GatewayFileEntry, HeartbeatEntry } from "@mission-control/core"
+import { gatewayError } from "@mission-control/core"
+import { Effect, Option } from "effect"
+import type { GatewayConnection } from "./GatewayConnection.js"
+import type { HelloInfo } from "./protocol.js"
+import { isObject } from "./protocol.js"
+
+/** Workspace files gateway 2026.9 accepts through `agents.files.set`. */
+export const protocol4WritableFiles: ReadonlySet<string> = new Set([
+  "AGENTS.md",
+  "SOUL.md",
+  "IDENTITY.md",
+  "USER.md",
+  "BOOTSTRAP.md",
+  "MEMORY.md"
+])
+
+/** Heartbeat keys gateway 2026.9 accepts per agent (it rejects any other, such as `includeReasoning`). */
+const protocol4HeartbeatKeys: ReadonlySet<string> = new Set([
+  "every",
+  "activeHours",
+  "model",
+  "session",
+  "target",
+  "directPolicy",
+  "to",
+  "accountId",
+  "prompt",
+  "timeoutSeconds",
+  "lightContext",
+  "isolatedSession"
+])
+
+const channelHeartbeatDefaults = { showOk: false, showAlerts: true, useIndicator: true }
+
+/** JSON with sorted keys: equal values give equal text, whatever order the gateway or the database kept. */
+export const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
+  if (isObject(value)) {
+    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`
+  }
+  return JSON.stringify(value) ?? "null"
+}
+
+const hasConfigEntries = (config: Record<string, unknown>, hello: HelloInfo): boolean => {
+  const agents = isObject(config["agents"]) ? config["agents"] : {}
+  if (Array.isArray(agents["list"])) return false
+  return isObject(agents["entries"]) || hello.protocol >= 4
+}
+
+interface ConfigSnapshot {
+  readonly config: Record<string, unknown>
+  readonly hash: string | null
+}
+
+const readConfig = (connection: GatewayConnection): Effect.Effect<ConfigSnapshot, GatewayError> =>
+  connection.request("config.get", {}).pipe(Effect.flatMap((payload) => {
+    if (!isObject(payload)) return Effect.fail(gatewayError("config.get", "Rejected", "config.get returned invalid payload"))
+    const config = isObject(payload["config"]) ? payload["config"] : isObject(payload["parsed"]) ? payload["parsed"] : {}
+    return Effect.succeed({ config, hash: typeof payload["hash"] === "string" ? payload["hash"] : null })
+  }))
+
+/** The patch for `agents.entries.<id>.heartbeat` (2026.9 and later), or undefined when nothing would change. */
+const entriesPatch = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
+  const agents = isObject(config["agents"]) ? config["agents"] : {}
+  const current = isObject(agents["entries"]) ? agents["entries"] : {}
+  const patch: Record<string, unknown> = {}
+  for (const entry of entries) {
+    const heartbeat = Object.fromEntries(Object.entries(entry.heartbeat).filter(([key]) => protocol4HeartbeatKeys.has(key)))
+    const existing = isObject(current[entry.agentId]) ? (current[entry.agentId] as Record<string, unknown>)["heartbeat"] : undefined
+    if (canonicalJson(existing ?? null) !== canonicalJson(heartbeat)) patch[entry.agentId] = { heartbeat }
+  }
+  return Object.keys(patch).length === 0 ? undefined : { agents: { entries: patch } }
+}
+
+/** The reference's patch of the legacy `agents.list` roster plus channel defaults, or undefined when unchanged. */
+const listPatch = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
+  const agents = isObject(config["agents"]) ? config["agents"] : {}
+  const list = Array.isArray(agents["list"]) ? agents["list"] : []
+  const wanted = new Map(entries.map((entry) => [entry.agentId, entry]))
+  const seen = new Set<string>()
+  const next = list.map((item: unknown) => {
+    if (!isObject(item) || typeof item["id"] !== "string") return item
+    const entry = wanted.get(item["id"])
+    if (entry === undefined) return item
+    seen.add(entry.agentId)
+    return { ...item, workspace: entry.workspace, heartbeat: entry.heartbeat }
+  })
+  for (const entry of entries) {
+    if (!seen.has(entry.agentId)) next.push({ id: entry.agentId, workspace: entry.workspace, heartbeat: entry.heartbeat })
+  }
+  const channels = isObject(config["channels"]) ? config["channels"] : {}
+  const defaults = isObject(channels["defaults"]) ? channels["defaults"] : {}
+  const heartbeat = isObject(defaults["heartbeat"]) ? defaults["heartbeat"] : undefined
+  const missing = Object.fromEntries(
+    Object.entries(channelHeartbeatDefaults).filter(([key]) => heartbeat === undefined || !(key in heartbeat))
+  )
+  const patch: Record<string, unknown> = {}
+  if (canonicalJson(next) !== canonicalJson(list)) patch["agents"] = { list: next }
+  if (Object.keys(missing).length > 0) patch["channels"] = { defaults: { heartbeat: { ...heartbeat, ...missing } } }
+  return Object.keys(patch).length === 0 ? undefined : patch
+}
+
+const fileEntries = (payload: unknown): ReadonlyMap<string, GatewayFileEntry> => {
+  const files = isObject(payload) && Array.isArray(payload["files"]) ? payload["files"] : []
+  const index = new Map<string, GatewayFileEntry>()
+  for (const item of files) {
+    if (!isObject(item)) continue
+    const name = typeof item["name"] === "string" && item["name"] !== ""
+      ? item["name"]
+      : typeof item["path"] === "string" && item["path"] !== ""
+      ? item["path"]
+      : undefined
+    if (name === undefined) continue
+    index.set(name, {
+      name,
+      missing: item["missing"] === true,
+      size: typeof item["size"] === "number" ? item["size"] : null
+    })
+  }
+  return index
+}
+
+const fileContent = (payload: unknown): Option.Option<{ readonly content: string; readonly hash: string | null }> => {
+  if (typeof payload === "string") return Option.some({ content: payload, hash: null })
+  if (!isObject(payload)) return Option.none()
+  const file = isObject(payload["file"]) ? payload["file"] : payload
+  if (file["missing"] === true || typeof file["content"] !== "string") return Option.none()
+  return Option.some({ content: file["content"], hash: typeof file["hash"] === "string" ? file["hash"] : null })
+}
+
+/** The core's `GatewayClient` over one gateway connection. */
+export const makeClient = (connection: GatewayConnection): GatewayClient => {
+  // Files the gateway refused, learned per connection.
+  const refused = new Set<string>()
+  const capabilities = Effect.map(connection.hello, (hello): GatewayCapabilities => {
+    const modern = hello.protocol >= 4
+    const writable = modern ? new Set([...protocol4WritableFiles].filter((name) => !refused.has(name))) : refused.size === 0
+      ? null
+      : new Set(["AGENTS.md", "BOOTSTRAP.md", "HEARTBEAT.md", "IDENTITY.md", "MEMORY.md", "SOUL.md", "TOOLS.md", "USER.md"]
+        .filter((name) => !refused.has(name)))
+    return {
+      writableFiles: writable,
+      tokenFile: writable === null || writable.has("TOOLS.md") ? "TOOLS.md" : "AGENTS.md",
+      serverVersion: hello.serverVersion,
+      protocol: hello.protocol
+    }
+  })
+
+  const patchHeartbeats = (entries: ReadonlyArray<HeartbeatEntry>, attempt = 0): Effect.Effect<{ readonly patched: boolean }, GatewayError> =>
+    Effect.gen(function*() {
+      if (entries.length === 0) return { patched: false }
+      const hello = yield* connection.hello
+      const snapshot = yield* readConfig(connection)
+      const patch = hasConfigEntries(snapshot.config, hello)
+        ? entriesPatch(snapshot.config, entries)
+        : listPatch(snapshot.config, entries)
+      if (patch === undefined) return { patched: false }
+      const params: Record<string, unknown> = { raw: JSON.stringify(patch) }
+      if (snapshot.hash !== null) params["baseHash"] = snapshot.hash
+      const outcome = yield* Effect.either(connection.request("config.patch", params))
+      if (outcome._tag === "Right") return { patched: true }
+      // Someone else changed the config between our read and our write: read again, once.
+      if (attempt === 0 && /changed since last load|base hash/i.test(outcome.left.message)) {
+        return yield* patchHeartbeats(entries, 1)
+      }
+      return yield* Effect.fail(outcome.left)
+    })
+
+  return {
+    capabilities,
+    health: connection.request("health", {}),
+    createAgent: ({ agentId, workspace }) =>
+      connection.request("agents.create", { name: agentId, workspace }).pipe(Effect.flatMap((payload) => {
+        const created = isObject(payload) && typeof payload["agentId"] === "string" ? payload["agentId"] : agentId
+        return created === agentId
+          ? Effect.void
+          : Effect.fail(gatewayError("agents.create", "Rejected", `gateway created agent "${created}" instead of "${agentId}"`))
+      })),
+    updateAgent: ({ agentId, name, workspace }) =>
+      connection.request("agents.update", { agentId, name, workspace }).pipe(Effect.asVoid),
+    deleteAgent: (agentId, { deleteFiles }) => connection.request("agents.delete", { agentId, deleteFiles }).pipe(Effect.asVoid),
+    listFiles: (agentId) => connection.request("agents.files.list", { agentId }).pipe(Effect.map(fileEntries)),
+    readFile: (agentId, name) =>
+      connection.request("agents.files.get", { agentId, name }).pipe(
+        Effect.map(fileContent),
+        Effect.tapError((error) => Effect.sync(() => error.reason === "UnsupportedFile" && refused.add(name)))
+      ),
+    writeFile: (agentId, name, content) =>
+      connection.request("agents.files.set", { agentId, name, content }).pipe(
+        Effect.asVoid,
+        Effect.tapError((error) => Effect.sync(() => error.reason === "UnsupportedFile" && refused.add(name)))
+      ),
+    patchHeartbeats: (entries) => patchHeartbeats(entries),
+    ensureSession: (key, label) =>
+      connection.request("sessions.patch", label === undefined ? { key } : { key, label }).pipe(Effect.asVoid),
+    resetSession: (key) => connection.request("sessions.reset", { key }).pipe(Effect.asVoid),
+    deleteSession: (key) => connection.request("sessions.delete", { key }).pipe(Effect.asVoid),
+    sendChat: ({ sessionKey, message, deliver, idempotencyKey }) =>
+      connection.request("chat.send", { sessionKey, message, deliver, idempotencyKey }).pipe(Effect.asVoid)
+  }
+}

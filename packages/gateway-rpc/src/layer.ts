@@ -1,0 +1,43 @@
+import type { GatewayClient, GatewayTarget } from "@mission-control/core"
+import { GatewayControlPlane } from "@mission-control/core"
+import { Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
+import { createHash } from "node:crypto"
+import type { ConnectionOptions } from "./GatewayConnection.js"
+import { makeConnection } from "./GatewayConnection.js"
+import { makeClient } from "./GatewayRpcClient.js"
+
+/** Options shared by every gateway connection of the pool. */
+export type PoolOptions = Omit<ConnectionOptions, "url" | "token">
+
+const fingerprint = (target: GatewayTarget): string =>
+  createHash("sha256").update(`${target.url}\n${target.token === null ? "" : Redacted.value(target.token)}`).digest("hex")
+
+/**
+ * `GatewayControlPlane` over WebSocket: one persistent connection per gateway, keyed by the gateway's id and its
+ * URL and token (a changed row gets a new connection and the old one is closed). Connections close with the layer.
+ */
+export const layer = (options: PoolOptions = {}) =>
+  Layer.scoped(
+    GatewayControlPlane,
+    Effect.gen(function*() {
+      const poolScope = yield* Effect.scope
+      const lock = yield* Effect.makeSemaphore(1)
+      const entries = new Map<string, { readonly fingerprint: string; readonly client: GatewayClient; readonly scope: Scope.CloseableScope }>()
+      return GatewayControlPlane.of({
+        client: (target) =>
+          lock.withPermits(1)(Effect.gen(function*() {
+            const key = fingerprint(target)
+            const existing = entries.get(target.gatewayId)
+            if (existing !== undefined && existing.fingerprint === key) return existing.client
+            if (existing !== undefined) yield* Scope.close(existing.scope, Exit.void)
+            const scope = yield* Scope.fork(poolScope, ExecutionStrategy.sequential)
+            const connection = yield* makeConnection({ ...options, url: target.url, token: target.token }).pipe(
+              Scope.extend(scope)
+            )
+            const client = makeClient(connection)
+            entries.set(target.gatewayId, { fingerprint: key, client, scope })
+            return client
+          }))
+      })
+    })
+  )

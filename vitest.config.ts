@@ -28,6 +28,11 @@ export default defineConfig({
         }
       },
       {
+        // Against a real OpenClaw gateway; `pnpm test:interop` starts one and runs this project.
+        extends: true,
+        test: { name: "interop", include: ["packages/*/interop/**/*.interop.ts"], testTimeout: 180_000 }
+      },
+      {
         // The core's program suite again, on the Postgres adapter (PGlite when no server answers).
         extends: true,
         test: {

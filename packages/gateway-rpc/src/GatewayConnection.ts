@@ -1,7 +1,7 @@
 import type { GatewayError } from "@mission-control/core"
 import { gatewayError } from "@mission-control/core"
 import type { Scope } from "effect"
-import { Clock, Deferred, Duration, Effect, Exit, FiberSet, PubSub, Redacted, Schedule, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, FiberSet, PubSub, Redacted, Schedule, Stream } from "effect"
 import WebSocket from "ws"
 import type { DeviceIdentity } from "./deviceIdentity.js"
 import { signConnect } from "./deviceIdentity.js"
@@ -51,6 +51,9 @@ interface Session {
   readonly socket: WebSocket
   readonly hello: HelloInfo
   lastFrameAt: number
+  /** The gateway announced a restart (`shutdown` event): new requests wait for the next connection. */
+  draining: boolean
+  readonly closed: Deferred.Deferred<void>
 }
 
 interface PendingRequest {
@@ -93,7 +96,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
       }
     }
 
-    const dispatch = (frame: Frame) => {
+    const dispatch = (current: Session, frame: Frame) => {
       if (frame.type === "res") {
         const request = pending.get(frame.id)
         if (request === undefined) return
@@ -105,6 +108,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
             : Exit.succeed(frame.payload ?? null)
         )
       } else if (frame.type === "event") {
+        if (frame.event === "shutdown") current.draining = true
         Effect.runSync(PubSub.publish(events, frame))
       }
     }
@@ -143,6 +147,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
 
     const onSessionClosed = (closing: Session, code: number, reason: string) => {
       if (session === closing) session = null
+      Deferred.unsafeDone(closing.closed, Exit.void)
       failPending(code, `connection closed (${code}${reason === "" ? "" : ` ${reason}`})`)
       // Come back in the background, so event subscribers and the next requests find an open socket.
       if (!closed) run(ensureSession.pipe(Effect.ignore))
@@ -169,7 +174,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         if (frame === undefined) return
         if (opened !== null) {
           opened.lastFrameAt = Date.now()
-          dispatch(frame)
+          dispatch(opened, frame)
           return
         }
         if (phase === "challenge" && frame.type === "event" && frame.event === "connect.challenge") {
@@ -185,7 +190,13 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
           }
           clearTimeout(timer)
           phase = "open"
-          opened = { socket, hello: parseHello(frame.payload), lastFrameAt: Date.now() }
+          opened = {
+            socket,
+            hello: parseHello(frame.payload),
+            lastFrameAt: Date.now(),
+            draining: false,
+            closed: Deferred.unsafeMake<void>(FiberId.none)
+          }
           resume(Effect.succeed(opened))
         }
       })
@@ -201,7 +212,16 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
     })
 
     const ensureSession: Effect.Effect<Session, GatewayError> = Effect.suspend(() => {
-      if (session !== null) return Effect.succeed(session)
+      const current = session
+      if (current !== null && current.draining) {
+        // Let the restarting gateway close this socket, then connect to it again.
+        return Deferred.await(current.closed).pipe(
+          Effect.timeout(reconnectWait),
+          Effect.catchAll(() => Effect.sync(() => current.socket.terminate())),
+          Effect.zipRight(ensureSession)
+        )
+      }
+      if (current !== null) return Effect.succeed(current)
       return connectLock.withPermits(1)(Effect.suspend(() => {
         if (session !== null) return Effect.succeed(session)
         if (closed) return Effect.fail(gatewayError("connect", "Transport", "connection closed"))

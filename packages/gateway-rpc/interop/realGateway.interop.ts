@@ -2,6 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schedule, Schema } from "effect"
 import {
+  isTransientGatewayError,
   Actor,
   AgentCreate,
   authenticateAgent,
@@ -18,8 +19,13 @@ const url = process.env["OPENCLAW_GATEWAY_URL"]
 const token = process.env["OPENCLAW_GATEWAY_TOKEN"]
 const version = process.env["OPENCLAW_GATEWAY_VERSION"] ?? "unknown"
 
+// Retries what the core retries: a restart after config.patch, and transient failures such as 2026.9's
+// "Agent database resource drainage failed" when an agent is deleted while its chat run still holds its database.
 const retryRestart = <A>(effect: Effect.Effect<A, GatewayError>) =>
-  effect.pipe(Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20, while: (error) => error.reason === "Restarting" }))
+  effect.pipe(
+    Effect.tapError((error) => Effect.sync(() => console.log(`${error.method} answered ${error.reason}: ${error.message.split("\n")[0]}`))),
+    Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20, while: isTransientGatewayError })
+  )
 
 /** 2026.4.1 installed offline lacks a module its session methods load (see shared/spec/gateway-versions.md). */
 const toleratingInstallDefect = (method: string) => <A>(effect: Effect.Effect<A, GatewayError>) =>

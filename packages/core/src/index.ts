@@ -54,3 +54,6 @@ export type { ProvisionRequest } from "./programs/provisionRecord.js"
 export { describeDeadline, retryTransient } from "./programs/retry.js"
 export * from "./programs/stream.js"
 export * from "./programs/templateSync.js"
+
+// Everything the programs need, for hosts that build one runtime for all of them.
+export type { MissionControlServices } from "./services/MissionControlServices.js"

@@ -28,7 +28,7 @@ import { newUuid, now } from "./common.js"
 import { duplicateToConflict } from "./agents.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
 import type { SyncOptions } from "./templateSync.js"
-import { syncGatewayTemplates } from "./templateSync.js"
+import { syncGatewayTemplates, syncGatewayTemplatesStream } from "./templateSync.js"
 
 const tokenOf = (token: string | null | undefined) => {
   const trimmed = token?.trim() ?? ""
@@ -234,6 +234,18 @@ export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmi
   const gateway = yield* requireGatewayInOrganization(gatewayId, context)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
   return yield* syncGatewayTemplates(gateway, { ...options, user: context.user })
+})
+
+/** The streaming template sync route: the same checks and gateway-agent step, then progress events and the result. */
+export const syncGatewayTemplatesAsAdminStream = Effect.fn("syncGatewayTemplatesAsAdminStream")(function*(
+  user: User | null,
+  gatewayId: GatewayId,
+  options: Omit<SyncOptions, "user">
+) {
+  const context = yield* requireOrgAdmin(user)
+  const gateway = yield* requireGatewayInOrganization(gatewayId, context)
+  yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
+  return syncGatewayTemplatesStream(gateway, { ...options, user: context.user })
 })
 
 /** Outcome of re-running one abandoned provisioning. */

@@ -1,0 +1,40 @@
+import type { MissionControlRouter } from "@mission-control/adapter-express"
+import { createMissionControlRouter } from "@mission-control/adapter-express"
+import type { MissionControlServices, User } from "@mission-control/core"
+import { OrganizationRepository } from "@mission-control/core"
+import type { UserId } from "@mission-control/core"
+import type { ManagedRuntime } from "effect"
+import { Effect, Option } from "effect"
+import express from "express"
+
+/** The demo's user sign-in: `Authorization: Bearer <token>` for the seeded users. */
+export class DemoUserTokens {
+  private readonly users = new Map<string, UserId>()
+  add(userId: UserId): string {
+    const token = `user-${globalThis.crypto.randomUUID().replace(/-/g, "")}`
+    this.users.set(token, userId)
+    return token
+  }
+  find(header: string | undefined): UserId | undefined {
+    const token = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1]?.trim()
+    return token === undefined ? undefined : this.users.get(token)
+  }
+}
+
+/** The example application: the router at /api/v1, as upstream mounts it, and liveness routes. */
+export const makeApp = <E>(
+  runtime: ManagedRuntime.ManagedRuntime<MissionControlServices, E>,
+  tokens: DemoUserTokens
+): { readonly app: express.Express; readonly router: MissionControlRouter } => {
+  const authenticateUser = async (req: express.Request): Promise<User | undefined> => {
+    const userId = tokens.find(req.header("authorization"))
+    if (userId === undefined) return undefined
+    const found = await runtime.runPromise(Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(userId)))
+    return Option.getOrUndefined(found)
+  }
+  const router = createMissionControlRouter({ runtime, authenticateUser, basePath: "/api/v1" })
+  const app = express()
+  for (const path of ["/health", "/healthz", "/readyz"]) app.get(path, (_req, res) => void res.json({ ok: true }))
+  app.use("/api/v1", router)
+  return { app, router }
+}

@@ -1,0 +1,63 @@
+// The example server: the Mission Control API on embedded Postgres (PGlite) and the gateway simulator by default.
+//   DATABASE_URL=postgres://…            use a real Postgres
+//   GATEWAY_URL=ws://… GATEWAY_TOKEN=…   use a real OpenClaw gateway
+//   PORT=8000                            0 picks a free port; the ready line tells which
+import * as PgAdapter from "@mission-control/adapter-pg"
+import { AgentTokens, reconcilePendingProvisioning, TemplateRenderer } from "@mission-control/core"
+import * as GatewayRpc from "@mission-control/gateway-rpc"
+import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { Effect, Layer, ManagedRuntime, Redacted, Schedule } from "effect"
+import type { AddressInfo } from "node:net"
+import { DemoUserTokens, makeApp } from "./app.js"
+import { seedDemo } from "./seed.js"
+
+const main = async () => {
+  const simulator = process.env["GATEWAY_URL"] === undefined ? await startGatewaySimulator({ reloadDelayMs: 200 }) : undefined
+  const gateway = simulator === undefined
+    ? { url: process.env["GATEWAY_URL"]!, token: process.env["GATEWAY_TOKEN"] ?? null }
+    : { url: simulator.url, token: simulator.token }
+  const database = process.env["DATABASE_URL"] === undefined
+    ? PgAdapter.layerEmbedded({ dataDir: process.env["MC_DATA_DIR"] })
+    : PgAdapter.layer({ url: Redacted.make(process.env["DATABASE_URL"]) })
+  const runtime = ManagedRuntime.make(Layer.mergeAll(
+    database,
+    AgentTokens.layer,
+    TemplateRenderer.layer,
+    GatewayRpc.layer({ device: GatewayRpc.generateDeviceIdentity() })
+  ))
+  await runtime.runtime() // a bad DATABASE_URL fails here, not on the first request
+
+  const tokens = new DemoUserTokens()
+  const organizations = await runtime.runPromise(seedDemo(gateway, tokens))
+  // Finish provisioning a crash or an outage left pending, now and every minute.
+  runtime.runFork(reconcilePendingProvisioning().pipe(Effect.ignore, Effect.repeat(Schedule.spaced("1 minute"))))
+
+  const { app, router } = makeApp(runtime, tokens)
+  const server = app.listen(Number(process.env["PORT"] ?? 8000), "127.0.0.1")
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  console.log(JSON.stringify({ ready: true, url, organizations }))
+  console.log(`Mission Control is listening on ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`)
+  console.log(`Database: ${process.env["DATABASE_URL"] === undefined ? "embedded PGlite" : PgAdapter.describeConnection({ url: Redacted.make(process.env["DATABASE_URL"]) })}`)
+  console.log(`Gateway: ${simulator === undefined ? gateway.url : `simulator at ${gateway.url}`}`)
+  for (const organization of organizations) {
+    console.log(`${organization.name}: curl -H "Authorization: Bearer ${organization.users.owner.token}" ${url}/api/v1/agents`)
+  }
+
+  const shutdown = async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await router.dispose()
+    await runtime.dispose()
+    await simulator?.stop()
+    process.exit(0)
+  }
+  process.once("SIGINT", () => void shutdown())
+  process.once("SIGTERM", () => void shutdown())
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exit(1)
+})

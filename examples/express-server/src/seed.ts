@@ -1,0 +1,120 @@
+import type { GatewayRead } from "@mission-control/core"
+import {
+  Board,
+  createGateway,
+  ensureBoardLeadAgent,
+  gatewayTarget,
+  GatewayControlPlane,
+  GatewayRepository,
+  Organization,
+  OrganizationMember,
+  OrganizationRepository,
+  parseKeyValueLines,
+  User,
+  BoardRepository
+} from "@mission-control/core"
+import type { BoardId, GatewayId, MemberId, OrganizationId, UserId } from "@mission-control/core"
+import { DateTime, Effect, Option } from "effect"
+import type { DemoUserTokens } from "./app.js"
+
+const uuid = <Id extends string>() => globalThis.crypto.randomUUID() as Id
+
+/** What the demo prints about one organization. */
+export interface SeededOrganization {
+  readonly id: string
+  readonly name: string
+  readonly users: {
+    readonly owner: { readonly id: string; readonly token: string }
+    readonly member: { readonly id: string; readonly token: string }
+  }
+  readonly board: { readonly id: string }
+  readonly gateway: { readonly id: string }
+  readonly lead: { readonly id: string; readonly token: string | null }
+}
+
+/** Reads the lead's token back from its workspace, as template sync does: the only place a raw token lives. */
+const readLeadToken = (gatewayId: GatewayId, boardId: BoardId) =>
+  Effect.gen(function*() {
+    const gateways = yield* GatewayRepository
+    const gateway = Option.getOrThrow(yield* gateways.findById(gatewayId))
+    const controlPlane = yield* GatewayControlPlane
+    const client = yield* controlPlane.client(yield* gatewayTarget(gateway))
+    const capabilities = yield* client.capabilities
+    const file = yield* client.readFile(`lead-${boardId}`, capabilities.tokenFile)
+    return Option.isSome(file) ? parseKeyValueLines(file.value.content).get("AUTH_TOKEN") ?? null : null
+  }).pipe(Effect.orElseSucceed(() => null))
+
+/** One organization: an owner, a member without board access, a gateway (its agent provisioned), a board, its lead. */
+const seedOrganization = (name: string, gateway: { readonly url: string; readonly token: string | null }, tokens: DemoUserTokens) =>
+  Effect.gen(function*() {
+    const organizations = yield* OrganizationRepository
+    const boards = yield* BoardRepository
+    const at = yield* DateTime.now
+    const organization = new Organization({ id: uuid<OrganizationId>(), name, createdAt: at, updatedAt: at })
+    yield* organizations.insertOrganization(organization)
+    const person = (displayName: string) =>
+      new User({
+        id: uuid<UserId>(),
+        email: `${displayName.toLowerCase().replace(/\s+/g, ".")}@${name.toLowerCase()}.example`,
+        name: displayName,
+        preferredName: displayName.split(" ")[0] ?? null,
+        pronouns: null,
+        timezone: "UTC",
+        notes: null,
+        context: null,
+        activeOrganizationId: organization.id
+      })
+    const owner = person(`${name} Owner`)
+    const member = person(`${name} Member`)
+    for (const [user, role] of [[owner, "owner"], [member, "member"]] as const) {
+      yield* organizations.insertUser(user)
+      yield* organizations.insertMember(new OrganizationMember({
+        id: uuid<MemberId>(),
+        organizationId: organization.id,
+        userId: user.id,
+        role,
+        allBoardsRead: role === "owner",
+        allBoardsWrite: role === "owner",
+        createdAt: at,
+        updatedAt: at
+      }))
+    }
+    const created: GatewayRead = yield* createGateway(owner, {
+      name: `${name} Gateway`,
+      url: gateway.url,
+      workspaceRoot: `~/.openclaw/${name.toLowerCase()}`,
+      ...(gateway.token === null ? {} : { token: gateway.token })
+    })
+    const board = new Board({
+      id: uuid<BoardId>(),
+      organizationId: organization.id,
+      name: `${name} Launch`,
+      slug: `${name.toLowerCase()}-launch`,
+      description: "Demo board",
+      gatewayId: created.id as GatewayId,
+      boardType: "goal",
+      objective: "Ship the demo",
+      successMetrics: { demo: "works" },
+      targetDate: null,
+      goalConfirmed: true,
+      createdAt: at,
+      updatedAt: at
+    })
+    yield* boards.insert(board)
+    const lead = yield* ensureBoardLeadAgent(board, owner)
+    return {
+      id: organization.id,
+      name,
+      users: {
+        owner: { id: owner.id, token: tokens.add(owner.id) },
+        member: { id: member.id, token: tokens.add(member.id) }
+      },
+      board: { id: board.id },
+      gateway: { id: created.id },
+      lead: { id: lead.agent.id, token: yield* readLeadToken(created.id as GatewayId, board.id) }
+    } satisfies SeededOrganization
+  })
+
+/** The demo: two organizations on the given gateway. */
+export const seedDemo = (gateway: { readonly url: string; readonly token: string | null }, tokens: DemoUserTokens) =>
+  Effect.all([seedOrganization("Acme", gateway, tokens), seedOrganization("Globex", gateway, tokens)])

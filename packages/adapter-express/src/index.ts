@@ -1,0 +1,5 @@
+export { InvalidRequest } from "./http.js"
+export type { ValidationIssue } from "./http.js"
+export { openApiDocument } from "./openapi.js"
+export { createMissionControlRouter } from "./router.js"
+export type { MissionControlRouter, RouterOptions } from "./router.js"

@@ -1,0 +1,396 @@
+import type { AgentEvent, CoreError, MissionControlServices, User } from "@mission-control/core"
+import {
+  Actor,
+  AgentCreate,
+  AgentId,
+  agentTokenFromHeaders,
+  AgentHeartbeat,
+  AgentHeartbeatCreate,
+  AgentUpdate,
+  authenticateAgent,
+  BoardId,
+  createAgent,
+  createGateway,
+  deleteAgent,
+  deleteAgentAsLead,
+  deleteGateway,
+  ensureBoardLead,
+  Forbidden,
+  GatewayCreate,
+  GatewayId,
+  GatewayUpdate,
+  getAgent,
+  getGateway,
+  heartbeatAgent,
+  heartbeatOrCreateAgent,
+  listAgents,
+  listAgentsForAgent,
+  listGateways,
+  normalizeUuid,
+  NotFound,
+  Pagination,
+  parseSince,
+  reason,
+  streamAgents,
+  syncGatewayTemplatesAsAdmin,
+  syncGatewayTemplatesAsAdminStream,
+  Unauthorized,
+  updateAgent,
+  updateGateway
+} from "@mission-control/core"
+import type { SyncEvent } from "@mission-control/core"
+import type { NextFunction, Request, Response } from "express"
+import express from "express"
+import type { Layer } from "effect"
+import { Cause, Effect, Exit, ManagedRuntime, ParseResult, Schedule, Schema, Stream } from "effect"
+import { decode, failureResponse, InvalidRequest, readJsonBody, requestIdOf, sendJson } from "./http.js"
+import { openApiDocument } from "./openapi.js"
+
+/** Options of `createMissionControlRouter`. */
+export interface RouterOptions<E> {
+  /** The services the core programs run on; built once for the router (or pass `runtime`). */
+  readonly layer?: Layer.Layer<MissionControlServices, E>
+  /** A runtime the host already built; the router does not dispose it. */
+  readonly runtime?: ManagedRuntime.ManagedRuntime<MissionControlServices, E>
+  /** The host's user authentication: the user of the request, or undefined. */
+  readonly authenticateUser: (req: Request) => Promise<User | undefined> | User | undefined
+  /** Where the router is mounted, for the OpenAPI document's server URL. */
+  readonly basePath?: string
+  /** Seconds between SSE keep-alive pings (default 15). */
+  readonly pingIntervalSeconds?: number
+}
+
+/** The Express router with the runtime it runs on. */
+export type MissionControlRouter = express.Router & {
+  /** Releases the runtime's resources (pools, connections) when the router built it. */
+  readonly dispose: () => Promise<void>
+  /** Resolves once the runtime is built: a bad database URL fails here, not on the first request. */
+  readonly ready: () => Promise<void>
+}
+
+type Reply =
+  | { readonly _tag: "Json"; readonly status: number; readonly body: unknown }
+  | { readonly _tag: "Streamed" }
+
+const json = (body: unknown, status = 200): Reply => ({ _tag: "Json", status, body })
+
+const pathId = <A>(schema: Schema.Schema<A, string>, value: unknown) => {
+  // A malformed id names nothing: 404, as for a missing one (the reference answered 500).
+  const normalized = typeof value === "string" ? normalizeUuid(value) : undefined
+  return normalized === undefined
+    ? Effect.fail(new NotFound({ detail: reason.notFound }))
+    : Schema.decode(schema)(normalized).pipe(Effect.orElseFail(() => new NotFound({ detail: reason.notFound })))
+}
+
+const Bool = Schema.transformOrFail(Schema.String, Schema.Boolean, {
+  strict: true,
+  decode: (text, _, ast) => {
+    const value = text.trim().toLowerCase()
+    if (["true", "1", "yes", "on", "t", "y"].includes(value)) return Effect.succeed(true)
+    if (["false", "0", "no", "off", "f", "n"].includes(value)) return Effect.succeed(false)
+    return Effect.fail(new ParseResult.Type(ast, text, "Input should be a valid boolean"))
+  },
+  encode: (value) => Effect.succeed(String(value))
+})
+
+const OptionalBoardFilter = Schema.Struct({
+  board_id: Schema.optional(BoardId),
+  gateway_id: Schema.optional(GatewayId)
+})
+
+const ListQuery = Schema.extend(Pagination, OptionalBoardFilter)
+const ForceQuery = Schema.Struct({ force: Schema.optionalWith(Bool, { default: () => false }) })
+const StreamQuery = Schema.Struct({ board_id: Schema.optional(BoardId), since: Schema.optional(Schema.String) })
+const SyncQuery = Schema.Struct({
+  include_main: Schema.optionalWith(Bool, { default: () => true }),
+  reset_sessions: Schema.optionalWith(Bool, { default: () => false }),
+  rotate_tokens: Schema.optionalWith(Bool, { default: () => false }),
+  force_bootstrap: Schema.optionalWith(Bool, { default: () => false }),
+  board_id: Schema.optional(BoardId)
+})
+const LeadBody = Schema.Struct({
+  agent_name: Schema.optional(Schema.NullOr(Schema.String)),
+  identity_profile: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
+})
+
+const sseHeaders = {
+  "Content-Type": "text/event-stream",
+  "Cache-Control": "no-store",
+  Connection: "keep-alive",
+  "X-Accel-Buffering": "no"
+}
+
+/**
+ * An Express router serving the Mission Control HTTP API (the reference's routes, bodies and responses) by running
+ * the core programs on one runtime. Mount it where the reference mounted its API (`/api/v1`); plug in the host's user
+ * authentication with `authenticateUser`. Works with Express 4 and 5: handlers never reject.
+ */
+export const createMissionControlRouter = <E>(options: RouterOptions<E>): MissionControlRouter => {
+  const owned = options.runtime === undefined
+  if (options.runtime === undefined && options.layer === undefined) throw new Error("createMissionControlRouter needs a layer or a runtime")
+  const runtime = options.runtime ?? ManagedRuntime.make(options.layer!)
+  const pingInterval = `${options.pingIntervalSeconds ?? 15} seconds` as const
+
+  type Program = Effect.Effect<Reply, CoreError | InvalidRequest, MissionControlServices>
+  type Context = { readonly req: Request; readonly res: Response; readonly requestId: string }
+
+  const user = (req: Request) =>
+    Effect.tryPromise({ try: async () => await options.authenticateUser(req), catch: (cause) => cause }).pipe(
+      Effect.orDie,
+      Effect.flatMap((found) => found === undefined ? Effect.fail(new Unauthorized({ detail: reason.unauthorized })) : Effect.succeed(found))
+    )
+
+  const agentToken = (req: Request, allowBearer: boolean) =>
+    agentTokenFromHeaders({ agentToken: req.header("x-agent-token"), authorization: req.header("authorization") }, allowBearer)
+
+  /** The agent of an `X-Agent-Token` (or bearer) header; 401 when missing or unknown. */
+  const agent = (req: Request) => authenticateAgent(agentToken(req, true))
+
+  /** A user, or an agent when the request carries `X-Agent-Token` (unknown token: 401). */
+  const actor = (req: Request) =>
+    agentToken(req, false) !== undefined
+      ? Effect.map(authenticateAgent(agentToken(req, false)), Actor.agent)
+      : Effect.map(user(req), Actor.user)
+
+  const handle = (label: string, program: (context: Context) => Program) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    const requestId = requestIdOf(req)
+    res.setHeader("X-Request-Id", requestId)
+    const abort = new AbortController()
+    res.on("close", () => {
+      if (!res.writableEnded) abort.abort()
+    })
+    const started = Date.now()
+    const traced = program({ req, res, requestId }).pipe(
+      Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId } })
+    )
+    runtime.runPromiseExit(traced, { signal: abort.signal }).then((exit) => {
+      let status = 200
+      if (Exit.isSuccess(exit)) {
+        if (exit.value._tag === "Json") {
+          status = exit.value.status
+          sendJson(res, status, exit.value.body)
+        }
+      } else if (!Cause.isInterruptedOnly(exit.cause)) {
+        const failure = failureResponse(exit.cause as Cause.Cause<unknown>, requestId)
+        status = failure.status
+        if (failure.defect) {
+          runtime.runFork(Effect.logError("request failed", exit.cause).pipe(Effect.annotateLogs({ request_id: requestId })))
+        }
+        if (res.headersSent) res.end()
+        else sendJson(res, failure.status, failure.body)
+      }
+      runtime.runFork(
+        Effect.logInfo("request").pipe(Effect.annotateLogs({
+          method: req.method,
+          route: label,
+          status,
+          duration_ms: Date.now() - started,
+          request_id: requestId
+        }))
+      )
+    }).catch(next)
+  }
+
+  /** Writes a stream as SSE, with keep-alive pings, until the client leaves (then the fiber is interrupted). */
+  const serveEvents = <A, R>(
+    context: Context,
+    events: Stream.Stream<A, never, R>,
+    frame: (event: A) => string
+  ): Effect.Effect<Reply, never, R> =>
+    Effect.gen(function*() {
+      context.res.writeHead(200, sseHeaders)
+      context.res.flushHeaders()
+      const pings = Stream.fromSchedule(Schedule.spaced(pingInterval)).pipe(
+        Stream.map(() => `: ping - ${new Date().toISOString().replace("T", " ").replace("Z", "")}\r\n\r\n`)
+      )
+      yield* Stream.merge(Stream.map(events, frame), pings, { haltStrategy: "left" }).pipe(
+        Stream.runForEach((text) => Effect.sync(() => context.res.write(text)))
+      )
+      context.res.end()
+      return { _tag: "Streamed" } as const
+    })
+
+  const agentFrame = (event: AgentEvent) =>
+    `event: agent\r\nid: ${event.sequence}\r\ndata: ${JSON.stringify({ agent: event.agent })}\r\n\r\n`
+
+  const syncFrame = (event: SyncEvent) =>
+    `event: ${event.type === "result" ? "result" : "progress"}\r\ndata: ${JSON.stringify(event.type === "result" ? event.result : event)}\r\n\r\n`
+
+  const router = express.Router()
+
+  router.get("/openapi.json", (_req, res) => sendJson(res, 200, openApiDocument(options.basePath ?? "")))
+
+  // --- /agents (users; heartbeats also agents)
+  router.get("/agents", handle("/agents", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const query = yield* decode(ListQuery, req.query, "query")
+      return json(yield* listAgents(caller, { boardId: query.board_id, gatewayId: query.gateway_id, limit: query.limit, offset: query.offset }))
+    })))
+
+  router.get("/agents/stream", handle("/agents/stream", (context) =>
+    Effect.gen(function*() {
+      const caller = yield* user(context.req)
+      const query = yield* decode(StreamQuery, context.req.query, "query")
+      const lastEventId = Number(context.req.header("last-event-id"))
+      const stream = yield* streamAgents(caller, {
+        boardId: query.board_id,
+        // An invalid `since` means "from now", as the reference reads it.
+        since: parseSince(query.since),
+        afterSequence: Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : undefined
+      })
+      return yield* Effect.scoped(serveEvents(context, stream, agentFrame))
+    })))
+
+  router.post("/agents/heartbeat", handle("/agents/heartbeat", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* actor(req)
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentHeartbeatCreate, raw, "body")))
+      return json(yield* heartbeatOrCreateAgent(caller, body))
+    })))
+
+  router.post("/agents", handle("/agents", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* actor(req)
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentCreate, raw, "body")))
+      return json(yield* createAgent(caller, body))
+    })))
+
+  router.get("/agents/:agent_id", handle("/agents/{agent_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const id = yield* pathId(AgentId, req.params["agent_id"])
+      return json(yield* getAgent(caller, id))
+    })))
+
+  router.patch("/agents/:agent_id", handle("/agents/{agent_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const id = yield* pathId(AgentId, req.params["agent_id"])
+      const query = yield* decode(ForceQuery, req.query, "query")
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentUpdate, raw ?? {}, "body")))
+      return json(yield* updateAgent(caller, id, body, { force: query.force }))
+    })))
+
+  router.post("/agents/:agent_id/heartbeat", handle("/agents/{agent_id}/heartbeat", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* actor(req)
+      const id = yield* pathId(AgentId, req.params["agent_id"])
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentHeartbeat, raw ?? {}, "body")))
+      return json(yield* heartbeatAgent(caller, id, body.status))
+    })))
+
+  router.delete("/agents/:agent_id", handle("/agents/{agent_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const id = yield* pathId(AgentId, req.params["agent_id"])
+      return json(yield* deleteAgent(caller, id))
+    })))
+
+  // --- /agent (agent tokens)
+  router.get("/agent/agents", handle("/agent/agents", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const query = yield* decode(ListQuery, req.query, "query")
+      return json(yield* listAgentsForAgent(caller, { boardId: query.board_id, limit: query.limit, offset: query.offset }))
+    })))
+
+  router.post("/agent/agents", handle("/agent/agents", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentCreate, raw, "body")))
+      if (!caller.isBoardLead) {
+        return yield* new Forbidden({ detail: "Only board leads can perform this action" })
+      }
+      return json(yield* createAgent(Actor.agent(caller), body))
+    })))
+
+  router.post("/agent/heartbeat", handle("/agent/heartbeat", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentHeartbeatCreate, raw, "body")))
+      return json(yield* heartbeatAgent(Actor.agent(caller), caller.id, body.status))
+    })))
+
+  router.delete("/agent/boards/:board_id/agents/:agent_id", handle("/agent/boards/{board_id}/agents/{agent_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const boardId = yield* pathId(BoardId, req.params["board_id"])
+      const agentId = yield* pathId(AgentId, req.params["agent_id"])
+      if (!caller.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can perform this action" })
+      return json(yield* deleteAgentAsLead(caller, boardId, agentId))
+    })))
+
+  // --- boards
+  router.post("/boards/:board_id/lead", handle("/boards/{board_id}/lead", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* actor(req)
+      const boardId = yield* pathId(BoardId, req.params["board_id"])
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(LeadBody, raw ?? {}, "body")))
+      return json(yield* ensureBoardLead(caller, boardId, { agentName: body.agent_name ?? null, identityProfile: body.identity_profile ?? null }))
+    })))
+
+  // --- /gateways (org admins)
+  router.get("/gateways", handle("/gateways", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const query = yield* decode(Pagination, req.query, "query")
+      return json(yield* listGateways(caller, query))
+    })))
+
+  router.post("/gateways", handle("/gateways", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(GatewayCreate, raw, "body")))
+      return json(yield* createGateway(caller, body))
+    })))
+
+  router.get("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const id = yield* pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+      return json(yield* getGateway(caller, id))
+    })))
+
+  router.patch("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const id = yield* pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(GatewayUpdate, raw ?? {}, "body")))
+      return json(yield* updateGateway(caller, id, body))
+    })))
+
+  router.delete("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* user(req)
+      const id = yield* pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+      return json(yield* deleteGateway(caller, id))
+    })))
+
+  router.post("/gateways/:gateway_id/templates/sync", handle("/gateways/{gateway_id}/templates/sync", (context) =>
+    Effect.gen(function*() {
+      const caller = yield* user(context.req)
+      const id = yield* pathId(GatewayId, context.req.params["gateway_id"]).pipe(
+        Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" }))
+      )
+      const query = yield* decode(SyncQuery, context.req.query, "query")
+      const options = {
+        includeMain: query.include_main,
+        resetSessions: query.reset_sessions,
+        rotateTokens: query.rotate_tokens,
+        forceBootstrap: query.force_bootstrap,
+        boardId: query.board_id ?? null
+      }
+      if ((context.req.header("accept") ?? "").includes("text/event-stream")) {
+        const stream = yield* syncGatewayTemplatesAsAdminStream(caller, id, options)
+        return yield* Effect.scoped(serveEvents(context, stream, syncFrame))
+      }
+      return json(yield* syncGatewayTemplatesAsAdmin(caller, id, options))
+    })))
+
+  return Object.assign(router, {
+    dispose: () => owned ? runtime.dispose() : Promise.resolve(),
+    ready: () => runtime.runtime().then(() => undefined)
+  })
+}

@@ -1,0 +1,98 @@
+import type { MissionControlServices, User } from "@mission-control/core"
+import { AgentChanges, AgentTokens, OrganizationRepository, TemplateRenderer } from "@mission-control/core"
+import type { UserId } from "@mission-control/core"
+import { Fixtures } from "@mission-control/core/testing"
+import { layerOnTestDatabase, sharedTestDatabase } from "@mission-control/adapter-pg/testing"
+import * as GatewayRpc from "@mission-control/gateway-rpc"
+import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { createMissionControlRouter } from "@mission-control/adapter-express"
+import type { MissionControlRouter } from "@mission-control/adapter-express"
+import { Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
+
+/** Counts open change-feed subscriptions, to see that a closed stream frees its subscription. */
+export const subscriptionCounter = { open: 0 }
+
+const countingChanges = Layer.effect(
+  AgentChanges,
+  Effect.map(AgentChanges, (changes) => ({
+    currentSequence: changes.currentSequence,
+    subscribe: (after: number | undefined) =>
+      Effect.acquireRelease(
+        Effect.sync(() => void subscriptionCounter.open++),
+        () => Effect.sync(() => void subscriptionCounter.open--)
+      ).pipe(Effect.zipRight(changes.subscribe(after)))
+  }))
+)
+
+type ExpressFactory = () => {
+  use: (path: string, router: MissionControlRouter) => unknown
+  listen: (port: number, host: string) => Server
+}
+
+/** A running API on a fresh database (Postgres, else PGlite) and the gateway simulator, with a seeded world. */
+export const startApi = async (createApp: ExpressFactory) => {
+  const simulator: GatewaySimulator = await startGatewaySimulator()
+  const database = await sharedTestDatabase()
+  const services = layerOnTestDatabase(database).pipe(Layer.orDie)
+  const runtime = ManagedRuntime.make(Layer.mergeAll(
+    Layer.provideMerge(countingChanges, services),
+    AgentTokens.layer,
+    TemplateRenderer.layer,
+    GatewayRpc.layer()
+  ) as Layer.Layer<MissionControlServices>)
+  const world = await runtime.runPromise(Fixtures.world({
+    gateway: { url: simulator.url, token: Redacted.make(simulator.token!), workspaceRoot: "/srv/openclaw" }
+  }))
+  const tokens = new Map<string, UserId>()
+  const tokenFor = (user: User) => {
+    const token = `user-${user.id}`
+    tokens.set(token, user.id)
+    return token
+  }
+  const authenticateUser = async (req: import("express").Request) => {
+    const token = /^Bearer\s+(.+)$/i.exec(req.header("authorization") ?? "")?.[1]
+    const userId = token === undefined ? undefined : tokens.get(token)
+    if (userId === undefined) return undefined
+    return Option.getOrUndefined(await runtime.runPromise(Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(userId))))
+  }
+  const router = createMissionControlRouter({ runtime, authenticateUser, basePath: "/api/v1", pingIntervalSeconds: 1 })
+  const app = createApp()
+  app.use("/api/v1", router)
+  const server = app.listen(0, "127.0.0.1")
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`
+  const call = async (
+    method: string,
+    path: string,
+    options: { readonly user?: User; readonly agentToken?: string; readonly body?: unknown; readonly raw?: string; readonly headers?: Record<string, string> } = {}
+  ) => {
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.user !== undefined) headers["authorization"] = `Bearer ${tokenFor(options.user)}`
+    if (options.agentToken !== undefined) headers["x-agent-token"] = options.agentToken
+    if (options.body !== undefined || options.raw !== undefined) headers["content-type"] = "application/json"
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {})
+    })
+    const text = await response.text()
+    let json: any
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = text
+    }
+    return { status: response.status, body: json, headers: response.headers }
+  }
+  const stop = async () => {
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await router.dispose()
+    await runtime.dispose()
+    await simulator.stop()
+  }
+  return { base, call, runtime, simulator, world, stop, tokenFor }
+}

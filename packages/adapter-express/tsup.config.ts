@@ -1,0 +1,13 @@
+import { defineConfig } from "tsup"
+
+export default defineConfig({
+  entry: { index: "src/index.ts" },
+  format: ["esm", "cjs"],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  // CJS too, so "." and "./testing" share one copy of every class
+  splitting: true,
+  tsconfig: "tsconfig.build.json"
+})

@@ -11,14 +11,22 @@ import type { AddressInfo } from "node:net"
 import { DemoUserTokens, makeApp } from "./app.js"
 import { seedDemo } from "./seed.js"
 
+/** An environment variable, blank counting as unset. */
+const env = (name: string): string | undefined => {
+  const value = process.env[name]?.trim()
+  return value === undefined || value === "" ? undefined : value
+}
+
 const main = async () => {
-  const simulator = process.env["GATEWAY_URL"] === undefined ? await startGatewaySimulator({ reloadDelayMs: 200 }) : undefined
+  const databaseUrl = env("DATABASE_URL")
+  const gatewayUrl = env("GATEWAY_URL")
+  const simulator = gatewayUrl === undefined ? await startGatewaySimulator({ reloadDelayMs: 200 }) : undefined
   const gateway = simulator === undefined
-    ? { url: process.env["GATEWAY_URL"]!, token: process.env["GATEWAY_TOKEN"] ?? null }
+    ? { url: gatewayUrl!, token: env("GATEWAY_TOKEN") ?? null }
     : { url: simulator.url, token: simulator.token }
-  const database = process.env["DATABASE_URL"] === undefined
-    ? PgAdapter.layerEmbedded({ dataDir: process.env["MC_DATA_DIR"] })
-    : PgAdapter.layer({ url: Redacted.make(process.env["DATABASE_URL"]) })
+  const database = databaseUrl === undefined
+    ? PgAdapter.layerEmbedded({ dataDir: env("MC_DATA_DIR") })
+    : PgAdapter.layer({ url: Redacted.make(databaseUrl) })
   const runtime = ManagedRuntime.make(Layer.mergeAll(
     database,
     AgentTokens.layer,
@@ -33,13 +41,13 @@ const main = async () => {
   runtime.runFork(reconcilePendingProvisioning().pipe(Effect.ignore, Effect.repeat(Schedule.spaced("1 minute"))))
 
   const { app, router } = makeApp(runtime, tokens)
-  const server = app.listen(Number(process.env["PORT"] ?? 8000), "127.0.0.1")
+  const server = app.listen(Number(env("PORT") ?? 8000), "127.0.0.1")
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   console.log(JSON.stringify({ ready: true, url, organizations }))
   console.log(`Mission Control is listening on ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`)
-  console.log(`Database: ${process.env["DATABASE_URL"] === undefined ? "embedded PGlite" : PgAdapter.describeConnection({ url: Redacted.make(process.env["DATABASE_URL"]) })}`)
+  console.log(`Database: ${databaseUrl === undefined ? "embedded PGlite" : PgAdapter.describeConnection({ url: Redacted.make(databaseUrl) })}`)
   console.log(`Gateway: ${simulator === undefined ? gateway.url : `simulator at ${gateway.url}`}`)
   for (const organization of organizations) {
     console.log(`${organization.name}: curl -H "Authorization: Bearer ${organization.users.owner.token}" ${url}/api/v1/agents`)

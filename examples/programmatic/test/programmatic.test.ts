@@ -1,0 +1,57 @@
+// The core programs driven directly in a test with the test kit: no database, no gateway, no HTTP.
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Schema, TestClock } from "effect"
+import {
+  Actor,
+  AgentCreate,
+  authenticateAgent,
+  createAgent,
+  ensureBoardLeadAgent,
+  getAgent,
+  heartbeatAgent,
+  syncGatewayTemplates
+} from "@mission-control/core"
+import type { AgentId } from "@mission-control/core"
+import { Fixtures, MemoryGateway, modernBehaviour, TestKit } from "@mission-control/core/testing"
+
+describe("driving the core programmatically", () => {
+  it.effect("a board gets a lead, a worker, a sync; the worker checks in and later goes offline", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const lead = yield* ensureBoardLeadAgent(world.board, world.owner)
+      const worker = yield* createAgent(
+        Actor.user(world.owner),
+        Schema.decodeUnknownSync(AgentCreate)({ board_id: world.board.id, name: "Analyst" })
+      )
+      const sync = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
+      assert.strictEqual(sync.agents_updated, 2)
+
+      // The agent authenticates with the token it found in its workspace, then heartbeats.
+      const tools = gateway.file(world.gateway.id, `mc-${worker.id}`, "TOOLS.md")!
+      const token = /^AUTH_TOKEN=(.*)$/m.exec(tools)![1]!
+      const self = yield* authenticateAgent(token)
+      yield* heartbeatAgent(Actor.agent(self), self.id, null)
+      assert.strictEqual((yield* getAgent(world.owner, worker.id as AgentId)).status, "online")
+      yield* TestClock.adjust(Duration.minutes(11))
+      assert.strictEqual((yield* getAgent(world.owner, worker.id as AgentId)).status, "offline")
+      assert.isTrue(lead.created)
+    }).pipe(Effect.provide(TestKit.layer())))
+
+  it.effect("the same against a gateway that behaves like OpenClaw 2026.9", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const worker = yield* Effect.fork(createAgent(
+        Actor.user(world.owner),
+        Schema.decodeUnknownSync(AgentCreate)({ board_id: world.board.id, name: "Analyst" })
+      ))
+      for (let step = 0; step < 40; step++) {
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+        yield* TestClock.adjust("100 millis")
+      }
+      const read = yield* worker.await.pipe(Effect.flatten)
+      assert.match(gateway.file(world.gateway.id, `mc-${read.id}`, "AGENTS.md")!, /^AUTH_TOKEN=/m)
+      assert.isUndefined(gateway.file(world.gateway.id, `mc-${read.id}`, "TOOLS.md"))
+    }).pipe(Effect.provide(TestKit.layer(modernBehaviour))))
+})

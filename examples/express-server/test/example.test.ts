@@ -18,11 +18,13 @@ describe("example server", () => {
     } catch {}
   })
   const ready = new Promise<any>((resolve, reject) => {
+    let stdout = ""
     let output = ""
     child.stdout.on("data", (chunk) => {
+      stdout += chunk
       output += chunk
-      const line = output.split("\n")[0]
-      if (output.includes("\n") && line !== undefined) {
+      const line = stdout.split("\n")[0]
+      if (stdout.includes("\n") && line !== undefined) {
         try {
           resolve(JSON.parse(line))
         } catch (error) {

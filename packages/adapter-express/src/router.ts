@@ -181,7 +181,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
         else sendJson(res, failure.status, failure.body)
       }
       runtime.runFork(
-        Effect.logInfo("request").pipe(Effect.annotateLogs({
+        Effect.logDebug("request").pipe(Effect.annotateLogs({
           method: req.method,
           route: label,
           status,

@@ -33,7 +33,7 @@ type ExpressFactory = () => {
 }
 
 /** A running API on a fresh database (Postgres, else PGlite) and the gateway simulator, with a seeded world. */
-export const startApi = async (createApp: ExpressFactory) => {
+export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<never> = Layer.empty) => {
   const simulator: GatewaySimulator = await startGatewaySimulator()
   const database = await sharedTestDatabase()
   const services = layerOnTestDatabase(database).pipe(Layer.orDie)
@@ -41,7 +41,8 @@ export const startApi = async (createApp: ExpressFactory) => {
     Layer.provideMerge(countingChanges, services),
     AgentTokens.layer,
     TemplateRenderer.layer,
-    GatewayRpc.layer()
+    GatewayRpc.layer(),
+    extra
   ) as Layer.Layer<MissionControlServices>)
   const world = await runtime.runPromise(Fixtures.world({
     gateway: { url: simulator.url, token: Redacted.make(simulator.token!), workspaceRoot: "/srv/openclaw" }

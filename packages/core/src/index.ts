@@ -22,7 +22,8 @@ export {
   GatewayError,
   GatewayErrorReason,
   gatewayError,
-  isTransientGatewayError
+  isTransientGatewayError,
+  protocol4WritableFiles
 } from "./services/GatewayControlPlane.js"
 export type {
   GatewayCapabilities,

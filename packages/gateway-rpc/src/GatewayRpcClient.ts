@@ -1,35 +1,10 @@
 import type { GatewayCapabilities, GatewayClient, GatewayError, GatewayFileEntry, HeartbeatEntry } from "@mission-control/core"
-import { gatewayError } from "@mission-control/core"
+import { gatewayError, protocol4WritableFiles } from "@mission-control/core"
 import { Effect, Option } from "effect"
 import type { GatewayConnection } from "./GatewayConnection.js"
 import type { HelloInfo } from "./protocol.js"
-import { isObject } from "./protocol.js"
+import { isObject, protocol4HeartbeatKeys } from "./protocol.js"
 
-/** Workspace files gateway 2026.9 accepts through `agents.files.set`. */
-export const protocol4WritableFiles: ReadonlySet<string> = new Set([
-  "AGENTS.md",
-  "SOUL.md",
-  "IDENTITY.md",
-  "USER.md",
-  "BOOTSTRAP.md",
-  "MEMORY.md"
-])
-
-/** Heartbeat keys gateway 2026.9 accepts per agent (it rejects any other, such as `includeReasoning`). */
-const protocol4HeartbeatKeys: ReadonlySet<string> = new Set([
-  "every",
-  "activeHours",
-  "model",
-  "session",
-  "target",
-  "directPolicy",
-  "to",
-  "accountId",
-  "prompt",
-  "timeoutSeconds",
-  "lightContext",
-  "isolatedSession"
-])
 
 const channelHeartbeatDefaults = { showOk: false, showAlerts: true, useIndicator: true }
 

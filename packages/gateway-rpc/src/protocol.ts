@@ -4,6 +4,22 @@
 export const minProtocol = 3
 export const maxProtocol = 4
 
+/** Heartbeat keys a protocol-4 gateway accepts per agent (it rejects any other, such as `includeReasoning`). */
+export const protocol4HeartbeatKeys: ReadonlySet<string> = new Set([
+  "every",
+  "activeHours",
+  "model",
+  "session",
+  "target",
+  "directPolicy",
+  "to",
+  "accountId",
+  "prompt",
+  "timeoutSeconds",
+  "lightContext",
+  "isolatedSession"
+])
+
 /** An error as the gateway reports it. */
 export interface GatewayErrorShape {
   readonly code?: string

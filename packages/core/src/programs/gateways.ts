@@ -230,10 +230,16 @@ export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmi
   gatewayId: GatewayId,
   options: Omit<SyncOptions, "user">
 ) {
+  const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
+  return yield* syncGatewayTemplates(gateway, { ...options, user: admin })
+})
+
+/** What the sync routes do first: an org admin, a gateway of their organization, its gateway agent provisioned. */
+const prepareAdminSync = Effect.fn("prepareAdminSync")(function*(user: User | null, gatewayId: GatewayId) {
   const context = yield* requireOrgAdmin(user)
   const gateway = yield* requireGatewayInOrganization(gatewayId, context)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
-  return yield* syncGatewayTemplates(gateway, { ...options, user: context.user })
+  return { gateway, admin: context.user }
 })
 
 /** The streaming template sync route: the same checks and gateway-agent step, then progress events and the result. */
@@ -242,10 +248,8 @@ export const syncGatewayTemplatesAsAdminStream = Effect.fn("syncGatewayTemplates
   gatewayId: GatewayId,
   options: Omit<SyncOptions, "user">
 ) {
-  const context = yield* requireOrgAdmin(user)
-  const gateway = yield* requireGatewayInOrganization(gatewayId, context)
-  yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
-  return syncGatewayTemplatesStream(gateway, { ...options, user: context.user })
+  const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
+  return syncGatewayTemplatesStream(gateway, { ...options, user: admin })
 })
 
 /** Outcome of re-running one abandoned provisioning. */

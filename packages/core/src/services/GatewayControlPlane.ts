@@ -60,6 +60,16 @@ export const isTransientGatewayError = (error: GatewayError): boolean =>
   error.reason !== "UnsupportedFile" &&
   (error.retryable || error.reason === "Transport" || error.reason === "Timeout" || error.reason === "Restarting")
 
+/** Workspace files gateways of protocol 4 (OpenClaw 2026.9) accept through `agents.files.set`. */
+export const protocol4WritableFiles: ReadonlySet<string> = new Set([
+  "AGENTS.md",
+  "SOUL.md",
+  "IDENTITY.md",
+  "USER.md",
+  "BOOTSTRAP.md",
+  "MEMORY.md"
+])
+
 /** Where a gateway is and how to authenticate to it. */
 export interface GatewayTarget {
   readonly gatewayId: GatewayId

@@ -8,7 +8,7 @@ import type {
   HeartbeatEntry
 } from "../services/GatewayControlPlane.js"
 import type { GatewayError } from "../services/GatewayControlPlane.js"
-import { GatewayControlPlane, gatewayError } from "../services/GatewayControlPlane.js"
+import { GatewayControlPlane, gatewayError, protocol4WritableFiles } from "../services/GatewayControlPlane.js"
 import type { JsonObject } from "../domain/models.js"
 
 /** One call the in-memory gateway received. */
@@ -62,14 +62,7 @@ export const classicBehaviour: MemoryGatewayBehaviour = {
 }
 
 /** Files gateway 2026.9.x accepts through `agents.files.set`. */
-export const modernWritableFiles: ReadonlySet<string> = new Set([
-  "AGENTS.md",
-  "SOUL.md",
-  "IDENTITY.md",
-  "USER.md",
-  "BOOTSTRAP.md",
-  "MEMORY.md"
-])
+export const modernWritableFiles: ReadonlySet<string> = protocol4WritableFiles
 
 /** Behaves like gateway 2026.9.6: a restricted file set (token in AGENTS.md), a reload delay, main sessions kept. */
 export const modernBehaviour: MemoryGatewayBehaviour = {

@@ -4,7 +4,9 @@ import { Effect } from "effect"
 import WebSocket, { WebSocketServer } from "ws"
 import { canonicalJson } from "../GatewayRpcClient.js"
 import type { RequestFrame } from "../protocol.js"
-import { isObject, parseFrame } from "../protocol.js"
+import { isObject, parseFrame, protocol4HeartbeatKeys } from "../protocol.js"
+import { signaturePayload } from "../deviceIdentity.js"
+import { protocol4WritableFiles } from "@mission-control/core"
 
 /** Which real gateway release the simulator behaves like. */
 export type GatewayProfile = "2026.9" | "2026.4"
@@ -58,24 +60,10 @@ export interface SimulatedAgent {
   readonly visibleAt: number
 }
 
-const modernFiles = new Set(["AGENTS.md", "SOUL.md", "IDENTITY.md", "USER.md", "BOOTSTRAP.md", "MEMORY.md"])
+const modernFiles = protocol4WritableFiles
 const legacyFiles = new Set([...modernFiles, "TOOLS.md", "HEARTBEAT.md", "SELF.md", "TASK_SOUL.md", "AUTONOMY.md", "BOOT.md"])
 const seededFiles = ["AGENTS.md", "SOUL.md", "USER.md", "BOOTSTRAP.md"]
 const clientIds = new Set(["gateway-client", "cli", "openclaw-control-ui", "webchat-ui", "test", "openclaw-probe"])
-const heartbeatKeys = new Set([
-  "every",
-  "activeHours",
-  "model",
-  "session",
-  "target",
-  "directPolicy",
-  "to",
-  "accountId",
-  "prompt",
-  "timeoutSeconds",
-  "lightContext",
-  "isolatedSession"
-])
 
 // Every params object is closed on the real gateway: an unknown key fails the call.
 const allowedParams: Readonly<Record<string, ReadonlyArray<string>>> = {
@@ -297,7 +285,7 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
           const entries = isObject(patchAgents["entries"]) ? patchAgents["entries"] : {}
           for (const entry of Object.values(entries)) {
             const heartbeat = isObject(entry) && isObject(entry["heartbeat"]) ? entry["heartbeat"] : {}
-            const unknown = Object.keys(heartbeat).find((key) => !heartbeatKeys.has(key))
+            const unknown = Object.keys(heartbeat).find((key) => !protocol4HeartbeatKeys.has(key))
             if (unknown !== undefined) throw new SimulatedError(`invalid config: agents.entries: Unrecognized key: "${unknown}"`)
           }
         } else if ("entries" in patchAgents) {
@@ -538,19 +526,11 @@ const verifyDevice = (
     const raw = Buffer.from(String(device["publicKey"]), "base64url")
     if (createHash("sha256").update(raw).digest("hex") !== device["id"]) return false
     const key = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]), format: "der", type: "spki" })
-    const payload = [
-      "v3",
-      String(device["id"]),
-      connect.clientId,
-      connect.clientMode,
-      connect.role,
-      connect.scopes.join(","),
-      String(device["signedAt"]),
-      connect.token,
-      connect.nonce,
-      connect.platform.trim().toLowerCase(),
-      ""
-    ].join("|")
+    const payload = signaturePayload(String(device["id"]), {
+      ...connect,
+      deviceFamily: "",
+      signedAt: Number(device["signedAt"])
+    })
     return verify(null, Buffer.from(payload, "utf8"), key, Buffer.from(String(device["signature"]), "base64url"))
   } catch {
     return false

@@ -100,11 +100,13 @@ const agentRepository = Layer.effect(
             : sql`SELECT * FROM mc_agents WHERE name = ${name} AND board_id = ${boardId} ORDER BY created_at, id LIMIT 1`
         ),
       list: (filter, page) => {
-        const conditions = [
-          sql`(board_id = ANY(${filter.visibleBoardIds}::uuid[])
+        // One visible board asked for: a plain equality the board index serves (the OR below would not).
+        const conditions = filter.boardId !== undefined
+          ? filter.visibleBoardIds.includes(filter.boardId) ? [sql`board_id = ${filter.boardId}`] : [sql`false`]
+          : [
+            sql`(board_id = ANY(${filter.visibleBoardIds}::uuid[])
             OR (board_id IS NULL AND gateway_id = ANY(${filter.visibleMainGatewayIds}::uuid[])))`
-        ]
-        if (filter.boardId !== undefined) conditions.push(sql`board_id = ${filter.boardId}`)
+          ]
         if (filter.gatewayId !== undefined) {
           conditions.push(sql`(board_id IN (SELECT id FROM mc_boards WHERE gateway_id = ${filter.gatewayId})
             OR (board_id IS NULL AND gateway_id = ${filter.gatewayId}))`)

@@ -122,6 +122,8 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
     }
   })
 
+  // One read-modify-write of the config at a time per gateway: concurrent patches would race on `baseHash`.
+  const patchLock = Effect.unsafeMakeSemaphore(1)
   const patchHeartbeats = (entries: ReadonlyArray<HeartbeatEntry>, attempt = 0): Effect.Effect<{ readonly patched: boolean }, GatewayError> =>
     Effect.gen(function*() {
       if (entries.length === 0) return { patched: false }
@@ -135,9 +137,10 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
       if (snapshot.hash !== null) params["baseHash"] = snapshot.hash
       const outcome = yield* Effect.either(connection.request("config.patch", params))
       if (outcome._tag === "Right") return { patched: true }
-      // Someone else changed the config between our read and our write: read again, once.
-      if (attempt === 0 && /changed since last load|base hash/i.test(outcome.left.message)) {
-        return yield* patchHeartbeats(entries, 1)
+      // Another process changed the config between our read and our write: read again, a few times.
+      if (attempt < 5 && /changed since last load|base hash/i.test(outcome.left.message)) {
+        yield* Effect.sleep(`${50 * (attempt + 1)} millis`)
+        return yield* patchHeartbeats(entries, attempt + 1)
       }
       return yield* Effect.fail(outcome.left)
     })
@@ -166,7 +169,7 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
         Effect.asVoid,
         Effect.tapError((error) => Effect.sync(() => error.reason === "UnsupportedFile" && refused.add(name)))
       ),
-    patchHeartbeats: (entries) => patchHeartbeats(entries),
+    patchHeartbeats: (entries) => patchLock.withPermits(1)(patchHeartbeats(entries)),
     ensureSession: (key, label) =>
       connection.request("sessions.patch", label === undefined ? { key } : { key, label }).pipe(Effect.asVoid),
     resetSession: (key) => connection.request("sessions.reset", { key }).pipe(Effect.asVoid),

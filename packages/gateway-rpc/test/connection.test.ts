@@ -197,3 +197,17 @@ describe("heartbeat settings", () => {
 })
 
 export { Duration }
+
+describe("concurrent heartbeat patches", () => {
+  it.scopedLive("on one gateway are serialised, so none fails on a stale config hash", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Effect.promise(() => start())
+      const client = makeClient(yield* connect(simulator))
+      const ids = Array.from({ length: 20 }, (_, index) => `hb-${index}`)
+      for (const id of ids) yield* client.createAgent({ agentId: id, workspace: `/w/${id}` })
+      const results = yield* Effect.forEach(ids, (id) =>
+        client.patchHeartbeats([{ agentId: id, workspace: `/w/${id}`, heartbeat: { every: "7m" } }]), { concurrency: "unbounded" })
+      assert.isTrue(results.every((result) => result.patched))
+      assert.strictEqual(simulator.configPatches(), 20)
+    }))
+})

@@ -273,11 +273,10 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         const deferred = yield* Deferred.make<unknown, GatewayError>()
         pending.set(id, { method, deferred })
         const timeout = Duration.decode(requestOptions.timeout ?? requestTimeout)
-        const sent = yield* Effect.try({
+        yield* Effect.try({
           try: () => current.socket.send(JSON.stringify({ type: "req", id, method, params })),
           catch: (cause) => transportError(method, redactSecret(String(cause), secret), secret)
         })
-        void sent
         return yield* Deferred.await(deferred).pipe(
           Effect.timeoutFail({
             duration: timeout,

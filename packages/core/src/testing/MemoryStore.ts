@@ -1,3 +1,4 @@
+import type { Scope } from "effect"
 import { Context, Effect, FiberRef, Layer, PubSub, Stream } from "effect"
 import type {
   ActivityEventId,
@@ -84,7 +85,7 @@ export class MemoryStore extends Context.Tag("@mission-control/core/testing/Memo
   readonly publishAgentChange: (agent: Agent | null, previous: Agent) => Effect.Effect<void>
   readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly currentSequence: Effect.Effect<number>
-  readonly subscribe: (after: number | undefined) => Effect.Effect<Stream.Stream<AgentChange>, never, import("effect").Scope.Scope>
+  readonly subscribe: (after: number | undefined) => Effect.Effect<Stream.Stream<AgentChange>, never, Scope.Scope>
   /** How many reads and writes the store has served: idle stream subscribers must not move it. */
   readonly operationCount: () => number
   /** Makes the next `times` calls of the named operation die, as a lost database connection would. */

@@ -389,6 +389,28 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       return json(yield* syncGatewayTemplatesAsAdmin(caller, id, options))
     })))
 
+  // Failures before a handler runs (Express cannot decode a path parameter, a body parser the host mounted throws):
+  // answered in the API's JSON shape. An undecodable id names nothing, as a malformed one: 404.
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error)
+    const requestId = requestIdOf(req)
+    res.setHeader("X-Request-Id", requestId)
+    const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
+      ? error.status
+      : 500
+    if (error instanceof URIError || (status === 400 && String((error as { message?: unknown }).message).includes("decode"))) {
+      return sendJson(res, 404, { detail: reason.notFound, request_id: requestId })
+    }
+    if (status >= 400 && status < 500) {
+      return sendJson(res, status === 400 ? 422 : status, {
+        detail: [{ loc: ["body"], msg: "Invalid request body", type: "value_error" }],
+        request_id: requestId
+      })
+    }
+    runtime.runFork(Effect.logError("request failed before its handler", String(error)).pipe(Effect.annotateLogs({ request_id: requestId })))
+    return sendJson(res, 500, { detail: "Internal Server Error", request_id: requestId })
+  })
+
   return Object.assign(router, {
     dispose: () => owned ? runtime.dispose() : Promise.resolve(),
     ready: () => runtime.runtime().then(() => undefined)

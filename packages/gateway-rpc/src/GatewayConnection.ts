@@ -154,7 +154,14 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
     }
 
     const openSocket: Effect.Effect<Session, GatewayError> = Effect.async<Session, GatewayError>((resume) => {
-      const socket = new WebSocket(options.url, { handshakeTimeout: Duration.toMillis(handshakeTimeout) })
+      let socket: WebSocket
+      try {
+        socket = new WebSocket(options.url, { handshakeTimeout: Duration.toMillis(handshakeTimeout) })
+      } catch (cause) {
+        // A URL the WebSocket client cannot use is a configuration error: no retry will fix it.
+        resume(Effect.fail(gatewayError("connect", "Rejected", redactSecret(`invalid gateway url: ${String(cause)}`, secret))))
+        return
+      }
       const connectId = `connect-${++nextId}`
       let phase: "challenge" | "connect" | "open" | "failed" = "challenge"
       const fail = (error: GatewayError) => {

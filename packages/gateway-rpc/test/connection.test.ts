@@ -211,3 +211,13 @@ describe("concurrent heartbeat patches", () => {
       assert.strictEqual(simulator.configPatches(), 20)
     }))
 })
+
+describe("a gateway URL the client cannot use", () => {
+  it.scopedLive("is a gateway error, not a crash", () =>
+    Effect.gen(function*() {
+      const connection = yield* makeConnection({ url: "H72h}G4LQ/", token: null })
+      const error = yield* connection.request("health", {}).pipe(Effect.flip)
+      assert.deepStrictEqual([error.reason, error.retryable], ["Rejected", false])
+      assert.include(error.message, "invalid gateway url")
+    }))
+})

@@ -63,10 +63,22 @@ export type AgentHeartbeatCreate = typeof AgentHeartbeatCreate.Type
 
 const OptionalToken = Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
 
+/** A gateway's WebSocket URL: `ws://` or `wss://`, parseable. */
+export const GatewayUrl = TrimmedNonEmpty.pipe(
+  Schema.filter((text) => {
+    try {
+      const url = new URL(text)
+      return url.protocol === "ws:" || url.protocol === "wss:"
+    } catch {
+      return false
+    }
+  }, { message: () => "Expected a ws:// or wss:// URL" })
+)
+
 /** Body of `POST /gateways`. */
 export const GatewayCreate = Schema.Struct({
   name: TrimmedNonEmpty,
-  url: TrimmedNonEmpty,
+  url: GatewayUrl,
   workspaceRoot: TrimmedNonEmpty.pipe(Schema.propertySignature, Schema.fromKey("workspace_root")),
   token: OptionalToken
 })
@@ -75,7 +87,7 @@ export type GatewayCreate = typeof GatewayCreate.Type
 /** Body of `PATCH /gateways/{id}`. */
 export const GatewayUpdate = Schema.Struct({
   name: Schema.optionalWith(TrimmedNonEmpty, { exact: true }),
-  url: Schema.optionalWith(TrimmedNonEmpty, { exact: true }),
+  url: Schema.optionalWith(GatewayUrl, { exact: true }),
   workspaceRoot: Schema.optionalWith(TrimmedNonEmpty, { exact: true }).pipe(Schema.fromKey("workspace_root")),
   token: OptionalToken
 })

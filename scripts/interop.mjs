@@ -100,7 +100,13 @@ const runVersion = async (version) => {
   const gateway = spawn(
     installed.node,
     [installed.entry, "gateway", "--allow-unconfigured", "--auth", "token", "--token", token, "--port", String(port), "--bind", "loopback"],
-    { env: { ...process.env, HOME: home, OPENCLAW_STATE_DIR: join(home, ".openclaw") }, stdio: ["ignore", "pipe", "pipe"], detached: true }
+    {
+      // OPENCLAW_NO_RESPAWN=1: restart in-process after a config change (the gateway's mode for tests); its default
+      // respawns a new process, which here sometimes never came back.
+      env: { ...process.env, HOME: home, OPENCLAW_STATE_DIR: join(home, ".openclaw"), OPENCLAW_NO_RESPAWN: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true
+    }
   )
   let output = ""
   gateway.stdout.on("data", (chunk) => (output += chunk))

@@ -5,10 +5,7 @@ import express from "express"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import { Effect } from "effect"
-import { AgentTokens } from "@mission-control/core"
-import { Agent } from "@mission-control/core"
-import { AgentRepository } from "@mission-control/core"
-import type { AgentId } from "@mission-control/core"
+import { Fixtures } from "@mission-control/core/testing"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import { startApi } from "./harness.js"
 
@@ -34,36 +31,9 @@ describe("load", () => {
       const { world } = api
       // The agents, with their raw tokens (inserted directly: provisioning is not what this measures).
       const tokens = await api.runtime.runPromise(Effect.forEach(Array.from({ length: agentsCount }, (_, index) => index), (index) =>
-        Effect.gen(function*() {
-          const minted = yield* Effect.flatMap(AgentTokens.AgentTokens, (service) => service.mint)
-          const at = new Date(Date.UTC(2026, 0, 1, 0, 0, index))
-          const { DateTime, Redacted } = yield* Effect.promise(() => import("effect"))
-          const agent = new Agent({
-            id: crypto.randomUUID() as AgentId,
-            boardId: world.board.id,
-            gatewayId: world.gateway.id,
-            name: `Load ${index}`,
-            status: "online",
-            openclawSessionId: null,
-            agentTokenDigest: minted.digest,
-            heartbeatConfig: null,
-            identityProfile: null,
-            identityTemplate: null,
-            soulTemplate: null,
-            provisionRequestedAt: null,
-            provisionConfirmTokenHash: null,
-            provisionAction: null,
-            lastProvisionError: null,
-            deleteRequestedAt: null,
-            deleteConfirmTokenHash: null,
-            lastSeenAt: null,
-            isBoardLead: false,
-            createdAt: DateTime.unsafeFromDate(at),
-            updatedAt: DateTime.unsafeFromDate(at)
-          })
-          yield* Effect.flatMap(AgentRepository, (repo) => repo.insert(agent)).pipe(Effect.orDie)
-          return { id: agent.id, token: Redacted.value(minted.token) }
-        })))
+        Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Load ${index}`, lastSeenAt: null }).pipe(
+          Effect.map(({ agent, token }) => ({ id: agent.id, token }))
+        )))
 
       // The subscribers: each counts the heartbeat events it receives, per agent.
       const controllers: Array<AbortController> = []

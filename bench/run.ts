@@ -37,7 +37,6 @@ const time = async (f: () => Promise<unknown>) => {
 const round = (value: number) => Math.round(value * 1000) / 1000
 
 const database = await createTestDatabase()
-const databaseUrl = database.kind === "postgres" ? Redacted.value(database.config.url!) : undefined
 console.log(`database: ${database.kind}`)
 
 // --- 1. Agent-token authentication: one digest lookup against a PBKDF2 scan of every agent.
@@ -187,4 +186,3 @@ const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memor
 console.table(rows.map(({ note: _, ...row }) => row))
 for (const row of rows) if (row.note !== undefined) console.log(`${row.name}: ${row.note}`)
 writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ machine, rows }, null, 2)}\n`)
-void databaseUrl

@@ -1,13 +1,4 @@
 import { defineConfig } from "tsup"
+import { packageConfig } from "../../tsup.package.js"
 
-export default defineConfig({
-  entry: { index: "src/index.ts", testing: "src/testing/index.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  // CJS too, so "." and "./testing" share one copy of every class
-  splitting: true,
-  tsconfig: "tsconfig.build.json"
-})
+export default defineConfig(packageConfig({ index: "src/index.ts", testing: "src/testing/index.ts" }))

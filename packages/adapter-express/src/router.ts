@@ -93,6 +93,14 @@ const Bool = Schema.transformOrFail(Schema.String, Schema.Boolean, {
   encode: (value) => Effect.succeed(String(value))
 })
 
+/** The request's JSON body decoded with `schema`; an empty body counts as `whenEmpty` when given. */
+const decodeBody = <A, I>(req: Request, schema: Schema.Schema<A, I>, whenEmpty?: unknown) =>
+  readJsonBody(req).pipe(Effect.flatMap((raw) => decode(schema, raw ?? whenEmpty, "body")))
+
+/** The `gateway_id` path parameter; malformed or unknown ids answer the reference's 404 `Gateway not found`. */
+const gatewayIdOf = (req: Request) =>
+  pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+
 const OptionalBoardFilter = Schema.Struct({
   board_id: Schema.optional(BoardId),
   gateway_id: Schema.optional(GatewayId)
@@ -147,10 +155,10 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   const agent = (req: Request) => authenticateAgent(agentToken(req, true))
 
   /** A user, or an agent when the request carries `X-Agent-Token` (unknown token: 401). */
-  const actor = (req: Request) =>
-    agentToken(req, false) !== undefined
-      ? Effect.map(authenticateAgent(agentToken(req, false)), Actor.agent)
-      : Effect.map(user(req), Actor.user)
+  const actor = (req: Request) => {
+    const token = agentToken(req, false)
+    return token !== undefined ? Effect.map(authenticateAgent(token), Actor.agent) : Effect.map(user(req), Actor.user)
+  }
 
   const handle = (label: string, program: (context: Context) => Program) =>
   (req: Request, res: Response, next: NextFunction): void => {
@@ -246,14 +254,14 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   router.post("/agents/heartbeat", handle("/agents/heartbeat", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* actor(req)
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentHeartbeatCreate, raw, "body")))
+      const body = yield* decodeBody(req, AgentHeartbeatCreate)
       return json(yield* heartbeatOrCreateAgent(caller, body))
     })))
 
   router.post("/agents", handle("/agents", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* actor(req)
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentCreate, raw, "body")))
+      const body = yield* decodeBody(req, AgentCreate)
       return json(yield* createAgent(caller, body))
     })))
 
@@ -269,7 +277,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       const caller = yield* user(req)
       const id = yield* pathId(AgentId, req.params["agent_id"])
       const query = yield* decode(ForceQuery, req.query, "query")
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentUpdate, raw ?? {}, "body")))
+      const body = yield* decodeBody(req, AgentUpdate, {})
       return json(yield* updateAgent(caller, id, body, { force: query.force }))
     })))
 
@@ -277,7 +285,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     Effect.gen(function*() {
       const caller = yield* actor(req)
       const id = yield* pathId(AgentId, req.params["agent_id"])
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentHeartbeat, raw ?? {}, "body")))
+      const body = yield* decodeBody(req, AgentHeartbeat, {})
       return json(yield* heartbeatAgent(caller, id, body.status))
     })))
 
@@ -299,7 +307,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   router.post("/agent/agents", handle("/agent/agents", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* agent(req)
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentCreate, raw, "body")))
+      const body = yield* decodeBody(req, AgentCreate)
       if (!caller.isBoardLead) {
         return yield* new Forbidden({ detail: "Only board leads can perform this action" })
       }
@@ -309,7 +317,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   router.post("/agent/heartbeat", handle("/agent/heartbeat", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* agent(req)
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(AgentHeartbeatCreate, raw, "body")))
+      const body = yield* decodeBody(req, AgentHeartbeatCreate)
       return json(yield* heartbeatAgent(Actor.agent(caller), caller.id, body.status))
     })))
 
@@ -327,7 +335,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     Effect.gen(function*() {
       const caller = yield* actor(req)
       const boardId = yield* pathId(BoardId, req.params["board_id"])
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(LeadBody, raw ?? {}, "body")))
+      const body = yield* decodeBody(req, LeadBody, {})
       return json(yield* ensureBoardLead(caller, boardId, { agentName: body.agent_name ?? null, identityProfile: body.identity_profile ?? null }))
     })))
 
@@ -342,38 +350,36 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   router.post("/gateways", handle("/gateways", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* user(req)
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(GatewayCreate, raw, "body")))
+      const body = yield* decodeBody(req, GatewayCreate)
       return json(yield* createGateway(caller, body))
     })))
 
   router.get("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* user(req)
-      const id = yield* pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+      const id = yield* gatewayIdOf(req)
       return json(yield* getGateway(caller, id))
     })))
 
   router.patch("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* user(req)
-      const id = yield* pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
-      const body = yield* readJsonBody(req).pipe(Effect.flatMap((raw) => decode(GatewayUpdate, raw ?? {}, "body")))
+      const id = yield* gatewayIdOf(req)
+      const body = yield* decodeBody(req, GatewayUpdate, {})
       return json(yield* updateGateway(caller, id, body))
     })))
 
   router.delete("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
     Effect.gen(function*() {
       const caller = yield* user(req)
-      const id = yield* pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+      const id = yield* gatewayIdOf(req)
       return json(yield* deleteGateway(caller, id))
     })))
 
   router.post("/gateways/:gateway_id/templates/sync", handle("/gateways/{gateway_id}/templates/sync", (context) =>
     Effect.gen(function*() {
       const caller = yield* user(context.req)
-      const id = yield* pathId(GatewayId, context.req.params["gateway_id"]).pipe(
-        Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" }))
-      )
+      const id = yield* gatewayIdOf(context.req)
       const query = yield* decode(SyncQuery, context.req.query, "query")
       const options = {
         includeMain: query.include_main,

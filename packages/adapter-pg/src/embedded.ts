@@ -5,10 +5,9 @@ import { AgentChanges, AgentLocks } from "@mission-control/core"
 import { Effect, Layer } from "effect"
 import type { PgConnectionConfig } from "./config.js"
 import { toPgClientConfig } from "./config.js"
-import { migrationLayer } from "./layer.js"
+import { compose } from "./layer.js"
 import type { ChangeHubOptions } from "./PgAgentChanges.js"
 import { layerLocalSignal, LocalChangeSignal, makeChangeHub } from "./PgAgentChanges.js"
-import * as PgRepositories from "./PgRepositories.js"
 
 /** Options of the embedded database. */
 export interface EmbeddedOptions {
@@ -56,16 +55,10 @@ export const startEmbedded = (options: Pick<EmbeddedOptions, "dataDir"> = {}) =>
 
 /** The adapter on an embedded database that is already running (see `startEmbedded`). */
 export const layerOnEmbedded = (database: EmbeddedDatabase, options: ChangeHubOptions = {}) =>
-  Layer.mergeAll(
-    PgRepositories.layer,
-    Layer.scoped(
-      AgentChanges,
-      Effect.flatMap(LocalChangeSignal, (local) => makeChangeHub(local.signals, options))
-    ),
-    AgentLocks.layerMemory
-  ).pipe(
-    Layer.provide(migrationLayer),
-    Layer.provideMerge(Layer.merge(PgClient.layer(toPgClientConfig(database.config)), layerLocalSignal))
+  compose(
+    Layer.scoped(AgentChanges, Effect.flatMap(LocalChangeSignal, (local) => makeChangeHub(local.signals, options))),
+    AgentLocks.layerMemory,
+    Layer.merge(PgClient.layer(toPgClientConfig(database.config)), layerLocalSignal)
   )
 
 /** The whole adapter on a new embedded PGlite database that lives as long as the layer. */

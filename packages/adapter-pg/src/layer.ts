@@ -16,7 +16,15 @@ export const migrationLayer = Layer.effectDiscard(migrate)
  * `SqlClient` and `PgClient` it creates, so the host can run its own queries on the same pool.
  */
 export const layer = (config: PgConnectionConfig, options: ChangeHubOptions = {}) =>
-  Layer.mergeAll(PgRepositories.layer, PgAgentChanges.layer(config, options), PgAgentLocks.layer(config)).pipe(
+  compose(PgAgentChanges.layer(config, options), PgAgentLocks.layer(config), PgClient.layer(toPgClientConfig(config)))
+
+/** The repositories with a change feed and locks, on a client, migrations first: the shape of every mode. */
+export const compose = <C, L, EC, EL, RC, RL, Client, EClient>(
+  changes: Layer.Layer<C, EC, RC>,
+  locks: Layer.Layer<L, EL, RL>,
+  client: Layer.Layer<Client, EClient>
+) =>
+  Layer.mergeAll(PgRepositories.layer, changes, locks).pipe(
     Layer.provide(migrationLayer),
-    Layer.provideMerge(PgClient.layer(toPgClientConfig(config)))
+    Layer.provideMerge(client)
   )

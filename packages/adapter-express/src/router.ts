@@ -42,7 +42,8 @@ import type { SyncEvent } from "@mission-control/core"
 import type { NextFunction, Request, Response } from "express"
 import express from "express"
 import type { Layer } from "effect"
-import { Cause, Effect, Exit, ManagedRuntime, ParseResult, Schedule, Schema, Stream } from "effect"
+import type { Scope } from "effect"
+import { Cause, Duration, Effect, Exit, ManagedRuntime, ParseResult, Schema, Stream } from "effect"
 import { decode, failureResponse, InvalidRequest, readJsonBody, requestIdOf, sendJson } from "./http.js"
 import { openApiDocument } from "./openapi.js"
 
@@ -137,7 +138,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   const owned = options.runtime === undefined
   if (options.runtime === undefined && options.layer === undefined) throw new Error("createMissionControlRouter needs a layer or a runtime")
   const runtime = options.runtime ?? ManagedRuntime.make(options.layer!)
-  const pingInterval = `${options.pingIntervalSeconds ?? 15} seconds` as const
+  const pingInterval = Duration.seconds(options.pingIntervalSeconds ?? 15)
 
   type Program = Effect.Effect<Reply, CoreError | InvalidRequest, MissionControlServices>
   type Context = { readonly req: Request; readonly res: Response; readonly requestId: string }
@@ -169,52 +170,82 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       if (!res.writableEnded) abort.abort()
     })
     const started = Date.now()
-    const traced = program({ req, res, requestId }).pipe(
-      Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId } })
-    )
-    runtime.runPromiseExit(traced, { signal: abort.signal }).then((exit) => {
-      let status = 200
-      if (Exit.isSuccess(exit)) {
-        if (exit.value._tag === "Json") {
-          status = exit.value.status
-          sendJson(res, status, exit.value.body)
+    const logged = (status: number) =>
+      Effect.logDebug("request").pipe(Effect.annotateLogs({
+        method: req.method,
+        route: label,
+        status,
+        duration_ms: Date.now() - started,
+        request_id: requestId
+      }))
+    // One fiber per request: the program, then the answer and the request's log line.
+    const served = program({ req, res, requestId }).pipe(
+      Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId } }),
+      Effect.exit,
+      Effect.flatMap((exit) => {
+        if (Exit.isSuccess(exit)) {
+          if (exit.value._tag !== "Json") return logged(200)
+          sendJson(res, exit.value.status, exit.value.body)
+          return logged(exit.value.status)
         }
-      } else if (!Cause.isInterruptedOnly(exit.cause)) {
+        if (Cause.isInterruptedOnly(exit.cause)) return logged(499)
         const failure = failureResponse(exit.cause as Cause.Cause<unknown>, requestId)
-        status = failure.status
-        if (failure.defect) {
-          runtime.runFork(Effect.logError("request failed", exit.cause).pipe(Effect.annotateLogs({ request_id: requestId })))
-        }
         if (res.headersSent) res.end()
         else sendJson(res, failure.status, failure.body)
-      }
-      runtime.runFork(
-        Effect.logDebug("request").pipe(Effect.annotateLogs({
-          method: req.method,
-          route: label,
-          status,
-          duration_ms: Date.now() - started,
-          request_id: requestId
-        }))
-      )
-    }).catch(next)
+        const log = logged(failure.status)
+        return failure.defect
+          ? Effect.logError("request failed", exit.cause).pipe(Effect.annotateLogs({ request_id: requestId }), Effect.zipRight(log))
+          : log
+      }),
+      // The client left: nobody to answer (499, as proxies log it).
+      Effect.onInterrupt(() => logged(499))
+    )
+    // Only a fault in writing the answer is left for Express's error handling.
+    void runtime.runPromiseExit(served, { signal: abort.signal }).then((exit) => {
+      if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) next(Cause.squash(exit.cause))
+    })
   }
+
+  // One keep-alive timer pings every open stream, rather than a timer per stream.
+  const openStreams = new Set<Response>()
+  let pingTimer: ReturnType<typeof setInterval> | undefined
+  const pingOpenStreams = () => {
+    const ping = `: ping - ${new Date().toISOString().replace("T", " ").replace("Z", "")}\r\n\r\n`
+    for (const res of openStreams) res.write(ping)
+  }
+  const trackStream = (res: Response) =>
+    Effect.acquireRelease(
+      Effect.sync(() => {
+        openStreams.add(res)
+        pingTimer ??= setInterval(pingOpenStreams, Duration.toMillis(pingInterval)).unref()
+      }),
+      () =>
+        Effect.sync(() => {
+          openStreams.delete(res)
+          if (openStreams.size === 0 && pingTimer !== undefined) {
+            clearInterval(pingTimer)
+            pingTimer = undefined
+          }
+        })
+    )
 
   /** Writes a stream as SSE, with keep-alive pings, until the client leaves (then the fiber is interrupted). */
   const serveEvents = <A, R>(
     context: Context,
     events: Stream.Stream<A, never, R>,
     frame: (event: A) => string
-  ): Effect.Effect<Reply, never, R> =>
+  ): Effect.Effect<Reply, never, R | Scope.Scope> =>
     Effect.gen(function*() {
       context.res.writeHead(200, sseHeaders)
       context.res.flushHeaders()
-      const pings = Stream.fromSchedule(Schedule.spaced(pingInterval)).pipe(
-        Stream.map(() => `: ping - ${new Date().toISOString().replace("T", " ").replace("Z", "")}\r\n\r\n`)
-      )
-      yield* Stream.merge(Stream.map(events, frame), pings, { haltStrategy: "left" }).pipe(
-        Stream.runForEach((text) => Effect.sync(() => context.res.write(text)))
-      )
+      yield* trackStream(context.res)
+      // A chunk of events is one write: with many open streams, every event is written once per stream.
+      yield* Stream.runForEachChunk(events, (chunk) =>
+        Effect.sync(() => {
+          let text = ""
+          for (const event of chunk) text += frame(event)
+          context.res.write(text)
+        }))
       context.res.end()
       return { _tag: "Streamed" } as const
     })

@@ -51,6 +51,11 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
     const initial = yield* sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`
     const delivered = yield* Ref.make(Number(initial[0]?.last ?? 0))
     const pending = yield* Queue.sliding<void>(1)
+    const committedSequence: Effect.Effect<number> = sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`.pipe(
+      Effect.map((rows) => Number(rows[0]?.last ?? 0)),
+      Effect.orDie
+    )
+
 
     const readAfter = (after: number, upTo: number | undefined) =>
       (upTo === undefined
@@ -63,7 +68,21 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         Effect.map((rows) => rows.map(toChange))
       )
 
-    const drain: Effect.Effect<void, unknown> = Effect.gen(function*() {
+    // While nobody subscribes the hub reads nothing: a signal only marks it behind, and the first subscriber moves it
+    // to the committed end (under the same lock as reads, so no change is published twice or skipped for a
+    // subscriber: what it asks for from before that end it gets from its replay).
+    const subscribers = yield* Ref.make(0)
+    const behind = yield* Ref.make(false)
+    const reading = yield* Effect.makeSemaphore(1)
+    const catchUp = Effect.gen(function*() {
+      if (!(yield* Ref.get(behind))) return
+      yield* Ref.set(delivered, Math.max(yield* Ref.get(delivered), yield* committedSequence))
+      yield* Ref.set(behind, false)
+    })
+
+    const drain: Effect.Effect<void, unknown> = reading.withPermits(1)(Effect.gen(function*() {
+      if ((yield* Ref.get(subscribers)) === 0) return yield* Ref.set(behind, true)
+      yield* catchUp
       while (true) {
         const batch = yield* readAfter(yield* Ref.get(delivered), undefined)
         for (const change of batch) {
@@ -72,7 +91,7 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         }
         if (batch.length < batchSize) return
       }
-    })
+    }))
 
     // A failed read (database restarting) is retried; the hub itself never dies.
     yield* Queue.take(pending).pipe(
@@ -103,19 +122,17 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
           })
         ))
 
-    const committedSequence = sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`.pipe(
-      Effect.map((rows) => Number(rows[0]?.last ?? 0)),
-      Effect.orDie
-    )
-
     return AgentChanges.of({
       currentSequence: committedSequence,
       subscribe: (after) =>
         Effect.gen(function*() {
-          const subscription = yield* PubSub.subscribe(pubsub)
+          yield* Effect.acquireRelease(Ref.update(subscribers, (count) => count + 1), () => Ref.update(subscribers, (count) => count - 1))
+          const { subscription, upTo } = yield* reading.withPermits(1)(Effect.gen(function*() {
+            yield* catchUp
+            return { subscription: yield* PubSub.subscribe(pubsub), upTo: yield* Ref.get(delivered) }
+          }))
           // "From now" means after what the database has committed, which the hub may not have delivered yet.
           const from = after ?? (yield* committedSequence)
-          const upTo = yield* Ref.get(delivered)
           if (from >= upTo) return Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > from))
           const live = Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > upTo))
           return Stream.concat(replay(from, upTo), live)

@@ -74,10 +74,14 @@ const agentRepository = Layer.effect(
     // and lock order is the same in every transaction.
     const localSignal = yield* Effect.serviceOption(LocalChangeSignal)
     const poke = Option.match(localSignal, { onNone: () => Effect.void, onSome: (signal) => signal.poke })
-    const write = <A>(statement: Effect.Effect<A, SqlError>) =>
-      sql.withTransaction(sql`SELECT pg_advisory_xact_lock(${agentChangeLockKey})`.pipe(Effect.zipRight(statement))).pipe(
+    // Inside the caller's transaction no savepoint is taken: a failed agent write fails that whole transaction.
+    const write = <A>(statement: Effect.Effect<A, SqlError>) => {
+      const locked = sql`SELECT pg_advisory_xact_lock(${agentChangeLockKey})`.pipe(Effect.zipRight(statement))
+      return Effect.serviceOption(SqlClient.TransactionConnection).pipe(
+        Effect.flatMap(Option.match({ onNone: () => sql.withTransaction(locked), onSome: () => locked })),
         Effect.tap(() => poke)
       )
+    }
 
     return {
       findById: (id) => one(sql`SELECT * FROM mc_agents WHERE id = ${id}`),

@@ -17,7 +17,7 @@ import {
 } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
 import { describeConnection, layer, migrate, redactUrl } from "@mission-control/adapter-pg"
-import { createDatabase, serverReachable } from "@mission-control/adapter-pg/testing"
+import { countStatements, createDatabase, serverReachable } from "@mission-control/adapter-pg/testing"
 
 const reachable = await serverReachable()
 if (!reachable) console.warn("No Postgres server: the multi-process Postgres tests are skipped (PGlite is one process).")
@@ -125,6 +125,35 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
       assert.deepStrictEqual(seen.map((change) => change.agent?.status), ["one", "two", "three"])
       assert.isTrue(seen.every((change, index) => index === 0 || change.sequence > seen[index - 1]!.sequence))
     } finally {
+      await dispose()
+    }
+  })
+
+  it("reads no change while nobody subscribes; a later subscriber still gets everything after its sequence, once", async () => {
+    const { first, second, dispose } = await twoProcesses()
+    const counter = countStatements()
+    try {
+      const world = await first.runPromise(Fixtures.world())
+      const { agent } = await first.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
+      const before = await second.runPromise(Effect.flatMap(AgentChanges, (changes) => changes.currentSequence))
+      await Effect.runPromise(sleep(200))
+      counter.reset()
+      for (let beat = 1; beat <= 20; beat++) await first.runPromise(heartbeatAgent(Actor.agent(agent), agent.id, `beat-${beat}`))
+      await Effect.runPromise(sleep(300))
+      // Twenty notifications reached both processes' hubs; neither read the change table.
+      assert.strictEqual(counter.count(/FROM mc_agent_changes\s+WHERE sequence >/), 0)
+
+      const collected = second.runFork(Effect.scoped(Effect.gen(function*() {
+        const stream = yield* (yield* AgentChanges).subscribe(before)
+        return Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(stream, 22)))
+      })))
+      await Effect.runPromise(sleep(200))
+      await first.runPromise(heartbeatAgent(Actor.agent(agent), agent.id, "beat-21"))
+      await first.runPromise(heartbeatAgent(Actor.agent(agent), agent.id, "beat-22"))
+      const seen = await Effect.runPromise(Fiber.join(collected).pipe(Effect.timeout("20 seconds")))
+      assert.deepStrictEqual(seen.map((change) => change.agent?.status), Array.from({ length: 22 }, (_, index) => `beat-${index + 1}`))
+    } finally {
+      counter.stop()
       await dispose()
     }
   })

@@ -1,17 +1,21 @@
 // The core's provisioning, template sync and deletion over the real client, against the simulator.
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import {
   Actor,
+  AgentRepository,
   AgentCreate,
   AgentUpdate,
   authenticateAgent,
   createAgent,
   deleteAgent,
   ensureBoardLeadAgent,
+  reconcilePendingProvisioning,
+  Settings,
   syncGatewayTemplates,
   updateAgent
 } from "@mission-control/core"
+import type { RetryPolicy } from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
@@ -25,15 +29,23 @@ afterEach(async () => {
 
 const withSimulator = <A, E>(
   behaviour: Partial<SimulatorBehaviour>,
-  body: (simulator: GatewaySimulator) => Effect.Effect<A, E, Layer.Layer.Success<typeof TestKit.layerWithoutGateway> | import("@mission-control/core").GatewayControlPlane>
+  body: (simulator: GatewaySimulator) => Effect.Effect<A, E, Layer.Layer.Success<typeof TestKit.layerWithoutGateway> | import("@mission-control/core").GatewayControlPlane>,
+  client: GatewayRpc.PoolOptions = {}
 ) =>
   Effect.gen(function*() {
     const simulator = yield* Effect.promise(() => startGatewaySimulator(behaviour))
     running.push(simulator)
     return yield* body(simulator).pipe(
-      Effect.provide(Layer.merge(TestKit.layerWithoutGateway, GatewayRpc.layer({ device: GatewayRpc.generateDeviceIdentity() })))
+      Effect.provide(Layer.merge(TestKit.layerWithoutGateway, GatewayRpc.layer({ device: GatewayRpc.generateDeviceIdentity(), ...client })))
     )
   })
+
+/** Short deadlines, so that a gateway that never answers is given up on within seconds. */
+const shortDeadlines = (settings: Context.Tag.Service<typeof Settings>): Context.Tag.Service<typeof Settings> => {
+  const short = (policy: RetryPolicy): RetryPolicy => ({ ...policy, baseDelay: Duration.millis(50), maxDelay: Duration.millis(200), deadline: Duration.seconds(2) })
+  return { ...settings, operationRetry: short(settings.operationRetry), syncRetry: short(settings.syncRetry), staleProvisionAfter: Duration.zero }
+}
+const stallClient: GatewayRpc.PoolOptions = { requestTimeout: "250 millis" }
 
 const worldOn = (simulator: GatewaySimulator) =>
   Fixtures.world({ gateway: { url: simulator.url, token: Redacted.make(simulator.token!), workspaceRoot: "/srv/openclaw" } })
@@ -110,4 +122,66 @@ describe("core over the gateway client", () => {
           assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))!)).id, id)
         }
       })))
+
+  it.live("a gateway stalling past the deadline mid-sync: the sync stops there, no agent is left half-updated, and a second sync completes it", () =>
+    withSimulator({}, (simulator) =>
+      Effect.gen(function*() {
+        const world = yield* worldOn(simulator)
+        const created: Array<string> = []
+        for (const name of ["A", "B", "C", "D"]) {
+          created.push((yield* createAgent(Actor.user(world.owner), create(world.board.id, name))).id)
+        }
+        const agents = yield* AgentRepository
+        const stored = (id: string) => agents.findById(id as AgentId).pipe(Effect.map(Option.getOrThrow))
+        const before = yield* Effect.forEach(created, stored)
+        simulator.configure({ faults: [{ method: "agents.files.get", kind: "stall", agentId: `mc-${created[1]}` }] })
+        simulator.clearCalls()
+
+        const first = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true, concurrency: 1 })
+        assert.strictEqual(first.agents_updated, 1)
+        assert.deepStrictEqual(first.errors.map((error) => error.agent_id as string | null), [created[1]!])
+        assert.match(first.errors[0]!.message, /^Gateway unreachable after 2 seconds \(template sync timeout\)\. Last error: .*timed out/)
+        // Nothing was started for the agents after the one that timed out.
+        const touched = new Set(simulator.calls().map((call) => call.params["agentId"]))
+        assert.isFalse(touched.has(`mc-${created[2]}`) || touched.has(`mc-${created[3]}`))
+        // No record is left mid-update, no token was changed on one side only: every workspace token still
+        // authenticates its agent.
+        const after = yield* Effect.forEach(created, stored)
+        assert.deepStrictEqual(after.map((agent) => [agent.status, agent.agentTokenDigest]), before.map((agent) => ["online", agent.agentTokenDigest]))
+        for (const id of created) {
+          assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))!)).id, id)
+        }
+
+        simulator.configure({ faults: [] })
+        const second = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
+        assert.deepStrictEqual([second.agents_updated, second.errors.length], [4, 0])
+        for (const id of created) {
+          assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))!)).id, id)
+        }
+      }).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))), stallClient))
+
+  it.live("a gateway stalling past the deadline mid-provisioning: a clean 504/502, the agent is not stuck, and reconciling finishes it with one gateway agent", () =>
+    withSimulator({}, (simulator) =>
+      Effect.gen(function*() {
+        const world = yield* worldOn(simulator)
+        const gatewayAgentsBefore = simulator.agents().size
+        simulator.configure({ faults: [{ method: "agents.files.set", kind: "stall" }] })
+        const error = yield* createAgent(Actor.user(world.owner), create(world.board.id, "Stalled")).pipe(Effect.flip)
+        assert.include(["GatewayFailure", "GatewayTimeout"], error._tag)
+        assert.match(error.detail, /^Gateway provision failed: Gateway unreachable after 2 seconds \(gateway coordination timeout\)/)
+        const agents = yield* AgentRepository
+        const stored = (yield* agents.listByBoards([world.board.id])).find((agent) => agent.name === "Stalled")!
+        // Not stuck: still "provisioning" (it never came online), with the error recorded for the reconciler.
+        assert.strictEqual(stored.status, "provisioning")
+        assert.isNotNull(stored.lastProvisionError)
+
+        simulator.configure({ faults: [] })
+        yield* reconcilePendingProvisioning()
+        const finished = Option.getOrThrow(yield* agents.findById(stored.id))
+        assert.strictEqual(finished.status, "online")
+        assert.isNull(finished.lastProvisionError)
+        assert.deepStrictEqual([...simulator.agents().keys()].filter((id) => id === `mc-${stored.id}`), [`mc-${stored.id}`])
+        assert.strictEqual(simulator.agents().size, gatewayAgentsBefore + 1)
+        assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${stored.id}`, "AGENTS.md"))!)).id, stored.id)
+      }).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))), stallClient))
 })

@@ -1,3 +1,5 @@
+export { countStatements } from "./statementCounter.js"
+export type { StatementCounter } from "./statementCounter.js"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
 import pg from "pg"

@@ -21,7 +21,7 @@ export const authenticateAgent = Effect.fn("authenticateAgent")(function*(
   token: string | null | undefined,
   options: AuthenticateAgentOptions = {}
 ) {
-  const unauthorized = new Unauthorized({ detail: reason.unauthorized })
+  const unauthorized = Effect.suspend(() => new Unauthorized({ detail: reason.unauthorized }))
   const raw = token?.trim() ?? ""
   if (raw === "" || raw.length > 512) return yield* unauthorized
   const tokens = yield* AgentTokens

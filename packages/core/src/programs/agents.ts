@@ -282,19 +282,21 @@ export const updateAgent = Effect.fn("updateAgent")(function*(
   return yield* readAgent(provisioned)
 })
 
-/** Stores a heartbeat: the agent's status (or `online` after `provisioning`), last seen now, and an activity entry. */
-const commitHeartbeat = Effect.fn("commitHeartbeat")(function*(agentId: AgentId, status: string | null) {
+/**
+ * Stores a heartbeat of `agent` (as just read): its status (or `online` after `provisioning`), last seen now, and
+ * an activity entry. 404 when the agent is gone by then.
+ */
+const commitHeartbeat = Effect.fn("commitHeartbeat")(function*(agent: Agent, status: string | null) {
   const agents = yield* AgentRepository
   const transactor = yield* Transactor
   return yield* transactor.withTransaction(Effect.gen(function*() {
-    const agent = yield* findAgent(agentId)
     const at = yield* now
     const nextStatus = status !== null && status !== "" ? status : agent.status === "provisioning" ? "online" : agent.status
-    const updated = yield* agents.update(agentId, { status: nextStatus, lastSeenAt: at, updatedAt: at }).pipe(
+    const updated = yield* agents.update(agent.id, { status: nextStatus, lastSeenAt: at, updatedAt: at }).pipe(
       Effect.orDie,
       Effect.flatMap(orFail(notFound))
     )
-    yield* recordActivity("agent.heartbeat", `Heartbeat received from ${agent.name}.`, agentId)
+    yield* recordActivity("agent.heartbeat", `Heartbeat received from ${updated.name}.`, agent.id)
     return updated
   })).pipe(Effect.flatMap(readAgent))
 })
@@ -305,14 +307,16 @@ export const heartbeatAgent = Effect.fn("heartbeatAgent")(function*(
   agentId: AgentId,
   status: string | null
 ) {
-  const agent = yield* findAgent(agentId)
+  // An agent's own heartbeat: authentication has just read it.
+  let agent = actor._tag === "Agent" && actor.agent.id === agentId ? actor.agent : undefined
+  if (agent === undefined) agent = yield* findAgent(agentId)
   if (actor._tag === "Agent") {
     if (actor.agent.id !== agent.id) return yield* forbidden()
   } else {
     const context = yield* requireOrgAdmin(actor.user)
     yield* requireAgentAccess(agent, context, true)
   }
-  return yield* commitHeartbeat(agent.id, status)
+  return yield* commitHeartbeat(agent, status)
 })
 
 /**
@@ -358,7 +362,7 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
       yield* agents.update(agent.id, { openclawSessionId: expected, updatedAt: yield* now }).pipe(Effect.orDie)
     }
   }
-  return yield* commitHeartbeat(agentId, payload.status)
+  return yield* commitHeartbeat(agent, payload.status)
 })
 
 /** Deletes an agent (an org admin with write access); a missing agent is already deleted. */

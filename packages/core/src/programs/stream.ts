@@ -1,4 +1,4 @@
-import { DateTime, Effect, Option, Stream } from "effect"
+import { Chunk, DateTime, Effect, Option, Stream } from "effect"
 import type { BoardId } from "../domain/ids.js"
 import type { User } from "../domain/models.js"
 import type { AgentRead } from "../domain/wire.js"
@@ -61,13 +61,15 @@ export const streamAgents = Effect.fn("streamAgents")(function*(user: User | nul
     return Stream.concat(replay, live)
   }))
 
+  // One stage per chunk, not per change: a change is fanned out to every open stream, so this runs that many times.
   return stream.pipe(
-    Stream.filter((change) => change.agent !== null && change.boardId !== null && boardIds.has(change.boardId)),
-    Stream.mapEffect((change) =>
-      DateTime.now.pipe(Effect.map((at): AgentEvent => ({
-        sequence: change.sequence,
-        agent: toAgentRead(change.agent!, at)
-      })))
+    Stream.mapChunksEffect((chunk) =>
+      DateTime.now.pipe(Effect.map((at) =>
+        Chunk.filterMap(chunk, (change): Option.Option<AgentEvent> =>
+          change.agent !== null && change.boardId !== null && boardIds.has(change.boardId)
+            ? Option.some({ sequence: change.sequence, agent: toAgentRead(change.agent, at) })
+            : Option.none())
+      ))
     )
   )
 })

@@ -1,0 +1,108 @@
+// Row 3: heartbeats through our Express router on Postgres against a minimal hand-written Express + `pg` handler
+// that issues the same SQL statements, both under the same closed-loop load from a worker thread.
+import express from "express"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import pg from "pg"
+import { Layer, ManagedRuntime, Redacted } from "effect"
+import type { MissionControlServices } from "@mission-control/core"
+import { AgentTokens, TemplateRenderer } from "@mission-control/core"
+import { Fixtures, TestKit } from "@mission-control/core/testing"
+import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
+import { createMissionControlRouter } from "@mission-control/adapter-express"
+import { createHash } from "node:crypto"
+import { Effect } from "effect"
+import type { LoadResult } from "../load.js"
+import { requestsPerSecond, runLoad } from "../load.js"
+import type { Row } from "../support.js"
+import { percentile, round } from "../support.js"
+
+const agentsCount = 200
+const concurrency = 32
+const durationMs = 5_000
+const warmupMs = 1_000
+
+const listen = async (app: express.Express): Promise<{ readonly server: Server; readonly base: string }> => {
+  const server = app.listen(0, "127.0.0.1")
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
+
+export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
+  const runtime = ManagedRuntime.make(Layer.mergeAll(
+    layerOnTestDatabase(database),
+    AgentTokens.layer,
+    TemplateRenderer.layer,
+    TestKit.layerGateway()
+  ) as Layer.Layer<MissionControlServices>)
+  const world = await runtime.runPromise(Fixtures.world())
+  const tokens = await runtime.runPromise(Effect.forEach(Array.from({ length: agentsCount }, (_, index) => index), (index) =>
+    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Beat ${index}` }).pipe(Effect.map(({ token }) => token))))
+  const clients = tokens.map((token) => ({ "x-agent-token": token }))
+  const load = (base: string, path: string) =>
+    runLoad({ url: `${base}${path}`, method: "POST", clients, body: { name: "heartbeat", status: "online" }, concurrency, durationMs, warmupMs })
+
+  // Ours: the router, as a host mounts it.
+  const app = express()
+  app.use("/api/v1", createMissionControlRouter({ runtime, authenticateUser: () => undefined }))
+  const oursServer = await listen(app)
+  const ours = await load(oursServer.base, "/api/v1/agent/heartbeat")
+  await close(oursServer.server)
+
+  // The minimal handler: the same statements our heartbeat runs, written by hand on a `pg` pool.
+  const pool = new pg.Pool({ connectionString: Redacted.value(database.config.url!), max: 10 })
+  const minimal = express()
+  minimal.use(express.json())
+  minimal.post("/agent/heartbeat", async (req, res) => {
+    try {
+      const digest = `sha256$${createHash("sha256").update(String(req.header("x-agent-token"))).digest("hex")}`
+      const client = await pool.connect()
+      try {
+        const found = await client.query("SELECT * FROM mc_agents WHERE agent_token_digest = $1", [digest])
+        const agent = found.rows[0]
+        if (agent === undefined) {
+          res.status(401).json({ detail: "Unauthorized" })
+          return
+        }
+        await client.query("BEGIN")
+        await client.query("SELECT pg_advisory_xact_lock(7316001)")
+        const updated = await client.query(
+          "UPDATE mc_agents SET status = $1, last_seen_at = now(), updated_at = now() WHERE id = $2 RETURNING *",
+          [req.body.status ?? agent.status, agent.id]
+        )
+        await client.query(
+          "INSERT INTO mc_activity_events (id, event_type, message, agent_id, created_at) VALUES (gen_random_uuid(), 'agent.heartbeat', $1, $2, now())",
+          [`Heartbeat received from ${agent.name}.`, agent.id]
+        )
+        await client.query("COMMIT")
+        res.json(updated.rows[0])
+      } finally {
+        client.release()
+      }
+    } catch (error) {
+      res.status(500).json({ detail: String(error) })
+    }
+  })
+  const minimalServer = await listen(minimal)
+  const reference = await load(minimalServer.base, "/agent/heartbeat")
+  await close(minimalServer.server)
+  await pool.end()
+  await runtime.dispose()
+
+  const describe = (result: LoadResult) =>
+    `${Math.round(requestsPerSecond(result))}/s, p50 ${round(percentile(result.latencies, 0.5))} ms, p99 ${round(percentile(result.latencies, 0.99))} ms, failures ${JSON.stringify(result.failures)}`
+  const ratio = requestsPerSecond(ours) / requestsPerSecond(reference)
+  return {
+    name: `heartbeats through the router, ${concurrency} concurrent clients, ${agentsCount} agents (requests/s)`,
+    ours: round(requestsPerSecond(ours)),
+    reference: round(requestsPerSecond(reference)),
+    unit: "req/s",
+    ratio: round(ratio),
+    goal: "ratio ≥ 0.8 against a hand-written Express + pg handler doing the same SQL",
+    meets: ratio >= 0.8 && Object.keys(ours.failures).length === 0,
+    note: `ours ${describe(ours)}; minimal ${describe(reference)}`
+  }
+}

@@ -1,0 +1,133 @@
+// Row 4: 1,000 open SSE streams. Ours (pushed from one change listener) against the reference's design (each stream
+// polls the database every 2 s): statements per second while nothing changes, and heartbeat → event latency.
+import express from "express"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import pg from "pg"
+import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import type { MissionControlServices } from "@mission-control/core"
+import { AgentTokens, TemplateRenderer } from "@mission-control/core"
+import { Fixtures, TestKit } from "@mission-control/core/testing"
+import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { countStatements, layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
+import { createMissionControlRouter } from "@mission-control/adapter-express"
+import { openStreamClients } from "../load.js"
+import type { Row } from "../support.js"
+import { percentile, round, sleep } from "../support.js"
+
+const streams = Number(process.env["BENCH_STREAMS"] ?? 1000)
+const beatsCount = 10
+const idleMs = 6_000
+const referencePollMs = 2_000
+
+/** The reference's stream: every 2 s, each open stream queries the agents changed since its cursor. */
+const referenceStream = (pool: pg.Pool, boardId: string): express.RequestHandler => (req, res) => {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" })
+  res.flushHeaders()
+  let cursor = new Date()
+  let open = true
+  req.on("close", () => {
+    open = false
+  })
+  const poll = async () => {
+    while (open) {
+      const { rows } = await pool.query(
+        `SELECT * FROM mc_agents WHERE board_id = $1 AND (updated_at >= $2 OR last_seen_at >= $2) ORDER BY updated_at, id`,
+        [boardId, cursor]
+      )
+      for (const row of rows) {
+        const changed = [row.updated_at, row.last_seen_at].filter((value): value is Date => value instanceof Date)
+        for (const at of changed) if (at > cursor) cursor = at
+        res.write(`event: agent\r\ndata: ${JSON.stringify({ agent: row })}\r\n\r\n`)
+      }
+      await sleep(referencePollMs)
+    }
+  }
+  poll().catch(() => res.end())
+}
+
+export const streamRows = async (database: TestDatabase): Promise<ReadonlyArray<Row>> => {
+  const runtime = ManagedRuntime.make(Layer.mergeAll(
+    layerOnTestDatabase(database),
+    AgentTokens.layer,
+    TemplateRenderer.layer,
+    TestKit.layerGateway()
+  ) as Layer.Layer<MissionControlServices>)
+  const world = await runtime.runPromise(Fixtures.world())
+  const agents = await runtime.runPromise(Effect.forEach(Array.from({ length: beatsCount }, (_, index) => index), (index) =>
+    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Streamed ${index}` })))
+  const pool = new pg.Pool({ connectionString: Redacted.value(database.config.url!), max: 10 })
+
+  const app = express()
+  app.use("/api/v1", createMissionControlRouter({ runtime, authenticateUser: () => world.owner }))
+  app.get("/reference/agents/stream", referenceStream(pool, world.board.id))
+  const server: Server = app.listen(0, "127.0.0.1")
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const measure = async (side: string, streamPath: string) => {
+    const clients = await openStreamClients({
+      streamUrl: `${base}${streamPath}`,
+      streamHeaders: { authorization: "Bearer owner" },
+      streams,
+      beatUrl: `${base}/api/v1/agent/heartbeat`,
+      beats: agents.map(({ token }, index) => ({ headers: { "x-agent-token": token }, status: `${side}-${index}-${Date.now()}` })),
+      spacingMs: 200,
+      settleMs: 10_000
+    })
+    await sleep(500)
+    const counter = countStatements()
+    await sleep(idleMs)
+    const idleStatements = counter.count()
+    counter.stop()
+    const { latencies, missing, statuses } = await clients.beat()
+    await clients.close()
+    await sleep(referencePollMs + 200) // the reference's polls notice the closed streams
+    if (statuses.some((status) => status !== 200)) throw new Error(`${side}: heartbeats answered ${statuses.join(", ")}`)
+    return { opened: clients.opened, perSecond: idleStatements / (idleMs / 1000), latencies, missing }
+  }
+
+  const ours = await measure("ours", "/api/v1/agents/stream")
+  const reference = await measure("reference", "/reference/agents/stream")
+  server.closeAllConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await pool.end()
+  await runtime.dispose()
+
+  const opened = `${ours.opened} / ${reference.opened} streams open; events never delivered: ${ours.missing} / ${reference.missing}`
+  const p = (fraction: number) => ({ ours: percentile(ours.latencies, fraction), reference: percentile(reference.latencies, fraction) })
+  const p50 = p(0.5)
+  const p99 = p(0.99)
+  const complete = ours.opened === streams && ours.missing === 0
+  return [
+    {
+      name: `SSE, ${streams} open streams, nothing changing: database statements per second`,
+      ours: round(ours.perSecond),
+      reference: round(reference.perSecond),
+      unit: "statements/s",
+      ratio: round(ours.perSecond / reference.perSecond),
+      goal: "zero per subscriber (ours: none at all while idle)",
+      meets: ours.perSecond === 0 && complete,
+      note: opened
+    },
+    {
+      name: `SSE, ${streams} streams: heartbeat → event on every stream, p50`,
+      ours: round(p50.ours),
+      reference: round(p50.reference),
+      unit: "ms",
+      ratio: round(p50.ours / p50.reference),
+      goal: "faster than a 2 s poll, nothing lost",
+      meets: p50.ours < p50.reference && complete,
+      note: `${beatsCount} heartbeats × ${streams} streams each; ${opened}`
+    },
+    {
+      name: `SSE, ${streams} streams: heartbeat → event on every stream, p99`,
+      ours: round(p99.ours),
+      reference: round(p99.reference),
+      unit: "ms",
+      ratio: round(p99.ours / p99.reference),
+      goal: "faster than a 2 s poll, nothing lost",
+      meets: p99.ours < p99.reference && complete
+    }
+  ]
+}

@@ -1,6 +1,7 @@
 // Row 3: heartbeats through our Express router on Postgres against a minimal hand-written Express + `pg` handler
 // that issues the same SQL statements, both under the same closed-loop load from a worker thread.
 import express from "express"
+import { performance } from "node:perf_hooks"
 import type { Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import pg from "pg"
@@ -23,6 +24,10 @@ const concurrency = 32
 const durationMs = 5_000
 const warmupMs = 1_000
 
+type Measured = LoadResult & { readonly busyMsPerRequest: number }
+
+const sum = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((total, count) => total + count, 0)
+
 const listen = async (app: express.Express): Promise<{ readonly server: Server; readonly base: string }> => {
   const server = app.listen(0, "127.0.0.1")
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
@@ -42,15 +47,18 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
   const tokens = await runtime.runPromise(Effect.forEach(Array.from({ length: agentsCount }, (_, index) => index), (index) =>
     Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Beat ${index}` }).pipe(Effect.map(({ token }) => token))))
   const clients = tokens.map((token) => ({ "x-agent-token": token }))
-  const load = (base: string, path: string) =>
-    runLoad({ url: `${base}${path}`, method: "POST", clients, body: { name: "heartbeat", status: "online" }, concurrency, durationMs, warmupMs })
+  // The server's event loop busy time per answered request: what each side costs the process that serves it.
+  const load = async (base: string, path: string) => {
+    const before = performance.eventLoopUtilization()
+    const result = await runLoad({ url: `${base}${path}`, method: "POST", clients, body: { name: "heartbeat", status: "online" }, concurrency, durationMs, warmupMs })
+    const busy = performance.eventLoopUtilization(before)
+    return { ...result, busyMsPerRequest: busy.active / (result.completed + sum(result.failures)) }
+  }
 
   // Ours: the router, as a host mounts it.
   const app = express()
   app.use("/api/v1", createMissionControlRouter({ runtime, authenticateUser: () => undefined }))
   const oursServer = await listen(app)
-  const ours = await load(oursServer.base, "/api/v1/agent/heartbeat")
-  await close(oursServer.server)
 
   // The minimal handler: the same statements our heartbeat runs, written by hand on a `pg` pool.
   const pool = new pg.Pool({ connectionString: Redacted.value(database.config.url!), max: 10 })
@@ -87,13 +95,23 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
     }
   })
   const minimalServer = await listen(minimal)
-  const reference = await load(minimalServer.base, "/agent/heartbeat")
+  // Two rounds, alternating, the better of each side counted: a background hiccup does not decide the ratio.
+  const oursRuns: Array<Measured> = []
+  const referenceRuns: Array<Measured> = []
+  for (let round = 0; round < 2; round++) {
+    oursRuns.push(await load(oursServer.base, "/api/v1/agent/heartbeat"))
+    referenceRuns.push(await load(minimalServer.base, "/agent/heartbeat"))
+  }
+  const best = (runs: ReadonlyArray<Measured>) => runs.reduce((a, b) => requestsPerSecond(b) > requestsPerSecond(a) ? b : a)
+  const ours = best(oursRuns)
+  const reference = best(referenceRuns)
+  await close(oursServer.server)
   await close(minimalServer.server)
   await pool.end()
   await runtime.dispose()
 
-  const describe = (result: LoadResult) =>
-    `${Math.round(requestsPerSecond(result))}/s, p50 ${round(percentile(result.latencies, 0.5))} ms, p99 ${round(percentile(result.latencies, 0.99))} ms, failures ${JSON.stringify(result.failures)}`
+  const describe = (result: Measured) =>
+    `${Math.round(requestsPerSecond(result))}/s, p50 ${round(percentile(result.latencies, 0.5))} ms, p99 ${round(percentile(result.latencies, 0.99))} ms, server busy ${round(result.busyMsPerRequest)} ms a request, failures ${JSON.stringify(result.failures)}`
   const ratio = requestsPerSecond(ours) / requestsPerSecond(reference)
   return {
     name: `heartbeats through the router, ${concurrency} concurrent clients, ${agentsCount} agents (requests/s)`,

@@ -64,6 +64,7 @@ export const memoryRow = async (databaseUrl: string | undefined): Promise<Row> =
     })
     // The resident set is sampled while the streams open and the heartbeats flow; its peak before them is the
     // process's start-up (migrations, template compilation), not what streams cost.
+    const opened = peak
     const { missing } = await clients.beat()
     clearInterval(sampler)
     peak = Math.max(peak, memoryOf(server.pid!).rss)
@@ -77,7 +78,7 @@ export const memoryRow = async (databaseUrl: string | undefined): Promise<Row> =
       ratio: round(peak / idle.rss),
       goal: `${streams} streams add at most 64 MiB (64 KiB a stream) to the idle server`,
       meets: added <= 64 && clients.opened === streams && missing === 0,
-      note: `reference = the same server idle, before any stream; ${clients.opened} streams open, ${missing} events never delivered; +${round(added)} MiB, ${round(added * 1024 / streams)} KiB a stream`
+      note: `reference = the same server idle, before any stream; ${clients.opened} streams open, ${missing} events never delivered; +${round(added)} MiB, ${round(added * 1024 / streams)} KiB a stream; peak while the streams opened ${round(opened)} MiB`
     }
   } finally {
     server.kill("SIGTERM")

@@ -31,7 +31,7 @@ import {
   Pagination,
   parseSince,
   reason,
-  streamAgents,
+  prepareAgentWatch,
   syncGatewayTemplatesAsAdmin,
   syncGatewayTemplatesAsAdminStream,
   Unauthorized,
@@ -229,29 +229,40 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
         })
     )
 
-  /** Writes a stream as SSE, with keep-alive pings, until the client leaves (then the fiber is interrupted). */
+  /**
+   * Writes events as SSE, with keep-alive pings, until `pump` ends or the client leaves (then the fiber is
+   * interrupted). `pump` hands each batch of events to `write`: one socket write per batch.
+   */
   const serveEvents = <A, R>(
     context: Context,
-    events: Stream.Stream<A, never, R>,
-    frame: (event: A) => string
+    frame: (event: A) => string,
+    pump: (write: (batch: Iterable<A>) => Effect.Effect<void>) => Effect.Effect<void, never, R>
   ): Effect.Effect<Reply, never, R | Scope.Scope> =>
     Effect.gen(function*() {
       context.res.writeHead(200, sseHeaders)
       context.res.flushHeaders()
       yield* trackStream(context.res)
-      // A chunk of events is one write: with many open streams, every event is written once per stream.
-      yield* Stream.runForEachChunk(events, (chunk) =>
+      yield* pump((batch) =>
         Effect.sync(() => {
           let text = ""
-          for (const event of chunk) text += frame(event)
+          for (const event of batch) text += frame(event)
           context.res.write(text)
-        }))
+        })
+      )
       context.res.end()
       return { _tag: "Streamed" } as const
     })
 
-  const agentFrame = (event: AgentEvent) =>
-    `event: agent\r\nid: ${event.sequence}\r\ndata: ${JSON.stringify({ agent: event.agent })}\r\n\r\n`
+  // Open streams share an event's `AgentRead`; its JSON is serialised once for all of them.
+  const agentJson = new WeakMap<AgentEvent["agent"], string>()
+  const agentFrame = (event: AgentEvent) => {
+    let data = agentJson.get(event.agent)
+    if (data === undefined) {
+      data = JSON.stringify({ agent: event.agent })
+      agentJson.set(event.agent, data)
+    }
+    return `event: agent\r\nid: ${event.sequence}\r\ndata: ${data}\r\n\r\n`
+  }
 
   const syncFrame = (event: SyncEvent) =>
     `event: ${event.type === "result" ? "result" : "progress"}\r\ndata: ${JSON.stringify(event.type === "result" ? event.result : event)}\r\n\r\n`
@@ -273,13 +284,13 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       const caller = yield* user(context.req)
       const query = yield* decode(StreamQuery, context.req.query, "query")
       const lastEventId = Number(context.req.header("last-event-id"))
-      const stream = yield* streamAgents(caller, {
+      const openWatch = yield* prepareAgentWatch(caller, {
         boardId: query.board_id,
         // An invalid `since` means "from now", as the reference reads it.
         since: parseSince(query.since),
         afterSequence: Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : undefined
       })
-      return yield* Effect.scoped(serveEvents(context, stream, agentFrame))
+      return yield* Effect.scoped(Effect.flatMap(openWatch, (watch) => serveEvents(context, agentFrame, (write) => Effect.forever(Effect.flatMap(watch.take, write)))))
     })))
 
   router.post("/agents/heartbeat", handle("/agents/heartbeat", ({ req }) =>
@@ -421,7 +432,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }
       if ((context.req.header("accept") ?? "").includes("text/event-stream")) {
         const stream = yield* syncGatewayTemplatesAsAdminStream(caller, id, options)
-        return yield* Effect.scoped(serveEvents(context, stream, syncFrame))
+        return yield* Effect.scoped(serveEvents(context, syncFrame, (write) => Stream.runForEachChunk(stream, write)))
       }
       return json(yield* syncGatewayTemplatesAsAdmin(caller, id, options))
     })))

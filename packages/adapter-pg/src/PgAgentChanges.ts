@@ -1,8 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { AgentChange } from "@mission-control/core"
-import { AgentChanges } from "@mission-control/core"
+import type { AgentChange, AgentChangeFeed } from "@mission-control/core"
+import { AgentChanges, subscribeWith } from "@mission-control/core"
 import type { Scope } from "effect"
-import { Chunk, Context, Duration, Effect, Layer, Option, PubSub, Queue, Ref, Schedule, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, PubSub, Queue, Ref, Schedule } from "effect"
 import pg from "pg"
 import type { PgConnectionConfig } from "./config.js"
 import { toNodePgConfig } from "./config.js"
@@ -111,33 +111,39 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         Effect.forkScoped
       )
 
-    const replay = (after: number, upTo: number): Stream.Stream<AgentChange> =>
-      Stream.paginateChunkEffect(after, (cursor) =>
-        readAfter(cursor, upTo).pipe(
-          Effect.orDie,
-          Effect.map((batch) => {
-            const last = batch.at(-1)?.sequence
-            const next = last === undefined || batch.length < batchSize ? undefined : last
-            return [Chunk.unsafeFromArray(batch), next === undefined ? Option.none() : Option.some(next)] as const
+    const open = (after: number | undefined) =>
+      Effect.gen(function*() {
+        yield* Effect.acquireRelease(Ref.update(subscribers, (count) => count + 1), () => Ref.update(subscribers, (count) => count - 1))
+        const { subscription, upTo } = yield* reading.withPermits(1)(Effect.gen(function*() {
+          yield* catchUp
+          return { subscription: yield* PubSub.subscribe(pubsub), upTo: yield* Ref.get(delivered) }
+        }))
+        // "From now" means after what the database has committed, which the hub may not have delivered yet.
+        const from = after ?? (yield* committedSequence)
+        // Changes up to `upTo` come from the table, in pages; later ones from the hub, as it publishes them.
+        let replayCursor = from < upTo ? from : undefined
+        const liveAfter = Math.max(from, upTo)
+        const live: Effect.Effect<ReadonlyArray<AgentChange>> = Queue.takeBetween(subscription, 1, batchSize).pipe(
+          Effect.flatMap((chunk) => {
+            const fresh = Chunk.toReadonlyArray(chunk).filter((change) => change.sequence > liveAfter)
+            return fresh.length === 0 ? live : Effect.succeed(fresh)
           })
-        ))
-
-    return AgentChanges.of({
-      currentSequence: committedSequence,
-      subscribe: (after) =>
-        Effect.gen(function*() {
-          yield* Effect.acquireRelease(Ref.update(subscribers, (count) => count + 1), () => Ref.update(subscribers, (count) => count - 1))
-          const { subscription, upTo } = yield* reading.withPermits(1)(Effect.gen(function*() {
-            yield* catchUp
-            return { subscription: yield* PubSub.subscribe(pubsub), upTo: yield* Ref.get(delivered) }
-          }))
-          // "From now" means after what the database has committed, which the hub may not have delivered yet.
-          const from = after ?? (yield* committedSequence)
-          if (from >= upTo) return Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > from))
-          const live = Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > upTo))
-          return Stream.concat(replay(from, upTo), live)
+        )
+        const take: Effect.Effect<ReadonlyArray<AgentChange>> = Effect.suspend(() => {
+          if (replayCursor === undefined) return live
+          return readAfter(replayCursor, upTo).pipe(
+            Effect.orDie,
+            Effect.flatMap((page) => {
+              const last = page.at(-1)?.sequence
+              replayCursor = last === undefined || page.length < batchSize ? undefined : last
+              return page.length === 0 ? take : Effect.succeed(page)
+            })
+          )
         })
-    })
+        return { take } satisfies AgentChangeFeed
+      })
+
+    return AgentChanges.of({ currentSequence: committedSequence, open, subscribe: subscribeWith(open) })
   })
 
 /**

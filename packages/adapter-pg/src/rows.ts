@@ -43,6 +43,10 @@ export const toDate = (value: DateTime.Utc | null): Date | null => value === nul
 /** A JSON value for a jsonb parameter. */
 export const toJson = (value: unknown): string | null => value === null || value === undefined ? null : JSON.stringify(value)
 
+/**
+ * An agent row. Every column is checked by its reader above; the schema's own validation is skipped because this
+ * runs for every row of every page and stream event, and the row was written from a validated `Agent`.
+ */
 export const agentFromRow = (row: Row): Agent =>
   new Agent({
     id: text(row["id"]) as Agent["id"],
@@ -66,7 +70,7 @@ export const agentFromRow = (row: Row): Agent =>
     isBoardLead: row["is_board_lead"] === true,
     createdAt: timestamp(row["created_at"]),
     updatedAt: timestamp(row["updated_at"])
-  })
+  }, true)
 
 /** Column values of an agent, for inserts and updates. */
 export const agentColumns = {

@@ -9,8 +9,8 @@ export type { RetryPolicy } from "./Settings.js"
 
 // Services
 export { ActivityRepository } from "./services/ActivityRepository.js"
-export { AgentChanges } from "./services/AgentChanges.js"
-export type { AgentChange } from "./services/AgentChanges.js"
+export { AgentChanges, feedToStream, subscribeWith } from "./services/AgentChanges.js"
+export type { AgentChange, AgentChangeFeed } from "./services/AgentChanges.js"
 export * as AgentLocks from "./services/AgentLocks.js"
 export { DuplicateAgent, AgentRepository } from "./services/AgentRepository.js"
 export type { AgentListFilter, AgentPatch, Page, PageRequest } from "./services/AgentRepository.js"

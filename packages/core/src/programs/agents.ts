@@ -66,14 +66,17 @@ export interface ListAgentsQuery {
 /** Agents an org admin may see, newest first: board agents of readable boards and the org's gateway-main agents. */
 export const listAgents = Effect.fn("listAgents")(function*(user: User | null, query: ListAgentsQuery) {
   const context = yield* requireOrgAdmin(user)
-  const readable = yield* listAccessibleBoardIds(context.member, false)
-  if (query.boardId !== undefined && !readable.includes(query.boardId)) return yield* forbidden()
   const gateways = yield* GatewayRepository
+  // Both visibility reads at once: a page request waits for one round trip, not two.
+  const [readable, mainGatewayIds] = yield* Effect.all([
+    listAccessibleBoardIds(context.member, false),
+    gateways.listIdsByOrganization(context.organization.id)
+  ], { concurrency: 2 })
+  if (query.boardId !== undefined && !readable.includes(query.boardId)) return yield* forbidden()
   if (query.gatewayId !== undefined) {
     const gateway = yield* gateways.findById(query.gatewayId)
     if (Option.isNone(gateway) || gateway.value.organizationId !== context.organization.id) return yield* notFound()
   }
-  const mainGatewayIds = yield* gateways.listIdsByOrganization(context.organization.id)
   const agents = yield* AgentRepository
   const page = yield* agents.list(
     { visibleBoardIds: readable, visibleMainGatewayIds: mainGatewayIds, boardId: query.boardId, gatewayId: query.gatewayId },

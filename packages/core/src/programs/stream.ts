@@ -1,9 +1,11 @@
 import { Chunk, DateTime, Effect, Option, Stream } from "effect"
 import type { BoardId } from "../domain/ids.js"
-import type { User } from "../domain/models.js"
+import type { Agent, User } from "../domain/models.js"
+import { computedStatus } from "../domain/identity.js"
 import type { AgentRead } from "../domain/wire.js"
 import { toAgentRead } from "../domain/wire.js"
 import { Forbidden, reason } from "../errors.js"
+import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
 import { AgentChanges } from "../services/AgentChanges.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { listAccessibleBoardIds, requireOrgAdmin } from "./access.js"
@@ -31,11 +33,28 @@ export const parseSince = (text: string | null | undefined): DateTime.Utc | unde
   return Option.getOrUndefined(DateTime.make(hasZone ? normalized : `${normalized}Z`))
 }
 
+// Every open watch receives the same change object; they share its `AgentRead` (and so its JSON, see the
+// router) unless the computed status differs at the time each one reads it.
+const readsOfChanges = new WeakMap<AgentChange, AgentRead>()
+const sharedRead = (change: AgentChange, agent: Agent, at: DateTime.Utc): AgentRead => {
+  const cached = readsOfChanges.get(change)
+  if (cached !== undefined && cached.status === computedStatus(agent, at)) return cached
+  const read = toAgentRead(agent, at)
+  readsOfChanges.set(change, read)
+  return read
+}
+
+/** An open watch of agent events: `take` waits for the next ones (never an empty batch). */
+export interface AgentWatch {
+  readonly take: Effect.Effect<ReadonlyArray<AgentEvent>>
+}
+
 /**
- * The agent change stream of an org admin: board agents of boards readable at connect time (gateway-main agents are
- * never streamed). Pushed from `AgentChanges`, never polled; each change is emitted once, with its sequence.
+ * The agent changes an org admin may watch: board agents of boards readable now (gateway-main agents are never
+ * shown). Access is checked here, before anything is sent; the returned effect opens the watch for as long as its
+ * scope lasts. Pushed from `AgentChanges`, never polled; each change is emitted once, with its sequence.
  */
-export const streamAgents = Effect.fn("streamAgents")(function*(user: User | null, query: StreamAgentsQuery) {
+export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: User | null, query: StreamAgentsQuery) {
   const context = yield* requireOrgAdmin(user)
   const readable = yield* listAccessibleBoardIds(context.member, false)
   if (query.boardId !== undefined && !readable.includes(query.boardId)) {
@@ -45,31 +64,51 @@ export const streamAgents = Effect.fn("streamAgents")(function*(user: User | nul
   const changes = yield* AgentChanges
   const agents = yield* AgentRepository
 
-  const stream = Stream.unwrapScoped(Effect.gen(function*() {
-    if (query.afterSequence !== undefined) return yield* changes.subscribe(query.afterSequence)
-    const current = yield* changes.currentSequence
-    const live = yield* changes.subscribe(current)
-    if (query.since === undefined || boardIds.size === 0) return live
-    const initial = yield* agents.listChangedSince([...boardIds], query.since)
-    const replay = Stream.fromIterable(initial.map((agent) => ({
-      sequence: current,
-      agentId: agent.id,
-      boardId: agent.boardId,
-      gatewayId: agent.gatewayId,
-      agent
-    })))
-    return Stream.concat(replay, live)
-  }))
+  const toEvents = (batch: ReadonlyArray<AgentChange>) =>
+    DateTime.now.pipe(Effect.map((at) => {
+      const events: Array<AgentEvent> = []
+      for (const change of batch) {
+        if (change.agent !== null && change.boardId !== null && boardIds.has(change.boardId)) {
+          events.push({ sequence: change.sequence, agent: sharedRead(change, change.agent, at) })
+        }
+      }
+      return events
+    }))
 
-  // One stage per chunk, not per change: a change is fanned out to every open stream, so this runs that many times.
-  return stream.pipe(
-    Stream.mapChunksEffect((chunk) =>
-      DateTime.now.pipe(Effect.map((at) =>
-        Chunk.filterMap(chunk, (change): Option.Option<AgentEvent> =>
-          change.agent !== null && change.boardId !== null && boardIds.has(change.boardId)
-            ? Option.some({ sequence: change.sequence, agent: toAgentRead(change.agent, at) })
-            : Option.none())
-      ))
+  return Effect.gen(function*() {
+    let initial: ReadonlyArray<AgentChange> = []
+    let feed: AgentChangeFeed
+    if (query.afterSequence !== undefined) {
+      feed = yield* changes.open(query.afterSequence)
+    } else {
+      const current = yield* changes.currentSequence
+      feed = yield* changes.open(current)
+      if (query.since !== undefined && boardIds.size > 0) {
+        initial = (yield* agents.listChangedSince([...boardIds], query.since)).map((agent) => ({
+          sequence: current,
+          agentId: agent.id,
+          boardId: agent.boardId,
+          gatewayId: agent.gatewayId,
+          agent
+        }))
+      }
+    }
+    const next: Effect.Effect<ReadonlyArray<AgentEvent>> = feed.take.pipe(
+      Effect.flatMap(toEvents),
+      Effect.flatMap((events) => events.length === 0 ? next : Effect.succeed(events))
     )
-  )
+    const take = Effect.suspend(() => {
+      if (initial.length === 0) return next
+      const batch = initial
+      initial = []
+      return toEvents(batch).pipe(Effect.flatMap((events) => events.length === 0 ? next : Effect.succeed(events)))
+    })
+    return { take } satisfies AgentWatch
+  })
+})
+
+/** `prepareAgentWatch` as a stream: access checked now, the watch open while the stream runs. */
+export const streamAgents = Effect.fn("streamAgents")(function*(user: User | null, query: StreamAgentsQuery) {
+  const open = yield* prepareAgentWatch(user, query)
+  return Stream.unwrapScoped(Effect.map(open, (watch) => Stream.repeatEffectChunk(Effect.map(watch.take, Chunk.unsafeFromArray))))
 })

@@ -1,5 +1,5 @@
 import type { Scope } from "effect"
-import { Context, Effect, FiberRef, Layer, PubSub, Stream } from "effect"
+import { Chunk, Context, Effect, FiberRef, Layer, PubSub, Queue } from "effect"
 import type {
   ActivityEventId,
   AgentId,
@@ -23,7 +23,7 @@ import type {
   Task,
   User
 } from "../domain/models.js"
-import type { AgentChange } from "../services/AgentChanges.js"
+import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
 
 /** The tables of the in-memory store. Values are immutable; writes replace them. */
 export interface MemoryTables {
@@ -85,7 +85,7 @@ export class MemoryStore extends Context.Tag("@mission-control/core/testing/Memo
   readonly publishAgentChange: (agent: Agent | null, previous: Agent) => Effect.Effect<void>
   readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly currentSequence: Effect.Effect<number>
-  readonly subscribe: (after: number | undefined) => Effect.Effect<Stream.Stream<AgentChange>, never, Scope.Scope>
+  readonly open: (after: number | undefined) => Effect.Effect<AgentChangeFeed, never, Scope.Scope>
   /** How many reads and writes the store has served: idle stream subscribers must not move it. */
   readonly operationCount: () => number
   /** Makes the next `times` calls of the named operation die, as a lost database connection would. */
@@ -161,15 +161,25 @@ export const layer = Layer.scoped(
           }))
         }),
       currentSequence: Effect.sync(() => sequence),
-      subscribe: (after) =>
+      open: (after) =>
         Effect.gen(function*() {
           const subscription = yield* PubSub.subscribe(pubsub)
-          const replay = after === undefined ? [] : log.filter((change) => change.sequence > after)
+          let replay = after === undefined ? [] : log.filter((change) => change.sequence > after)
           const lastReplayed = replay.at(-1)?.sequence ?? after ?? sequence
-          return Stream.concat(
-            Stream.fromIterable(replay),
-            Stream.fromQueue(subscription).pipe(Stream.filter((change) => change.sequence > lastReplayed))
+          const live: Effect.Effect<ReadonlyArray<AgentChange>> = Queue.takeBetween(subscription, 1, 4096).pipe(
+            Effect.flatMap((chunk) => {
+              const fresh = Chunk.toReadonlyArray(chunk).filter((change) => change.sequence > lastReplayed)
+              return fresh.length === 0 ? live : Effect.succeed(fresh)
+            })
           )
+          return {
+            take: Effect.suspend(() => {
+              if (replay.length === 0) return live
+              const batch = replay
+              replay = []
+              return Effect.succeed(batch)
+            })
+          }
         }),
       operationCount: () => operations,
       injectFault: (operation, times = 1) => Effect.sync(() => void faults.push({ operation, times }))

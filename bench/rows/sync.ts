@@ -3,7 +3,7 @@
 // one agent at a time), and against the lower bound (calls × latency ÷ concurrency).
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import type { MissionControlServices } from "@mission-control/core"
-import { provisionAgentRecord, syncGatewayTemplates } from "@mission-control/core"
+import { provisionAgentRecord, Settings, syncGatewayTemplates } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
@@ -33,7 +33,12 @@ export const syncRows = async (): Promise<ReadonlyArray<Row>> => {
     Layer.succeedContext(await ours.runtime().then((runtime) => runtime.context)),
     connectionPerCallLayer
   ) as Layer.Layer<MissionControlServices>)
-  const referenceMs = await time(() => referenceRuntime.runPromise(syncGatewayTemplates(world.gateway, { includeMain: false, concurrency: 1 })))
+  // One call at a time, as the reference makes them: one agent at a time, one file at a time.
+  const referenceMs = await time(() => referenceRuntime.runPromise(
+    syncGatewayTemplates(world.gateway, { includeMain: false, concurrency: 1 }).pipe(
+      Effect.provideService(Settings, { ...Settings.defaultValue(), workspaceFileConcurrency: 1 })
+    )
+  ))
   const lowerBound = ourCalls * 2 / 8
   rows.push({
     name: `template sync, 200 agents, 2 ms per call (${ourCalls} calls)`,
@@ -45,7 +50,7 @@ export const syncRows = async (): Promise<ReadonlyArray<Row>> => {
     meets: oursMs < referenceMs
   })
   rows.push({
-    name: "template sync, 200 agents: ours against the lower bound (calls × latency ÷ concurrency 8)",
+    name: "template sync, 200 agents: ours against the lower bound (calls × latency ÷ 8 agents at a time)",
     ours: round(oursMs),
     reference: round(lowerBound),
     unit: "ms",

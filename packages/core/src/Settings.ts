@@ -37,6 +37,8 @@ export class Settings extends Context.Reference<Settings>()("@mission-control/co
     } as RetryPolicy,
     /** Agents synced at once by template sync. */
     syncConcurrency: 8,
+    /** Workspace files of one agent compared and written at once. */
+    workspaceFileConcurrency: 4,
     /** Provisioning requested longer ago than this and never completed is taken as abandoned. */
     staleProvisionAfter: Duration.minutes(5)
   })

@@ -227,29 +227,30 @@ const writeWorkspace = Effect.fn("writeWorkspace")(function*(
 ) {
   const existing = yield* client.listFiles(gatewayAgentId)
   const preserved = isMain ? preservedMainFiles : preservedBoardFiles
-  const written: Array<string> = []
-  const unsupported: Array<string> = []
-  for (const [name, content] of rendered) {
-    if (content === "") continue
-    if (name === "BOOTSTRAP.md" && !includeBootstrap(options.action, options.forceBootstrap, existing)) continue
-    if (capabilities.writableFiles !== null && !capabilities.writableFiles.has(name)) {
-      unsupported.push(name)
-      continue
-    }
-    const entry = existing.get(name)
-    const present = entry !== undefined && !entry.missing
-    if (options.action === "update" && preserved.has(name) && present && entry.size !== 0) continue
-    if (present && (yield* sameContent(client, gatewayAgentId, name, content))) continue
-    const outcome = yield* client.writeFile(gatewayAgentId, name, content).pipe(
-      Effect.as("written" as const),
-      Effect.catchIf(
-        (error) => error.reason === "UnsupportedFile" && name !== capabilities.tokenFile,
-        () => Effect.succeed("unsupported" as const)
+  type Outcome = "kept" | "written" | "unsupported"
+  const converge = ([name, content]: readonly [string, string]): Effect.Effect<Outcome, GatewayError> =>
+    Effect.gen(function*() {
+      if (content === "") return "kept"
+      if (name === "BOOTSTRAP.md" && !includeBootstrap(options.action, options.forceBootstrap, existing)) return "kept"
+      if (capabilities.writableFiles !== null && !capabilities.writableFiles.has(name)) return "unsupported"
+      const entry = existing.get(name)
+      const present = entry !== undefined && !entry.missing
+      if (options.action === "update" && preserved.has(name) && present && entry.size !== 0) return "kept"
+      if (present && (yield* sameContent(client, gatewayAgentId, name, content))) return "kept"
+      return yield* client.writeFile(gatewayAgentId, name, content).pipe(
+        Effect.as("written" as const),
+        Effect.catchIf(
+          (error) => error.reason === "UnsupportedFile" && name !== capabilities.tokenFile,
+          () => Effect.succeed("unsupported" as const)
+        )
       )
-    )
-    if (outcome === "written") written.push(name)
-    else unsupported.push(name)
-  }
+    })
+  // Files are independent: compared and written a few at a time, so an agent costs a few round trips, not one per
+  // file. Outcomes are collected in the rendered order.
+  const files = [...rendered]
+  const outcomes = yield* Effect.forEach(files, converge, { concurrency: (yield* Settings).workspaceFileConcurrency })
+  const written = files.filter((_, index) => outcomes[index] === "written").map(([name]) => name)
+  const unsupported = files.filter((_, index) => outcomes[index] === "unsupported").map(([name]) => name)
   return { written, unsupported }
 })
 

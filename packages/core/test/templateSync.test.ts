@@ -6,6 +6,7 @@ import {
   authenticateAgent,
   createAgent,
   ensureBoardLeadAgent,
+  Settings,
   syncGatewayTemplates,
   syncGatewayTemplatesAsAdmin,
   syncGatewayTemplatesStream
@@ -221,4 +222,31 @@ describe("syncGatewayTemplates", () => {
       assert.isTrue(result.main_updated)
       assert.deepStrictEqual(result.unsupported_files, ["HEARTBEAT.md", "TOOLS.md"])
     }).pipe(Effect.provide(testLayer(modernBehaviour))))
+
+  for (const behaviour of [undefined, modernBehaviour]) {
+    it.effect(`writes the same files whatever the file concurrency (${behaviour === undefined ? "classic" : "modern"} gateway)`, () =>
+      Effect.gen(function*() {
+        const outcomes = []
+        for (const workspaceFileConcurrency of [1, 8]) {
+          const outcome = yield* Effect.gen(function*() {
+            const world = yield* Fixtures.world()
+            const agent = yield* runWithTestClock(
+              createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Same" })),
+              { step: "100 millis" }
+            )
+            const gateway = yield* MemoryGateway
+            const files = gateway.agents(world.gateway.id).get(`mc-${agent.id}`)!.files
+            const writes = gateway.calls().filter((call) => call.method === "agents.files.set").length
+            const sync = yield* syncGatewayTemplates(world.gateway, { includeMain: false, forceBootstrap: true })
+            return { files: [...files.keys()].sort(), writes, unsupported: sync.unsupported_files, errors: sync.errors }
+          }).pipe(
+            Effect.provide(testLayer(behaviour)),
+            Effect.provideService(Settings, { ...Settings.defaultValue(), workspaceFileConcurrency })
+          )
+          outcomes.push(outcome)
+        }
+        assert.deepStrictEqual(outcomes[1], outcomes[0])
+        assert.isAbove(outcomes[0]!.writes, 3)
+      }))
+  }
 })

@@ -301,6 +301,44 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         assert.deepStrictEqual(replayed.map((change) => change.sequence), [seen[1]!.sequence, seen[2]!.sequence])
       }))
 
+    test("changes: an open feed hands out non-empty batches, the replay first, then live ones, each change once", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const changes = yield* AgentChanges
+        const agents = yield* AgentRepository
+        const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+        const start = yield* changes.currentSequence
+        for (const status of ["one", "two", "three"]) yield* agents.update(agent.id, { status })
+        const feed = yield* changes.open(start)
+        const statuses: Array<string | null> = []
+        const sequences: Array<number> = []
+        const takeUntil = (count: number) =>
+          Effect.gen(function*() {
+            while (statuses.length < count) {
+              const batch = yield* feed.take
+              assert.isAbove(batch.length, 0)
+              for (const change of batch) {
+                statuses.push(change.agent?.status ?? null)
+                sequences.push(change.sequence)
+              }
+            }
+          })
+        yield* takeUntil(3)
+        const later = yield* Effect.fork(takeUntil(5))
+        yield* settle
+        yield* agents.update(agent.id, { status: "four" })
+        yield* agents.delete(agent.id)
+        yield* Fiber.join(later)
+        assert.deepStrictEqual(statuses, ["one", "two", "three", "four", null])
+        assert.isTrue(sequences.every((sequence, index) => index === 0 || sequence > sequences[index - 1]!))
+        // Nothing more is pending: the next take waits (the test clock is not real time, hence the timer).
+        const pending = yield* Effect.raceFirst(
+          feed.take.pipe(Effect.map(Option.some)),
+          Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 100))).pipe(Effect.as(Option.none()))
+        )
+        assert.isTrue(Option.isNone(pending))
+      }))
+
     test("changes: a rolled-back write is never published", () =>
       Effect.gen(function*() {
         const world = yield* Fixtures.world()

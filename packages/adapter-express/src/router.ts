@@ -1,4 +1,4 @@
-import type { AgentEvent, CoreError, MissionControlServices, User } from "@mission-control/core"
+import type { AgentEvent, AgentWatch, CoreError, MissionControlServices, User } from "@mission-control/core"
 import {
   Actor,
   AgentCreate,
@@ -42,8 +42,7 @@ import type { SyncEvent } from "@mission-control/core"
 import type { NextFunction, Request, Response } from "express"
 import express from "express"
 import type { Layer } from "effect"
-import type { Scope } from "effect"
-import { Cause, Duration, Effect, Exit, ManagedRuntime, ParseResult, Schema, Stream } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, ManagedRuntime, ParseResult, Schema, Scope, Stream } from "effect"
 import { decode, failureResponse, InvalidRequest, readJsonBody, requestIdOf, sendJson } from "./http.js"
 import { openApiDocument } from "./openapi.js"
 
@@ -253,6 +252,32 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       return { _tag: "Streamed" } as const
     })
 
+  /**
+   * Serves an agent watch as SSE from a fiber of its own, and lets the request's fiber end: an open stream then holds
+   * the watch's queue and one short loop, not the whole request pipeline. The client leaving stops the loop and
+   * closes the watch. Opening is not interrupted half-way, so a watch is either served or closed.
+   */
+  const serveWatch = (context: Context, openWatch: Effect.Effect<AgentWatch, never, Scope.Scope>): Effect.Effect<Reply> =>
+    Effect.uninterruptible(Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const watch = yield* Scope.extend(openWatch, scope)
+      const { res } = context
+      res.writeHead(200, sseHeaders)
+      res.flushHeaders()
+      yield* Scope.extend(trackStream(res), scope)
+      // Forked from an uninterruptible region, the loop must be made interruptible again for `stop`.
+      const loop = yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.flatMap(watch.take, (events) =>
+        Effect.sync(() => {
+          let text = ""
+          for (const event of events) text += agentFrame(event)
+          res.write(text)
+        })))))
+      const stop = Fiber.interrupt(loop).pipe(Effect.zipRight(Scope.close(scope, Exit.void)))
+      if (res.destroyed) yield* stop
+      else res.once("close", () => void runtime.runFork(stop))
+      return { _tag: "Streamed" } as const
+    }))
+
   // Open streams share an event's `AgentRead`; its JSON is serialised once for all of them.
   const agentJson = new WeakMap<AgentEvent["agent"], string>()
   const agentFrame = (event: AgentEvent) => {
@@ -290,7 +315,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
         since: parseSince(query.since),
         afterSequence: Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : undefined
       })
-      return yield* Effect.scoped(Effect.flatMap(openWatch, (watch) => serveEvents(context, agentFrame, (write) => Effect.forever(Effect.flatMap(watch.take, write)))))
+      return yield* serveWatch(context, openWatch)
     })))
 
   router.post("/agents/heartbeat", handle("/agents/heartbeat", ({ req }) =>

@@ -228,26 +228,25 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
         })
     )
 
-  /**
-   * Writes events as SSE, with keep-alive pings, until `pump` ends or the client leaves (then the fiber is
-   * interrupted). `pump` hands each batch of events to `write`: one socket write per batch.
-   */
+  /** Writes a batch of events as SSE frames, in one socket write. */
+  const writeFrames = <A>(res: Response, frame: (event: A) => string) => (batch: Iterable<A>) =>
+    Effect.sync(() => {
+      let text = ""
+      for (const event of batch) text += frame(event)
+      res.write(text)
+    })
+
+  /** Writes a stream as SSE, with keep-alive pings, until it ends or the client leaves (then the fiber is interrupted). */
   const serveEvents = <A, R>(
     context: Context,
-    frame: (event: A) => string,
-    pump: (write: (batch: Iterable<A>) => Effect.Effect<void>) => Effect.Effect<void, never, R>
+    events: Stream.Stream<A, never, R>,
+    frame: (event: A) => string
   ): Effect.Effect<Reply, never, R | Scope.Scope> =>
     Effect.gen(function*() {
       context.res.writeHead(200, sseHeaders)
       context.res.flushHeaders()
       yield* trackStream(context.res)
-      yield* pump((batch) =>
-        Effect.sync(() => {
-          let text = ""
-          for (const event of batch) text += frame(event)
-          context.res.write(text)
-        })
-      )
+      yield* Stream.runForEachChunk(events, writeFrames(context.res, frame))
       context.res.end()
       return { _tag: "Streamed" } as const
     })
@@ -266,12 +265,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       res.flushHeaders()
       yield* Scope.extend(trackStream(res), scope)
       // Forked from an uninterruptible region, the loop must be made interruptible again for `stop`.
-      const loop = yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.flatMap(watch.take, (events) =>
-        Effect.sync(() => {
-          let text = ""
-          for (const event of events) text += agentFrame(event)
-          res.write(text)
-        })))))
+      const loop = yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.flatMap(watch.take, writeFrames(res, agentFrame)))))
       const stop = Fiber.interrupt(loop).pipe(Effect.zipRight(Scope.close(scope, Exit.void)))
       if (res.destroyed) yield* stop
       else res.once("close", () => void runtime.runFork(stop))
@@ -457,7 +451,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }
       if ((context.req.header("accept") ?? "").includes("text/event-stream")) {
         const stream = yield* syncGatewayTemplatesAsAdminStream(caller, id, options)
-        return yield* Effect.scoped(serveEvents(context, syncFrame, (write) => Stream.runForEachChunk(stream, write)))
+        return yield* Effect.scoped(serveEvents(context, stream, syncFrame))
       }
       return json(yield* syncGatewayTemplatesAsAdmin(caller, id, options))
     })))

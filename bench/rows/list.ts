@@ -26,7 +26,7 @@ export const listRow = async (database: TestDatabase): Promise<Row> => {
   await sql("ANALYZE mc_agents")
   const ours: Array<number> = []
   const bare: Array<number> = []
-  for (let run = 0; run < 30; run++) {
+  for (let run = 0; run < 105; run++) {
     ours.push(await time(() => runtime.runPromise(listAgents(world.owner, { boardId: world.board.id, limit: 200, offset: 0 }))))
     bare.push(await time(() => Promise.all([
       sql(`SELECT * FROM mc_agents WHERE board_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200 OFFSET 0`, [world.board.id]),

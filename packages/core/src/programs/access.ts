@@ -24,11 +24,16 @@ const notFound = () => new NotFound({ detail: reason.notFound })
 export const requireUserContext = Effect.fn("requireUserContext")(function*(user: User | null) {
   if (user === null) return yield* new Unauthorized({ detail: reason.unauthorized })
   const organizations = yield* OrganizationRepository
-  const memberships = yield* organizations.listMemberships(user.id)
-  const member = memberships.find((candidate) => candidate.organizationId === user.activeOrganizationId) ??
-    memberships[0]
+  // The active organization is read with the memberships, not after them: one round trip on every user request.
+  const active = user.activeOrganizationId
+  const [memberships, activeOrganization] = yield* Effect.all([
+    organizations.listMemberships(user.id),
+    active === null ? Effect.succeedNone : organizations.findOrganization(active)
+  ], { concurrency: 2 })
+  const member = memberships.find((candidate) => candidate.organizationId === active) ?? memberships[0]
   if (member === undefined) return yield* forbidden()
-  const organization = yield* organizations.findOrganization(member.organizationId)
+  let organization = activeOrganization
+  if (member.organizationId !== active) organization = yield* organizations.findOrganization(member.organizationId)
   if (Option.isNone(organization)) return yield* forbidden()
   return { user, organization: organization.value, member } satisfies UserContext
 })

@@ -26,15 +26,15 @@ export const listRow = async (database: TestDatabase): Promise<Row> => {
   await sql("ANALYZE mc_agents")
   const ours: Array<number> = []
   const bare: Array<number> = []
-  for (let run = 0; run < 105; run++) {
+  for (let run = 0; run < 130; run++) {
     ours.push(await time(() => runtime.runPromise(listAgents(world.owner, { boardId: world.board.id, limit: 200, offset: 0 }))))
     bare.push(await time(() => Promise.all([
       sql(`SELECT * FROM mc_agents WHERE board_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200 OFFSET 0`, [world.board.id]),
       sql(`SELECT count(*) FROM mc_agents WHERE board_id = $1`, [world.board.id])
     ])))
   }
-  const oursMedian = median(ours.slice(5))
-  const bareMedian = median(bare.slice(5))
+  const oursMedian = median(ours.slice(30))
+  const bareMedian = median(bare.slice(30))
   row = {
     name: "list a page of 200 agents out of 100,000 (median)",
     ours: round(oursMedian),

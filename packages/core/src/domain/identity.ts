@@ -7,6 +7,7 @@ export const defaultHeartbeatConfig = (): JsonObject => ({ every: "10m", target:
 
 /** An agent is shown `offline` when it was last seen longer ago than this. */
 export const offlineAfter = Duration.minutes(10)
+const offlineAfterMillis = Duration.toMillis(offlineAfter)
 
 /** Identity of a board worker or gateway agent when the record has none. */
 export const defaultIdentityProfile: IdentityProfile = {
@@ -92,9 +93,9 @@ export const computedStatus = (
 ): string => {
   if (agent.status === "deleting" || agent.status === "updating") return agent.status
   if (agent.lastSeenAt === null) return "provisioning"
-  const silence = DateTime.distanceDuration(agent.lastSeenAt, now)
-  if (DateTime.lessThan(agent.lastSeenAt, now) && Duration.greaterThan(silence, offlineAfter)) return "offline"
-  return agent.status
+  // Milliseconds, not Durations: this runs for every agent of every page and every stream event.
+  const silenceMillis = DateTime.toEpochMillis(now) - DateTime.toEpochMillis(agent.lastSeenAt)
+  return silenceMillis > offlineAfterMillis ? "offline" : agent.status
 }
 
 /** Heartbeat settings sent to the gateway: defaults overlaid with the agent's own. */

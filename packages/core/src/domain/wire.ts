@@ -95,10 +95,9 @@ export type GatewayUpdate = typeof GatewayUpdate.Type
 
 /** Naive ISO-8601 in UTC, as the reference renders datetimes: `2026-02-12T09:30:00.123000`. */
 export const formatTimestamp = (value: DateTime.Utc): string => {
-  const iso = DateTime.formatIso(value) // 2026-02-12T09:30:00.123Z
-  const [seconds, fraction = "000Z"] = iso.split(".")
-  const millis = fraction.replace("Z", "")
-  return millis === "000" ? `${seconds ?? iso}` : `${seconds}.${millis.padEnd(6, "0")}`
+  const iso = new Date(DateTime.toEpochMillis(value)).toISOString() // 2026-02-12T09:30:00.123Z
+  const millis = iso.slice(20, 23)
+  return millis === "000" ? iso.slice(0, 19) : `${iso.slice(0, 19)}.${millis}000`
 }
 
 const nullableTimestamp = (value: DateTime.Utc | null): string | null => value === null ? null : formatTimestamp(value)

@@ -100,5 +100,5 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
     await runtime.dispose()
     await simulator.stop()
   }
-  return { base, call, runtime, simulator, world, stop, tokenFor }
+  return { base, call, database, runtime, simulator, world, stop, tokenFor }
 }

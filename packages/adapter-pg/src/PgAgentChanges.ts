@@ -1,8 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { AgentChange, AgentChangeFeed } from "@mission-control/core"
-import { AgentChanges, subscribeWith } from "@mission-control/core"
+import { AgentChanges, makeChangeFanout, subscribeWith } from "@mission-control/core"
 import type { Scope } from "effect"
-import { Chunk, Context, Duration, Effect, Layer, PubSub, Queue, Ref, Schedule } from "effect"
+import { Context, Duration, Effect, Layer, Queue, Ref, Schedule } from "effect"
 import pg from "pg"
 import type { PgConnectionConfig } from "./config.js"
 import { toNodePgConfig } from "./config.js"
@@ -47,7 +47,7 @@ const toChange = (row: ChangeRow): AgentChange => ({
 export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions = {}) =>
   Effect.gen(function*() {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<AgentChange>(), PubSub.shutdown)
+    const fanout = yield* makeChangeFanout
     const initial = yield* sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`
     const delivered = yield* Ref.make(Number(initial[0]?.last ?? 0))
     const pending = yield* Queue.sliding<void>(1)
@@ -85,9 +85,10 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
       yield* catchUp
       while (true) {
         const batch = yield* readAfter(yield* Ref.get(delivered), undefined)
-        for (const change of batch) {
-          yield* PubSub.publish(pubsub, change)
-          yield* Ref.set(delivered, change.sequence)
+        const last = batch.at(-1)
+        if (last !== undefined) {
+          fanout.publish(batch)
+          yield* Ref.set(delivered, last.sequence)
         }
         if (batch.length < batchSize) return
       }
@@ -116,16 +117,16 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         yield* Effect.acquireRelease(Ref.update(subscribers, (count) => count + 1), () => Ref.update(subscribers, (count) => count - 1))
         const { subscription, upTo } = yield* reading.withPermits(1)(Effect.gen(function*() {
           yield* catchUp
-          return { subscription: yield* PubSub.subscribe(pubsub), upTo: yield* Ref.get(delivered) }
+          return { subscription: yield* fanout.subscribe, upTo: yield* Ref.get(delivered) }
         }))
         // "From now" means after what the database has committed, which the hub may not have delivered yet.
         const from = after ?? (yield* committedSequence)
         // Changes up to `upTo` come from the table, in pages; later ones from the hub, as it publishes them.
         let replayCursor = from < upTo ? from : undefined
         const liveAfter = Math.max(from, upTo)
-        const live: Effect.Effect<ReadonlyArray<AgentChange>> = Queue.takeBetween(subscription, 1, batchSize).pipe(
-          Effect.flatMap((chunk) => {
-            const fresh = Chunk.toReadonlyArray(chunk).filter((change) => change.sequence > liveAfter)
+        const live: Effect.Effect<ReadonlyArray<AgentChange>> = subscription.take.pipe(
+          Effect.flatMap((batch) => {
+            const fresh = batch[0]!.sequence > liveAfter ? batch : batch.filter((change) => change.sequence > liveAfter)
             return fresh.length === 0 ? live : Effect.succeed(fresh)
           })
         )

@@ -1,5 +1,5 @@
 import type { Scope } from "effect"
-import { Chunk, Context, Effect, FiberRef, Layer, PubSub, Queue } from "effect"
+import { Context, Effect, FiberRef, Layer } from "effect"
 import type {
   ActivityEventId,
   AgentId,
@@ -24,6 +24,7 @@ import type {
   User
 } from "../domain/models.js"
 import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
+import { makeChangeFanout } from "../services/ChangeFanout.js"
 
 /** The tables of the in-memory store. Values are immutable; writes replace them. */
 export interface MemoryTables {
@@ -100,7 +101,7 @@ export const layer = Layer.scoped(
     let sequence = 0
     const log: Array<AgentChange> = []
     const faults: Array<InjectedFault> = []
-    const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<AgentChange>(), PubSub.shutdown)
+    const fanout = yield* makeChangeFanout
     const pending = yield* FiberRef.make<Array<AgentChange> | null>(null)
     const transactionLock = yield* Effect.makeSemaphore(1)
 
@@ -108,7 +109,7 @@ export const layer = Layer.scoped(
       Effect.suspend(() => {
         log.push(change)
         if (log.length > changeLogLimit) log.splice(0, log.length - changeLogLimit)
-        return PubSub.publish(pubsub, change)
+        return Effect.sync(() => fanout.publish([change]))
       })
 
     let operations = 0
@@ -163,12 +164,12 @@ export const layer = Layer.scoped(
       currentSequence: Effect.sync(() => sequence),
       open: (after) =>
         Effect.gen(function*() {
-          const subscription = yield* PubSub.subscribe(pubsub)
+          const subscription = yield* fanout.subscribe
           let replay = after === undefined ? [] : log.filter((change) => change.sequence > after)
           const lastReplayed = replay.at(-1)?.sequence ?? after ?? sequence
-          const live: Effect.Effect<ReadonlyArray<AgentChange>> = Queue.takeBetween(subscription, 1, 4096).pipe(
-            Effect.flatMap((chunk) => {
-              const fresh = Chunk.toReadonlyArray(chunk).filter((change) => change.sequence > lastReplayed)
+          const live: Effect.Effect<ReadonlyArray<AgentChange>> = subscription.take.pipe(
+            Effect.flatMap((batch) => {
+              const fresh = batch.filter((change) => change.sequence > lastReplayed)
               return fresh.length === 0 ? live : Effect.succeed(fresh)
             })
           )

@@ -1,23 +1,17 @@
 // Row 3: heartbeats through our Express router on Postgres against a minimal hand-written Express + `pg` handler
 // that issues the same SQL statements, both under the same closed-loop load from a worker thread.
 import express from "express"
-import { performance } from "node:perf_hooks"
-import type { Server } from "node:http"
-import type { AddressInfo } from "node:net"
-import pg from "pg"
-import { Layer, ManagedRuntime, Redacted } from "effect"
-import type { MissionControlServices } from "@mission-control/core"
-import { AgentTokens, TemplateRenderer } from "@mission-control/core"
-import { Fixtures, TestKit } from "@mission-control/core/testing"
-import type { TestDatabase } from "@mission-control/adapter-pg/testing"
-import { layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
-import { createMissionControlRouter } from "@mission-control/adapter-express"
 import { createHash } from "node:crypto"
-import { Effect } from "effect"
+import { performance } from "node:perf_hooks"
+import pg from "pg"
+import { Redacted } from "effect"
+import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { createMissionControlRouter } from "@mission-control/adapter-express"
 import type { LoadResult } from "../load.js"
 import { requestsPerSecond, runLoad } from "../load.js"
 import type { Row } from "../support.js"
 import { percentile, round } from "../support.js"
+import { listen, startWorld } from "../server.js"
 
 const agentsCount = 200
 const concurrency = 32
@@ -28,25 +22,9 @@ type Measured = LoadResult & { readonly busyMsPerRequest: number }
 
 const sum = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((total, count) => total + count, 0)
 
-const listen = async (app: express.Express): Promise<{ readonly server: Server; readonly base: string }> => {
-  const server = app.listen(0, "127.0.0.1")
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
-}
-
-const close = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()))
-
 export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
-  const runtime = ManagedRuntime.make(Layer.mergeAll(
-    layerOnTestDatabase(database),
-    AgentTokens.layer,
-    TemplateRenderer.layer,
-    TestKit.layerGateway()
-  ) as Layer.Layer<MissionControlServices>)
-  const world = await runtime.runPromise(Fixtures.world())
-  const tokens = await runtime.runPromise(Effect.forEach(Array.from({ length: agentsCount }, (_, index) => index), (index) =>
-    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Beat ${index}` }).pipe(Effect.map(({ token }) => token))))
-  const clients = tokens.map((token) => ({ "x-agent-token": token }))
+  const { runtime, agents } = await startWorld(database, agentsCount, "Beat")
+  const clients = agents.map(({ token }) => ({ "x-agent-token": token }))
   // The server's event loop busy time per answered request: what each side costs the process that serves it.
   const load = async (base: string, path: string) => {
     const before = performance.eventLoopUtilization()
@@ -106,8 +84,8 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
   const best = (runs: ReadonlyArray<Measured>) => runs.reduce((a, b) => requestsPerSecond(b) > requestsPerSecond(a) ? b : a)
   const ours = best(oursRuns)
   const reference = best(referenceRuns)
-  await close(oursServer.server)
-  await close(minimalServer.server)
+  await oursServer.close()
+  await minimalServer.close()
   await pool.end()
   await runtime.dispose()
 

@@ -1,19 +1,15 @@
 // Row 4: 1,000 open SSE streams. Ours (pushed from one change listener) against the reference's design (each stream
 // polls the database every 2 s): statements per second while nothing changes, and heartbeat → event latency.
 import express from "express"
-import type { Server } from "node:http"
-import type { AddressInfo } from "node:net"
 import pg from "pg"
-import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
-import type { MissionControlServices } from "@mission-control/core"
-import { AgentTokens, TemplateRenderer } from "@mission-control/core"
-import { Fixtures, TestKit } from "@mission-control/core/testing"
+import { Redacted } from "effect"
 import type { TestDatabase } from "@mission-control/adapter-pg/testing"
-import { countStatements, layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
+import { countStatements } from "@mission-control/adapter-pg/testing"
 import { createMissionControlRouter } from "@mission-control/adapter-express"
 import { openStreamClients } from "../load.js"
 import type { Row } from "../support.js"
 import { percentile, round, sleep } from "../support.js"
+import { listen, startWorld } from "../server.js"
 
 const streams = Number(process.env["BENCH_STREAMS"] ?? 1000)
 const beatsCount = 10
@@ -47,23 +43,13 @@ const referenceStream = (pool: pg.Pool, boardId: string): express.RequestHandler
 }
 
 export const streamRows = async (database: TestDatabase): Promise<ReadonlyArray<Row>> => {
-  const runtime = ManagedRuntime.make(Layer.mergeAll(
-    layerOnTestDatabase(database),
-    AgentTokens.layer,
-    TemplateRenderer.layer,
-    TestKit.layerGateway()
-  ) as Layer.Layer<MissionControlServices>)
-  const world = await runtime.runPromise(Fixtures.world())
-  const agents = await runtime.runPromise(Effect.forEach(Array.from({ length: beatsCount }, (_, index) => index), (index) =>
-    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Streamed ${index}` })))
+  const { runtime, world, agents } = await startWorld(database, beatsCount, "Streamed")
   const pool = new pg.Pool({ connectionString: Redacted.value(database.config.url!), max: 10 })
 
   const app = express()
   app.use("/api/v1", createMissionControlRouter({ runtime, authenticateUser: () => world.owner }))
   app.get("/reference/agents/stream", referenceStream(pool, world.board.id))
-  const server: Server = app.listen(0, "127.0.0.1")
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const { base, close } = await listen(app)
 
   const measure = async (side: string, streamPath: string) => {
     const clients = await openStreamClients({
@@ -89,8 +75,7 @@ export const streamRows = async (database: TestDatabase): Promise<ReadonlyArray<
 
   const ours = await measure("ours", "/api/v1/agents/stream")
   const reference = await measure("reference", "/reference/agents/stream")
-  server.closeAllConnections()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await close()
   await pool.end()
   await runtime.dispose()
 

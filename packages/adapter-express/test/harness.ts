@@ -8,7 +8,6 @@ import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { createMissionControlRouter } from "@mission-control/adapter-express"
 import type { MissionControlRouter } from "@mission-control/adapter-express"
-import type { Scope } from "effect"
 import { Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import type { Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -18,18 +17,14 @@ export const subscriptionCounter = { open: 0 }
 
 const countingChanges = Layer.effect(
   AgentChanges,
-  Effect.map(AgentChanges, (changes) => {
-    const counted = <A>(opened: Effect.Effect<A, never, Scope.Scope>) =>
+  Effect.map(AgentChanges, (changes) => ({
+    currentSequence: changes.currentSequence,
+    open: (after: number | undefined) =>
       Effect.acquireRelease(
         Effect.sync(() => void subscriptionCounter.open++),
         () => Effect.sync(() => void subscriptionCounter.open--)
-      ).pipe(Effect.zipRight(opened))
-    return {
-      currentSequence: changes.currentSequence,
-      open: (after: number | undefined) => counted(changes.open(after)),
-      subscribe: (after: number | undefined) => counted(changes.subscribe(after))
-    }
-  })
+      ).pipe(Effect.zipRight(changes.open(after)))
+  }))
 )
 
 type ExpressFactory = () => {

@@ -1,6 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { AgentChange, AgentChangeFeed } from "@mission-control/core"
-import { AgentChanges, makeChangeFanout, subscribeWith } from "@mission-control/core"
+import { AgentChanges, makeChangeFanout } from "@mission-control/core"
 import type { Scope } from "effect"
 import { Context, Duration, Effect, Layer, Queue, Ref, Schedule } from "effect"
 import pg from "pg"
@@ -144,7 +144,7 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         return { take } satisfies AgentChangeFeed
       })
 
-    return AgentChanges.of({ currentSequence: committedSequence, open, subscribe: subscribeWith(open) })
+    return AgentChanges.of({ currentSequence: committedSequence, open })
   })
 
 /**

@@ -7,6 +7,7 @@ import pg from "pg"
 import {
   Actor,
   AgentChanges,
+  subscribeAgentChanges,
   AgentCreate,
   AgentRepository,
   createAgent,
@@ -107,8 +108,7 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
       const world = await first.runPromise(Fixtures.world())
       const { agent } = await first.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
       const collected = second.runFork(Effect.scoped(Effect.gen(function*() {
-        const changes = yield* AgentChanges
-        const stream = yield* changes.subscribe(undefined)
+        const stream = yield* subscribeAgentChanges(undefined)
         return Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(stream, 3)))
       })))
       await Effect.runPromise(sleep(100))
@@ -144,7 +144,7 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
       assert.strictEqual(counter.count(/FROM mc_agent_changes\s+WHERE sequence >/), 0)
 
       const collected = second.runFork(Effect.scoped(Effect.gen(function*() {
-        const stream = yield* (yield* AgentChanges).subscribe(before)
+        const stream = yield* subscribeAgentChanges(before)
         return Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(stream, 22)))
       })))
       await Effect.runPromise(sleep(200))

@@ -9,7 +9,7 @@ export type { RetryPolicy } from "./Settings.js"
 
 // Services
 export { ActivityRepository } from "./services/ActivityRepository.js"
-export { AgentChanges, feedToStream, subscribeWith } from "./services/AgentChanges.js"
+export { AgentChanges, feedToStream, subscribeAgentChanges } from "./services/AgentChanges.js"
 export type { AgentChange, AgentChangeFeed } from "./services/AgentChanges.js"
 export { makeChangeFanout } from "./services/ChangeFanout.js"
 export type { ChangeFanout } from "./services/ChangeFanout.js"

@@ -53,6 +53,18 @@ const worldOn = (simulator: GatewaySimulator) =>
 const create = (boardId: string, name: string) => Schema.decodeUnknownSync(AgentCreate)({ board_id: boardId, name })
 const tokenIn = (content: string | undefined) => /^AUTH_TOKEN=(.*)$/m.exec(content ?? "")?.[1]
 
+/** Four agents A to D on the world's board, created (and provisioned) one after the other; their ids. */
+const createFour = (world: Effect.Effect.Success<ReturnType<typeof worldOn>>) =>
+  Effect.forEach(["A", "B", "C", "D"], (name) =>
+    createAgent(Actor.user(world.owner), create(world.board.id, name)).pipe(Effect.map((agent): string => agent.id)))
+
+/** The token in each agent's workspace (AGENTS.md) authenticates that agent: database and workspace agree. */
+const assertWorkspaceTokensAuthenticate = (simulator: GatewaySimulator, agentIds: ReadonlyArray<string>) =>
+  Effect.forEach(agentIds, (id) =>
+    authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))).pipe(
+      Effect.map((agent) => assert.strictEqual(agent.id, id))
+    ), { discard: true })
+
 describe("core over the gateway client", () => {
   for (const profile of ["2026.9", "2026.4"] as const) {
     it.live(`provisions, syncs and deletes on a ${profile} gateway`, () =>
@@ -103,10 +115,7 @@ describe("core over the gateway client", () => {
     withSimulator({}, (simulator) =>
       Effect.gen(function*() {
         const world = yield* worldOn(simulator)
-        const created: Array<string> = []
-        for (const name of ["A", "B", "C", "D"]) {
-          created.push((yield* createAgent(Actor.user(world.owner), create(world.board.id, name))).id)
-        }
+        const created = yield* createFour(world)
         simulator.configure({
           faults: [
             { method: "agents.files.get", kind: "drop", times: 2 },
@@ -118,19 +127,14 @@ describe("core over the gateway client", () => {
         assert.deepStrictEqual(first.errors.map((error) => [error.agent_id, error.message]), [[created[1]!, "Failed to sync templates: disk full"]])
         const second = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
         assert.deepStrictEqual([second.agents_updated, second.errors.length], [4, 0])
-        for (const id of created) {
-          assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))!)).id, id)
-        }
+        yield* assertWorkspaceTokensAuthenticate(simulator, created)
       })))
 
   it.live("a gateway stalling past the deadline mid-sync: the sync stops there, no agent is left half-updated, and a second sync completes it", () =>
     withSimulator({}, (simulator) =>
       Effect.gen(function*() {
         const world = yield* worldOn(simulator)
-        const created: Array<string> = []
-        for (const name of ["A", "B", "C", "D"]) {
-          created.push((yield* createAgent(Actor.user(world.owner), create(world.board.id, name))).id)
-        }
+        const created = yield* createFour(world)
         const agents = yield* AgentRepository
         const stored = (id: string) => agents.findById(id as AgentId).pipe(Effect.map(Option.getOrThrow))
         const before = yield* Effect.forEach(created, stored)
@@ -148,16 +152,12 @@ describe("core over the gateway client", () => {
         // authenticates its agent.
         const after = yield* Effect.forEach(created, stored)
         assert.deepStrictEqual(after.map((agent) => [agent.status, agent.agentTokenDigest]), before.map((agent) => ["online", agent.agentTokenDigest]))
-        for (const id of created) {
-          assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))!)).id, id)
-        }
+        yield* assertWorkspaceTokensAuthenticate(simulator, created)
 
         simulator.configure({ faults: [] })
         const second = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
         assert.deepStrictEqual([second.agents_updated, second.errors.length], [4, 0])
-        for (const id of created) {
-          assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))!)).id, id)
-        }
+        yield* assertWorkspaceTokensAuthenticate(simulator, created)
       }).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))), stallClient))
 
   it.live("a gateway stalling past the deadline mid-provisioning: a clean 504/502, the agent is not stuck, and reconciling finishes it with one gateway agent", () =>
@@ -182,6 +182,6 @@ describe("core over the gateway client", () => {
         assert.isNull(finished.lastProvisionError)
         assert.deepStrictEqual([...simulator.agents().keys()].filter((id) => id === `mc-${stored.id}`), [`mc-${stored.id}`])
         assert.strictEqual(simulator.agents().size, gatewayAgentsBefore + 1)
-        assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(`mc-${stored.id}`, "AGENTS.md"))!)).id, stored.id)
+        yield* assertWorkspaceTokensAuthenticate(simulator, [stored.id])
       }).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))), stallClient))
 })

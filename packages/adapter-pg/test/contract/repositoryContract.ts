@@ -9,6 +9,7 @@ import {
   Agent,
   Gateway,
   AgentChanges,
+  subscribeAgentChanges,
   AgentRepository,
   BoardMemoryRepository,
   BoardRepository,
@@ -285,7 +286,7 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const world = yield* Fixtures.world()
         const changes = yield* AgentChanges
         const agents = yield* AgentRepository
-        const live = yield* changes.subscribe(undefined)
+        const live = yield* subscribeAgentChanges(undefined)
         const collected = yield* Effect.fork(Stream.runCollect(Stream.take(live, 3)))
         yield* settle
         const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
@@ -296,7 +297,7 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         assert.isTrue(seen.every((change, index) => index === 0 || change.sequence > seen[index - 1]!.sequence))
         assert.deepStrictEqual(seen.map((change) => change.boardId), [world.board.id, world.board.id, world.board.id])
         assert.strictEqual(yield* changes.currentSequence, seen[2]!.sequence)
-        const resumed = yield* changes.subscribe(seen[0]!.sequence)
+        const resumed = yield* subscribeAgentChanges(seen[0]!.sequence)
         const replayed = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(resumed, 2)))
         assert.deepStrictEqual(replayed.map((change) => change.sequence), [seen[1]!.sequence, seen[2]!.sequence])
       }))
@@ -342,11 +343,10 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
     test("changes: a rolled-back write is never published", () =>
       Effect.gen(function*() {
         const world = yield* Fixtures.world()
-        const changes = yield* AgentChanges
         const transactor = yield* Transactor
         const agents = yield* AgentRepository
         const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-        const live = yield* changes.subscribe(undefined)
+        const live = yield* subscribeAgentChanges(undefined)
         const collected = yield* Effect.fork(Stream.runCollect(Stream.take(live, 1)))
         yield* settle
         yield* Effect.exit(transactor.withTransaction(

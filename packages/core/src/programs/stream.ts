@@ -1,4 +1,4 @@
-import { Chunk, DateTime, Effect, Option, Stream } from "effect"
+import { DateTime, Effect, Option, Stream } from "effect"
 import type { BoardId } from "../domain/ids.js"
 import type { Agent, User } from "../domain/models.js"
 import { computedStatus } from "../domain/identity.js"
@@ -6,7 +6,7 @@ import type { AgentRead } from "../domain/wire.js"
 import { toAgentRead } from "../domain/wire.js"
 import { Forbidden, reason } from "../errors.js"
 import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
-import { AgentChanges } from "../services/AgentChanges.js"
+import { AgentChanges, feedToStream } from "../services/AgentChanges.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { listAccessibleBoardIds, requireOrgAdmin } from "./access.js"
 
@@ -110,5 +110,5 @@ export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: 
 /** `prepareAgentWatch` as a stream: access checked now, the watch open while the stream runs. */
 export const streamAgents = Effect.fn("streamAgents")(function*(user: User | null, query: StreamAgentsQuery) {
   const open = yield* prepareAgentWatch(user, query)
-  return Stream.unwrapScoped(Effect.map(open, (watch) => Stream.repeatEffectChunk(Effect.map(watch.take, Chunk.unsafeFromArray))))
+  return Stream.unwrapScoped(Effect.map(open, feedToStream))
 })

@@ -30,14 +30,14 @@ export class AgentChanges extends Context.Tag("@mission-control/core/AgentChange
    * The subscription is open once the returned effect completes, and lasts as long as the scope.
    */
   readonly open: (after: number | undefined) => Effect.Effect<AgentChangeFeed, never, Scope.Scope>
-  /** `open`, as a stream. */
-  readonly subscribe: (after: number | undefined) => Effect.Effect<Stream.Stream<AgentChange>, never, Scope.Scope>
 }>() {}
 
-/** A feed as a stream of its batches. */
-export const feedToStream = (feed: AgentChangeFeed): Stream.Stream<AgentChange> =>
+/** A pull of batches (a change feed, an agent watch) as a stream of their items. */
+export const feedToStream = <A>(feed: { readonly take: Effect.Effect<ReadonlyArray<A>> }): Stream.Stream<A> =>
   Stream.repeatEffectChunk(Effect.map(feed.take, Chunk.unsafeFromArray))
 
-/** `subscribe` for an implementation of `open`. */
-export const subscribeWith = (open: (after: number | undefined) => Effect.Effect<AgentChangeFeed, never, Scope.Scope>) =>
-(after: number | undefined): Effect.Effect<Stream.Stream<AgentChange>, never, Scope.Scope> => Effect.map(open(after), feedToStream)
+/** `AgentChanges.open`, as a stream: the subscription is open once the effect completes, for as long as the scope. */
+export const subscribeAgentChanges = (
+  after: number | undefined
+): Effect.Effect<Stream.Stream<AgentChange>, never, AgentChanges | Scope.Scope> =>
+  Effect.flatMap(AgentChanges, (changes) => Effect.map(changes.open(after), feedToStream))

@@ -3,7 +3,7 @@ import type { AgentId, BoardId } from "../domain/ids.js"
 import type { Agent } from "../domain/models.js"
 import { ActivityEvent, Agent as AgentClass, Task } from "../domain/models.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
-import { AgentChanges, subscribeWith } from "../services/AgentChanges.js"
+import { AgentChanges } from "../services/AgentChanges.js"
 import type { AgentListFilter, AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository, DuplicateAgent } from "../services/AgentRepository.js"
 import { BoardMemoryRepository } from "../services/BoardMemoryRepository.js"
@@ -283,11 +283,7 @@ const transactor = Layer.effect(
 
 const agentChanges = Layer.effect(
   AgentChanges,
-  Effect.map(MemoryStore, (store) => ({
-    currentSequence: store.currentSequence,
-    open: store.open,
-    subscribe: subscribeWith(store.open)
-  }))
+  Effect.map(MemoryStore, (store) => ({ currentSequence: store.currentSequence, open: store.open }))
 )
 
 /** Every repository, the transactor and the change feed, on one in-memory store (which it also provides). */

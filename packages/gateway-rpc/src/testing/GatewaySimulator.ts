@@ -5,6 +5,7 @@ import WebSocket, { WebSocketServer } from "ws"
 import { canonicalJson } from "../GatewayRpcClient.js"
 import type { RequestFrame } from "../protocol.js"
 import { isObject, parseFrame, protocol4HeartbeatKeys } from "../protocol.js"
+import type { SignedConnect } from "../deviceIdentity.js"
 import { signaturePayload } from "../deviceIdentity.js"
 import { protocol4WritableFiles } from "@mission-control/core"
 
@@ -511,15 +512,7 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
 
 const verifyDevice = (
   device: Record<string, unknown>,
-  connect: {
-    readonly clientId: string
-    readonly clientMode: string
-    readonly role: string
-    readonly scopes: ReadonlyArray<string>
-    readonly token: string
-    readonly nonce: string
-    readonly platform: string
-  }
+  connect: Omit<SignedConnect, "deviceFamily" | "signedAt">
 ): boolean => {
   try {
     if (device["nonce"] !== connect.nonce) return false

@@ -1,7 +1,7 @@
 // Row 3: heartbeats through our Express router on Postgres against a minimal hand-written Express + `pg` handler
 // that issues the same SQL statements, both under the same closed-loop load from a worker thread.
 import express from "express"
-import { createHash } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import { performance } from "node:perf_hooks"
 import pg from "pg"
 import { Redacted } from "effect"
@@ -17,6 +17,18 @@ const agentsCount = 200
 const concurrency = 32
 const durationMs = 5_000
 const warmupMs = 1_000
+
+// Our repository's heartbeat write, as `pg` receives it: the agent's row and its activity entry in one statement, the
+// change-feed lock taken before the row.
+const heartbeatStatement = `
+  WITH updated AS (
+    UPDATE mc_agents SET status = $1, last_seen_at = now(), updated_at = now()
+    WHERE id = $2 AND (SELECT pg_advisory_xact_lock(7316001)::text) IS NOT NULL RETURNING *
+  ), recorded AS (
+    INSERT INTO mc_activity_events (id, event_type, message, agent_id, task_id, created_at)
+    SELECT $3::uuid, 'agent.heartbeat', $4::text, $2::uuid, NULL, now() FROM updated
+  )
+  SELECT * FROM updated`
 
 type Measured = LoadResult & { readonly busyMsPerRequest: number }
 
@@ -39,7 +51,7 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
   app.use("/api/v1", createMissionControlRouter({ runtime, authenticateUser: () => undefined }))
   const oursServer = await listen(app)
 
-  // The minimal handler: the same statements our heartbeat runs, written by hand on a `pg` pool.
+  // The minimal handler: the same statements our heartbeat runs (the token lookup, then the write), by hand on `pg`.
   const pool = new pg.Pool({ connectionString: Redacted.value(database.config.url!), max: 10 })
   const minimal = express()
   minimal.use(express.json())
@@ -54,17 +66,12 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
           res.status(401).json({ detail: "Unauthorized" })
           return
         }
-        await client.query("BEGIN")
-        await client.query("SELECT pg_advisory_xact_lock(7316001)")
-        const updated = await client.query(
-          "UPDATE mc_agents SET status = $1, last_seen_at = now(), updated_at = now() WHERE id = $2 RETURNING *",
-          [req.body.status ?? agent.status, agent.id]
-        )
-        await client.query(
-          "INSERT INTO mc_activity_events (id, event_type, message, agent_id, created_at) VALUES (gen_random_uuid(), 'agent.heartbeat', $1, $2, now())",
-          [`Heartbeat received from ${agent.name}.`, agent.id]
-        )
-        await client.query("COMMIT")
+        const updated = await client.query(heartbeatStatement, [
+          req.body.status ?? agent.status,
+          agent.id,
+          randomUUID(),
+          `Heartbeat received from ${agent.name}.`
+        ])
         res.json(updated.rows[0])
       } finally {
         client.release()

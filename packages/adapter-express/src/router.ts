@@ -42,7 +42,7 @@ import type { SyncEvent } from "@mission-control/core"
 import type { NextFunction, Request, Response } from "express"
 import express from "express"
 import type { Layer } from "effect"
-import { Cause, Duration, Effect, Exit, Fiber, ManagedRuntime, ParseResult, Schema, Scope, Stream } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, FiberRef, LogLevel, ManagedRuntime, ParseResult, Schema, Scope, Stream } from "effect"
 import { decode, failureResponse, InvalidRequest, readJsonBody, requestIdOf, sendJson } from "./http.js"
 import { openApiDocument } from "./openapi.js"
 
@@ -164,22 +164,22 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   (req: Request, res: Response, next: NextFunction): void => {
     const requestId = requestIdOf(req)
     res.setHeader("X-Request-Id", requestId)
-    const abort = new AbortController()
-    res.on("close", () => {
-      if (!res.writableEnded) abort.abort()
-    })
     const started = Date.now()
+    // The request line is a debug log: built only when the host's log level lets it through.
     const logged = (status: number) =>
-      Effect.logDebug("request").pipe(Effect.annotateLogs({
-        method: req.method,
-        route: label,
-        status,
-        duration_ms: Date.now() - started,
-        request_id: requestId
-      }))
+      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) =>
+        LogLevel.greaterThan(minimum, LogLevel.Debug)
+          ? Effect.void
+          : Effect.logDebug("request").pipe(Effect.annotateLogs({
+            method: req.method,
+            route: label,
+            status,
+            duration_ms: Date.now() - started,
+            request_id: requestId
+          })))
     // One fiber per request: the program, then the answer and the request's log line.
     const served = program({ req, res, requestId }).pipe(
-      Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId } }),
+      Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId }, captureStackTrace: false }),
       Effect.exit,
       Effect.flatMap((exit) => {
         if (Exit.isSuccess(exit)) {
@@ -199,9 +199,14 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       // The client left: nobody to answer (499, as proxies log it).
       Effect.onInterrupt(() => logged(499))
     )
+    const fiber = runtime.runFork(served)
     // Only a fault in writing the answer is left for Express's error handling.
-    void runtime.runPromiseExit(served, { signal: abort.signal }).then((exit) => {
+    fiber.addObserver((exit) => {
       if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) next(Cause.squash(exit.cause))
+    })
+    // The client left before the answer: the program is interrupted.
+    res.on("close", () => {
+      if (!res.writableEnded) Effect.runFork(Fiber.interrupt(fiber))
     })
   }
 

@@ -9,8 +9,11 @@ import { toNodePgConfig } from "./config.js"
 import { agentChangeChannel } from "./migrations.js"
 import { agentFromRow } from "./rows.js"
 
-/** How the change hub learns that changes were committed. Each signal means "look for changes". */
-export type ChangeSignals = (signal: Effect.Effect<void>) => Effect.Effect<void, never, Scope.Scope>
+/**
+ * How the change hub learns that changes were committed: the source calls `signal` ("look for changes") for as long
+ * as the scope is open. A plain callback, as it runs on every agent write of every process.
+ */
+export type ChangeSignals = (signal: () => void) => Effect.Effect<void, never, Scope.Scope>
 
 /** Tunables of the change hub. */
 export interface ChangeHubOptions {
@@ -40,7 +43,7 @@ const toChange = (row: ChangeRow): AgentChange => ({
 
 /**
  * The process-wide change hub: one source of signals (a LISTEN connection, or PGlite's in-process listener) and one
- * reader of `mc_agent_changes`, fanned out to every subscriber through a PubSub. Idle subscribers cost the database
+ * reader of `mc_agent_changes`, fanned out to every subscriber. Idle subscribers cost the database
  * nothing. After every signal the hub reads all changes above the last one it delivered, so a lost connection or a
  * missed notification loses nothing: the next signal (sent on every reconnect) catches up.
  */
@@ -68,20 +71,27 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         Effect.map((rows) => rows.map(toChange))
       )
 
-    // While nobody subscribes the hub reads nothing: a signal only marks it behind, and the first subscriber moves it
-    // to the committed end (under the same lock as reads, so no change is published twice or skipped for a
-    // subscriber: what it asks for from before that end it gets from its replay).
-    const subscribers = yield* Ref.make(0)
-    const behind = yield* Ref.make(false)
+    // While nobody subscribes the hub reads nothing: a signal only marks it behind, with no fiber and no read, and the
+    // first subscriber moves it to the committed end (under the same lock as reads, so no change is published twice or
+    // skipped for a subscriber: what it asks for from before that end it gets from its replay). The counter is raised
+    // before that catch-up, so every later signal wakes the reader.
+    let subscribers = 0
+    let behind = false
     const reading = yield* Effect.makeSemaphore(1)
-    const catchUp = Effect.gen(function*() {
-      if (!(yield* Ref.get(behind))) return
-      yield* Ref.set(delivered, Math.max(yield* Ref.get(delivered), yield* committedSequence))
-      yield* Ref.set(behind, false)
+    const catchUp = Effect.suspend(() => {
+      if (!behind) return Effect.void
+      return Effect.flatMap(committedSequence, (committed) =>
+        Ref.update(delivered, (last) => {
+          behind = false
+          return Math.max(last, committed)
+        }))
     })
 
     const drain: Effect.Effect<void, unknown> = reading.withPermits(1)(Effect.gen(function*() {
-      if ((yield* Ref.get(subscribers)) === 0) return yield* Ref.set(behind, true)
+      if (subscribers === 0) {
+        behind = true
+        return
+      }
       yield* catchUp
       while (true) {
         const batch = yield* readAfter(yield* Ref.get(delivered), undefined)
@@ -101,7 +111,10 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
       Effect.forever,
       Effect.forkScoped
     )
-    yield* signals(Queue.offer(pending, undefined).pipe(Effect.asVoid))
+    yield* signals(() => {
+      if (subscribers === 0) behind = true
+      else Queue.unsafeOffer(pending, undefined)
+    })
     yield* Queue.offer(pending, undefined)
 
     const retention = Duration.decode(options.retention ?? "1 day")
@@ -114,7 +127,7 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
 
     const open = (after: number | undefined) =>
       Effect.gen(function*() {
-        yield* Effect.acquireRelease(Ref.update(subscribers, (count) => count + 1), () => Ref.update(subscribers, (count) => count - 1))
+        yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
         const { subscription, upTo } = yield* reading.withPermits(1)(Effect.gen(function*() {
           yield* catchUp
           return { subscription: yield* fanout.subscribe, upTo: yield* Ref.get(delivered) }
@@ -164,9 +177,9 @@ export const listenSignals = (config: PgConnectionConfig): ChangeSignals => (sig
         }),
         (client) => Effect.promise(() => client.end().catch(() => undefined))
       )
-      yield* signal
+      signal()
       yield* Effect.async<never, Error>((resume) => {
-        client.on("notification", () => Effect.runFork(signal))
+        client.on("notification", signal)
         client.on("error", (error) => resume(Effect.fail(error)))
         client.on("end", () => resume(Effect.fail(new Error("listen connection closed"))))
       })
@@ -189,9 +202,9 @@ export class LocalChangeSignal extends Context.Tag("@mission-control/adapter-pg/
 
 /** A `LocalChangeSignal` for one process. */
 export const layerLocalSignal = Layer.sync(LocalChangeSignal, () => {
-  const listeners = new Set<Effect.Effect<void>>()
+  const listeners = new Set<() => void>()
   return {
-    poke: Effect.suspend(() => Effect.forEach(listeners, (listener) => listener, { discard: true })),
+    poke: Effect.sync(() => listeners.forEach((listener) => listener())),
     signals: (signal) =>
       Effect.acquireRelease(
         Effect.sync(() => listeners.add(signal)),

@@ -15,6 +15,7 @@ import {
 import { Effect, Layer, Option } from "effect"
 import { agentChangeLockKey } from "./migrations.js"
 import { LocalChangeSignal } from "./PgAgentChanges.js"
+import { makeHotPath } from "./PgPool.js"
 import {
   activityFromRow,
   agentColumns,
@@ -66,26 +67,38 @@ const agentRepository = Layer.effect(
   AgentRepository,
   Effect.gen(function*() {
     const sql = yield* sqlClient
+    // The token lookup and the heartbeat write run on every agent request.
+    const hot = yield* makeHotPath
     const one = (statement: Effect.Effect<ReadonlyArray<Row>, SqlError>) =>
       statement.pipe(Effect.map((rows) => first(rows, agentFromRow)), Effect.orDie)
     const many = (statement: Effect.Effect<ReadonlyArray<Row>, SqlError>) =>
       statement.pipe(Effect.map(decodeAll(agentFromRow)), Effect.orDie)
     // Every agent write takes the change-feed lock before touching a row, so change numbers follow commit order
-    // and lock order is the same in every transaction.
+    // and lock order is the same in every transaction. Updates and deletes take it in their own statement, as a
+    // one-time filter Postgres evaluates before it reads a row: one round trip, and no transaction of their own.
     const localSignal = yield* Effect.serviceOption(LocalChangeSignal)
     const poke = Option.match(localSignal, { onNone: () => Effect.void, onSome: (signal) => signal.poke })
+    const changeLock = sql`(SELECT pg_advisory_xact_lock(${agentChangeLockKey})::text) IS NOT NULL`
+    const signalled = <A>(statement: Effect.Effect<A, SqlError>) => Effect.tap(statement, () => poke)
     // Inside the caller's transaction no savepoint is taken: a failed agent write fails that whole transaction.
-    const write = <A>(statement: Effect.Effect<A, SqlError>) => {
+    const insertLocked = <A>(statement: Effect.Effect<A, SqlError>) => {
       const locked = sql`SELECT pg_advisory_xact_lock(${agentChangeLockKey})`.pipe(Effect.zipRight(statement))
-      return Effect.serviceOption(SqlClient.TransactionConnection).pipe(
-        Effect.flatMap(Option.match({ onNone: () => sql.withTransaction(locked), onSome: () => locked })),
-        Effect.tap(() => poke)
-      )
+      return signalled(Effect.serviceOption(SqlClient.TransactionConnection).pipe(
+        Effect.flatMap(Option.match({ onNone: () => sql.withTransaction(locked), onSome: () => locked }))
+      ))
     }
+    const changedColumns = (patch: AgentPatch) => {
+      const changes: Record<string, unknown> = {}
+      for (const [field, [column, value]] of Object.entries(agentColumns)) {
+        if (field in patch && patch[field as keyof AgentPatch] !== undefined) changes[column] = value(patch)
+      }
+      return Object.keys(changes).length === 0 ? undefined : changes
+    }
+    const updated = (rows: ReadonlyArray<Row>) => first(rows, agentFromRow)
 
     return {
       findById: (id) => one(sql`SELECT * FROM mc_agents WHERE id = ${id}`),
-      findByTokenDigest: (digest) => one(sql`SELECT * FROM mc_agents WHERE agent_token_digest = ${digest}`),
+      findByTokenDigest: (digest) => one(hot(sql`SELECT * FROM mc_agents WHERE agent_token_digest = ${digest}`)),
       findLead: (boardId) =>
         one(sql`SELECT * FROM mc_agents WHERE board_id = ${boardId} AND is_board_lead ORDER BY created_at LIMIT 1`),
       findGatewayMain: (gatewayId) =>
@@ -144,19 +157,30 @@ const agentRepository = Layer.effect(
           SELECT * FROM mc_agents
           WHERE provision_action IS NOT NULL AND provision_requested_at < ${toDate(before)}
           ORDER BY created_at, id`),
-      insert: (agent) => write(sql`INSERT INTO mc_agents ${sql.insert(agentToRow(agent))}`).pipe(Effect.asVoid, agentWriteErrors),
+      insert: (agent) =>
+        insertLocked(sql`INSERT INTO mc_agents ${sql.insert(agentToRow(agent))}`).pipe(Effect.asVoid, agentWriteErrors),
       update: (id, patch: AgentPatch) => {
-        const changes: Record<string, unknown> = {}
-        for (const [field, [column, value]] of Object.entries(agentColumns)) {
-          if (field in patch && patch[field as keyof AgentPatch] !== undefined) changes[column] = value(patch)
-        }
-        if (Object.keys(changes).length === 0) return one(sql`SELECT * FROM mc_agents WHERE id = ${id}`)
-        return write(sql`UPDATE mc_agents SET ${sql.update(changes)} WHERE id = ${id} RETURNING *`).pipe(
+        const changes = changedColumns(patch)
+        if (changes === undefined) return one(sql`SELECT * FROM mc_agents WHERE id = ${id}`)
+        return signalled(sql`UPDATE mc_agents SET ${sql.update(changes)} WHERE id = ${id} AND ${changeLock} RETURNING *`).pipe(
           agentWriteErrors,
-          Effect.map((rows) => first(rows, agentFromRow))
+          Effect.map(updated)
         )
       },
-      delete: (id) => write(sql`DELETE FROM mc_agents WHERE id = ${id}`).pipe(Effect.asVoid, Effect.orDie)
+      updateWithActivity: (id, patch, activity) => {
+        const changes = changedColumns(patch) ?? { id }
+        return signalled(hot(sql`
+          WITH updated AS (
+            UPDATE mc_agents SET ${sql.update(changes)} WHERE id = ${id} AND ${changeLock} RETURNING *
+          ), recorded AS (
+            INSERT INTO mc_activity_events (id, event_type, message, agent_id, task_id, created_at)
+            SELECT ${activity.id}::uuid, ${activity.eventType}::text, ${activity.message}::text, ${activity.agentId}::uuid,
+              ${activity.taskId}::uuid, ${toDate(activity.createdAt)}::timestamptz
+            FROM updated
+          )
+          SELECT * FROM updated`)).pipe(agentWriteErrors, Effect.map(updated))
+      },
+      delete: (id) => signalled(sql`DELETE FROM mc_agents WHERE id = ${id} AND ${changeLock}`).pipe(Effect.asVoid, Effect.orDie)
     }
   })
 )

@@ -1,13 +1,12 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
-import * as PgClient from "@effect/sql-pg/PgClient"
 import { AgentChanges, AgentLocks } from "@mission-control/core"
 import { Effect, Layer } from "effect"
 import type { PgConnectionConfig } from "./config.js"
-import { toPgClientConfig } from "./config.js"
 import { compose } from "./layer.js"
 import type { ChangeHubOptions } from "./PgAgentChanges.js"
 import { layerLocalSignal, LocalChangeSignal, makeChangeHub } from "./PgAgentChanges.js"
+import { layerClient } from "./PgPool.js"
 
 /** Options of the embedded database. */
 export interface EmbeddedOptions {
@@ -58,7 +57,7 @@ export const layerOnEmbedded = (database: EmbeddedDatabase, options: ChangeHubOp
   compose(
     Layer.scoped(AgentChanges, Effect.flatMap(LocalChangeSignal, (local) => makeChangeHub(local.signals, options))),
     AgentLocks.layerMemory,
-    Layer.merge(PgClient.layer(toPgClientConfig(database.config)), layerLocalSignal)
+    Layer.merge(layerClient(database.config), layerLocalSignal)
   )
 
 /** The whole adapter on a new embedded PGlite database that lives as long as the layer. */

@@ -14,7 +14,8 @@ import {
   deleteAgent,
   ensureBoardLeadAgent,
   heartbeatAgent,
-  TaskRepository
+  TaskRepository,
+  Transactor
 } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
 import { describeConnection, layer, migrate, redactUrl } from "@mission-control/adapter-pg"
@@ -154,6 +155,33 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
       assert.deepStrictEqual(seen.map((change) => change.agent?.status), Array.from({ length: 22 }, (_, index) => `beat-${index + 1}`))
     } finally {
       counter.stop()
+      await dispose()
+    }
+  })
+
+  it("heartbeats and transactions writing several agents, from two processes at once, never deadlock", async () => {
+    const { first, second, dispose } = await twoProcesses()
+    try {
+      const world = await first.runPromise(Fixtures.world())
+      const made = await first.runPromise(Effect.forEach([0, 1], () => Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })))
+      const [a, b] = made.map(({ agent }) => agent) as [typeof made[0]["agent"], typeof made[0]["agent"]]
+      // One process writes A then B in one transaction; the other heartbeats B and A. Were the change-feed lock taken
+      // after a row lock, each would end up waiting for the other.
+      const pairs = Effect.forEach(Array.from({ length: 30 }, (_, index) => index), (index) =>
+        Effect.flatMap(Transactor, (transactor) =>
+          transactor.withTransaction(Effect.flatMap(AgentRepository, (agents) =>
+            agents.update(a.id, { status: `pair-${index}` }).pipe(
+              Effect.zipRight(Effect.sleep("1 millis")),
+              Effect.zipRight(agents.update(b.id, { status: `pair-${index}` }))
+            )))), { concurrency: 3, discard: true })
+      const beats = Effect.forEach(Array.from({ length: 60 }, (_, index) => index), (index) => {
+        const agent = index % 2 === 0 ? b : a
+        return heartbeatAgent(Actor.agent(agent), agent.id, `beat-${index}`)
+      }, { concurrency: 6, discard: true })
+      const [pairsExit, beatsExit] = await Promise.all([first.runPromiseExit(pairs), second.runPromiseExit(beats)])
+      assert.isTrue(Exit.isSuccess(pairsExit), Exit.isFailure(pairsExit) ? Cause.pretty(pairsExit.cause) : "")
+      assert.isTrue(Exit.isSuccess(beatsExit), Exit.isFailure(beatsExit) ? Cause.pretty(beatsExit.cause) : "")
+    } finally {
       await dispose()
     }
   })

@@ -2,7 +2,7 @@
 // against the in-memory store, real Postgres and embedded PGlite.
 import { assert, describe, it } from "@effect/vitest"
 import type { Layer, Scope } from "effect"
-import { Chunk, DateTime, Duration, Effect, Fiber, Option, Stream, TestClock } from "effect"
+import { Chunk, DateTime, Duration, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import {
   ActivityEvent,
   ActivityRepository,
@@ -111,6 +111,68 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         assert.isTrue(Option.isNone(yield* agents.update(crypto.randomUUID() as AgentId, { status: "x" })))
         yield* agents.delete(agent.id)
         assert.isTrue(Option.isNone(yield* agents.findById(agent.id)))
+      }))
+
+    const heartbeatActivity = (agentId: AgentId, at: DateTime.Utc) =>
+      new ActivityEvent({
+        id: crypto.randomUUID() as ActivityEvent["id"],
+        eventType: "agent.heartbeat",
+        message: "Heartbeat received.",
+        agentId,
+        taskId: null,
+        createdAt: at
+      })
+
+    test("agents: an update with its activity writes both or neither", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const agents = yield* AgentRepository
+        const activity = yield* ActivityRepository
+        const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Ada" })
+        yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Bea" })
+        const at = DateTime.unsafeMake("2026-03-01T10:00:00.250Z")
+        const beat = heartbeatActivity(agent.id, at)
+        const updated = Option.getOrThrow(yield* agents.updateWithActivity(agent.id, { status: "busy", lastSeenAt: at }, beat))
+        assert.strictEqual(updated.status, "busy")
+        assert.isTrue(DateTime.Equivalence(updated.lastSeenAt!, at))
+        assert.deepStrictEqual((yield* activity.listByAgent(agent.id)).map((event) => event.id), [beat.id])
+
+        // A broken rule keeps the activity out too.
+        const clash = heartbeatActivity(agent.id, at)
+        const duplicate = yield* agents.updateWithActivity(agent.id, { name: "bea" }, clash).pipe(Effect.flip)
+        assert.strictEqual(duplicate.constraint, "board_name")
+        assert.deepStrictEqual((yield* activity.listByAgent(agent.id)).map((event) => event.id), [beat.id])
+
+        // A missing agent: nothing updated, nothing recorded.
+        const missing = crypto.randomUUID() as AgentId
+        const orphan = heartbeatActivity(missing, at)
+        assert.isTrue(Option.isNone(yield* agents.updateWithActivity(missing, { status: "busy" }, orphan)))
+        assert.isFalse((yield* activity.listRecent(100)).some((event) => event.id === orphan.id))
+      }))
+
+    test("agents: inside a transaction, lookups see its own writes, and a failure undoes the update and its activity", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const transactor = yield* Transactor
+        const agents = yield* AgentRepository
+        const activity = yield* ActivityRepository
+        const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+        const rotated = `sha256$${crypto.randomUUID()}`
+        const beat = heartbeatActivity(agent.id, yield* DateTime.now)
+        let seenInside: ReadonlyArray<Option.Option<Agent>> = []
+        const exit = yield* Effect.exit(transactor.withTransaction(Effect.gen(function*() {
+          yield* agents.update(agent.id, { agentTokenDigest: rotated })
+          seenInside = [yield* agents.findByTokenDigest(rotated), yield* agents.findByTokenDigest(agent.agentTokenDigest!)]
+          yield* agents.updateWithActivity(agent.id, { status: "busy" }, beat)
+          return yield* Effect.fail("boom" as const)
+        })))
+        assert.deepStrictEqual(exit, Exit.fail("boom"))
+        assert.strictEqual(Option.getOrThrow(seenInside[0]!).id, agent.id)
+        assert.isTrue(Option.isNone(seenInside[1]!))
+        assert.isTrue(Option.isNone(yield* agents.findByTokenDigest(rotated)))
+        const kept = Option.getOrThrow(yield* agents.findByTokenDigest(agent.agentTokenDigest!))
+        assert.strictEqual(kept.status, agent.status)
+        assert.deepStrictEqual(yield* activity.listByAgent(agent.id), [])
       }))
 
     test("agents: listing filters by visibility, board and gateway, newest first with a total", () =>

@@ -21,7 +21,7 @@ const forbidden = () => new Forbidden({ detail: reason.forbidden })
 const notFound = () => new NotFound({ detail: reason.notFound })
 
 /** The user's active organization (else their oldest membership). No membership → 403. */
-export const requireUserContext = Effect.fn("requireUserContext")(function*(user: User | null) {
+export const requireUserContext = Effect.fnUntraced(function*(user: User | null) {
   if (user === null) return yield* new Unauthorized({ detail: reason.unauthorized })
   const organizations = yield* OrganizationRepository
   // The active organization is read with the memberships, not after them: one round trip on every user request.
@@ -39,14 +39,14 @@ export const requireUserContext = Effect.fn("requireUserContext")(function*(user
 })
 
 /** Like `requireUserContext`, and the member must be an owner or admin (403). */
-export const requireOrgAdmin = Effect.fn("requireOrgAdmin")(function*(user: User | null) {
+export const requireOrgAdmin = Effect.fnUntraced(function*(user: User | null) {
   const context = yield* requireUserContext(user)
   if (!isOrgAdmin(context.member)) return yield* forbidden()
   return context
 })
 
 /** Whether the member may read (or write) the board. */
-export const hasBoardAccess = Effect.fn("hasBoardAccess")(function*(
+export const hasBoardAccess = Effect.fnUntraced(function*(
   member: OrganizationMember,
   board: Board,
   write: boolean
@@ -61,7 +61,7 @@ export const hasBoardAccess = Effect.fn("hasBoardAccess")(function*(
 })
 
 /** Ids of the boards the member may read (or write). */
-export const listAccessibleBoardIds = Effect.fn("listAccessibleBoardIds")(function*(
+export const listAccessibleBoardIds = Effect.fnUntraced(function*(
   member: OrganizationMember,
   write: boolean
 ) {
@@ -78,7 +78,7 @@ export const listAccessibleBoardIds = Effect.fn("listAccessibleBoardIds")(functi
 })
 
 /** The user's membership of the board's organization, which must grant access (403s). */
-export const requireBoardAccess = Effect.fn("requireBoardAccess")(function*(user: User, board: Board, write: boolean) {
+export const requireBoardAccess = Effect.fnUntraced(function*(user: User, board: Board, write: boolean) {
   const organizations = yield* OrganizationRepository
   const member = yield* organizations.findMembership(board.organizationId, user.id)
   if (Option.isNone(member)) return yield* new Forbidden({ detail: "No org access" })
@@ -89,7 +89,7 @@ export const requireBoardAccess = Effect.fn("requireBoardAccess")(function*(user
 })
 
 /** The board of `boardId` (422 when none given, 404 when missing), access-checked when a user is given. */
-export const requireBoard = Effect.fn("requireBoard")(function*(
+export const requireBoard = Effect.fnUntraced(function*(
   boardId: BoardId | null | undefined,
   access: { readonly user: User; readonly write: boolean } | null = null
 ) {
@@ -109,7 +109,7 @@ export const gatewayTarget = (gateway: Gateway): Effect.Effect<GatewayTarget, Un
 }
 
 /** The board's gateway, usable for provisioning (422s in the reference's order). */
-export const requireGateway = Effect.fn("requireGateway")(function*(board: Board) {
+export const requireGateway = Effect.fnUntraced(function*(board: Board) {
   if (board.gatewayId === null) return yield* new Unprocessable({ detail: "Board gateway_id is required" })
   const gateways = yield* GatewayRepository
   const gateway = yield* gateways.findById(board.gatewayId)
@@ -124,7 +124,7 @@ export const requireGateway = Effect.fn("requireGateway")(function*(board: Board
 })
 
 /** Read or write access of a user context to an agent (main agents: org admins of the gateway's organization). */
-export const requireAgentAccess = Effect.fn("requireAgentAccess")(function*(
+export const requireAgentAccess = Effect.fnUntraced(function*(
   agent: Agent,
   context: UserContext,
   write: boolean
@@ -145,7 +145,7 @@ export const requireAgentAccess = Effect.fn("requireAgentAccess")(function*(
 })
 
 /** A gateway of the user's organization (404 "Gateway not found" otherwise). */
-export const requireGatewayInOrganization = Effect.fn("requireGatewayInOrganization")(function*(
+export const requireGatewayInOrganization = Effect.fnUntraced(function*(
   gatewayId: GatewayId,
   context: UserContext
 ) {

@@ -17,7 +17,7 @@ export interface AuthenticateAgentOptions {
  * The agent a raw token belongs to, found by one indexed lookup of its digest (401 when none). The raw token is
  * never stored or logged.
  */
-export const authenticateAgent = Effect.fn("authenticateAgent")(function*(
+export const authenticateAgent = Effect.fnUntraced(function*(
   token: string | null | undefined,
   options: AuthenticateAgentOptions = {}
 ) {

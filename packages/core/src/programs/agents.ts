@@ -7,9 +7,9 @@ import {
   normalizeTemplateText,
   workerSessionKey
 } from "../domain/identity.js"
-import type { AgentId, BoardId, GatewayId } from "../domain/ids.js"
+import type { ActivityEventId, AgentId, BoardId, GatewayId } from "../domain/ids.js"
 import type { Board, Gateway, User } from "../domain/models.js"
-import { Agent } from "../domain/models.js"
+import { ActivityEvent, Agent } from "../domain/models.js"
 import type { AgentCreate, AgentHeartbeatCreate, AgentUpdate, OkResponse, PageResult } from "../domain/wire.js"
 import { toAgentRead } from "../domain/wire.js"
 import type { AgentRead } from "../domain/wire.js"
@@ -28,10 +28,9 @@ import {
   requireUserContext
 } from "./access.js"
 import type { Actor } from "./common.js"
-import { newUuid, now, orFail, recordActivity } from "./common.js"
+import { newUuid, now, orFail } from "./common.js"
 import { deleteAgentRecord } from "./deleteAgent.js"
 import { provisionAgentRecord } from "./provisionRecord.js"
-import { Transactor } from "../services/Transactor.js"
 
 const forbidden = () => new Forbidden({ detail: reason.forbidden })
 const notFound = () => new NotFound({ detail: reason.notFound })
@@ -100,7 +99,7 @@ export const getAgent = Effect.fn("getAgent")(function*(user: User | null, agent
 })
 
 /** The board an actor may create agents on: a user's (with write access) or a lead agent's own. */
-const resolveCreateBoard = Effect.fn("resolveCreateBoard")(function*(actor: Actor, requested: BoardId | null) {
+const resolveCreateBoard = Effect.fnUntraced(function*(actor: Actor, requested: BoardId | null) {
   if (actor._tag === "User") {
     yield* requireOrgAdmin(actor.user)
     return yield* requireBoard(requested, { user: actor.user, write: true })
@@ -115,7 +114,7 @@ const resolveCreateBoard = Effect.fn("resolveCreateBoard")(function*(actor: Acto
 })
 
 /** Fails 409 when the name is taken on the board or anywhere on the gateway (exact match ignoring case). */
-const ensureUniqueName = Effect.fn("ensureUniqueName")(function*(board: Board, gateway: Gateway, name: string) {
+const ensureUniqueName = Effect.fnUntraced(function*(board: Board, gateway: Gateway, name: string) {
   const trimmed = name.trim()
   if (trimmed === "") return
   const agents = yield* AgentRepository
@@ -128,7 +127,7 @@ const ensureUniqueName = Effect.fn("ensureUniqueName")(function*(board: Board, g
 })
 
 /** Inserts a new board agent, pending provisioning. */
-const insertBoardAgent = Effect.fn("insertBoardAgent")(function*(
+const insertBoardAgent = Effect.fnUntraced(function*(
   board: Board,
   gateway: Gateway,
   fields: Pick<Agent, "name" | "heartbeatConfig" | "identityProfile" | "identityTemplate" | "soulTemplate">
@@ -289,23 +288,28 @@ export const updateAgent = Effect.fn("updateAgent")(function*(
  * Stores a heartbeat of `agent` (as just read): its status (or `online` after `provisioning`), last seen now, and
  * an activity entry. 404 when the agent is gone by then.
  */
-const commitHeartbeat = Effect.fn("commitHeartbeat")(function*(agent: Agent, status: string | null) {
+const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string | null) {
   const agents = yield* AgentRepository
-  const transactor = yield* Transactor
-  return yield* transactor.withTransaction(Effect.gen(function*() {
-    const at = yield* now
-    const nextStatus = status !== null && status !== "" ? status : agent.status === "provisioning" ? "online" : agent.status
-    const updated = yield* agents.update(agent.id, { status: nextStatus, lastSeenAt: at, updatedAt: at }).pipe(
-      Effect.orDie,
-      Effect.flatMap(orFail(notFound))
-    )
-    yield* recordActivity("agent.heartbeat", `Heartbeat received from ${updated.name}.`, agent.id)
-    return updated
-  })).pipe(Effect.flatMap(readAgent))
+  const at = yield* now
+  const nextStatus = status !== null && status !== "" ? status : agent.status === "provisioning" ? "online" : agent.status
+  // Every field is typed and built here: the constructor's validation is skipped on this hot path.
+  const activity = new ActivityEvent({
+    id: yield* newUuid<ActivityEventId>(),
+    eventType: "agent.heartbeat",
+    message: `Heartbeat received from ${agent.name}.`,
+    agentId: agent.id,
+    taskId: null,
+    createdAt: at
+  }, true)
+  const updated = yield* agents.updateWithActivity(agent.id, { status: nextStatus, lastSeenAt: at, updatedAt: at }, activity).pipe(
+    Effect.orDie,
+    Effect.flatMap(orFail(notFound))
+  )
+  return toAgentRead(updated, at)
 })
 
 /** A heartbeat for an agent, from the agent itself or an org admin with write access to it. */
-export const heartbeatAgent = Effect.fn("heartbeatAgent")(function*(
+export const heartbeatAgent = Effect.fnUntraced(function*(
   actor: Actor,
   agentId: AgentId,
   status: string | null

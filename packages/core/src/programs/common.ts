@@ -24,7 +24,7 @@ export const newUuid = <Id extends string>(): Effect.Effect<Id> =>
   Effect.sync(() => globalThis.crypto.randomUUID() as Id)
 
 /** Appends an activity event. */
-export const recordActivity = Effect.fn("recordActivity")(function*(
+export const recordActivity = Effect.fnUntraced(function*(
   eventType: string,
   message: string,
   agentId: AgentId | null,

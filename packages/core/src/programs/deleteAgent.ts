@@ -26,7 +26,7 @@ export const cleanupMessage = (agent: Agent, workspace: string): string =>
   "1) Remove the workspace directory.\n" +
   "2) Reply NO_REPLY.\n"
 
-const gatewayOf = Effect.fn("gatewayOf")(function*(agent: Agent) {
+const gatewayOf = Effect.fnUntraced(function*(agent: Agent) {
   if (agent.boardId === null) {
     const gateways = yield* GatewayRepository
     const gateway = yield* gateways.findById(agent.gatewayId)

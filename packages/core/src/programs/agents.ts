@@ -62,25 +62,54 @@ export interface ListAgentsQuery {
   readonly offset: number
 }
 
+/** The boards whose agents a listing may show, and the gateways whose main agents it may show. */
+interface Visible {
+  readonly readable: ReadonlyArray<BoardId>
+  readonly mainGatewayIds: ReadonlyArray<GatewayId>
+}
+
 /** Agents an org admin may see, newest first: board agents of readable boards and the org's gateway-main agents. */
 export const listAgents = Effect.fn("listAgents")(function*(user: User | null, query: ListAgentsQuery) {
-  const context = yield* requireOrgAdmin(user)
   const gateways = yield* GatewayRepository
-  // Both visibility reads at once: a page request waits for one round trip, not two.
-  const [readable, mainGatewayIds] = yield* Effect.all([
-    listAccessibleBoardIds(context.member, false),
-    gateways.listIdsByOrganization(context.organization.id)
-  ], { concurrency: 2 })
-  if (query.boardId !== undefined && !readable.includes(query.boardId)) return yield* forbidden()
-  if (query.gatewayId !== undefined) {
-    const gateway = yield* gateways.findById(query.gatewayId)
-    if (Option.isNone(gateway) || gateway.value.organizationId !== context.organization.id) return yield* notFound()
-  }
+  const boards = yield* BoardRepository
   const agents = yield* AgentRepository
-  const page = yield* agents.list(
-    { visibleBoardIds: readable, visibleMainGatewayIds: mainGatewayIds, boardId: query.boardId, gatewayId: query.gatewayId },
-    { limit: query.limit, offset: query.offset }
-  )
+  const pageRequest = { limit: query.limit, offset: query.offset }
+  const boardId = query.boardId
+  // Who may see what: the caller's organization, then the one board asked for, or every readable board and the
+  // organization's gateways (both reads at once).
+  const visibility = Effect.gen(function*() {
+    const context = yield* requireOrgAdmin(user)
+    let visible: Visible
+    if (boardId !== undefined) {
+      const board = yield* boards.findById(boardId)
+      if (Option.isNone(board)) return yield* forbidden()
+      const readable = yield* hasBoardAccess(context.member, board.value, false)
+      if (!readable) return yield* forbidden()
+      visible = { readable: [boardId], mainGatewayIds: [] }
+    } else {
+      const [readable, mainGatewayIds] = yield* Effect.all([
+        listAccessibleBoardIds(context.member, false),
+        gateways.listIdsByOrganization(context.organization.id)
+      ], { concurrency: 2 })
+      visible = { readable, mainGatewayIds }
+    }
+    if (query.gatewayId !== undefined) {
+      const gateway = yield* gateways.findById(query.gatewayId)
+      if (Option.isNone(gateway) || gateway.value.organizationId !== context.organization.id) return yield* notFound()
+    }
+    return visible
+  })
+  const listVisible = (visible: Visible) =>
+    agents.list(
+      { visibleBoardIds: visible.readable, visibleMainGatewayIds: visible.mainGatewayIds, boardId: query.boardId, gatewayId: query.gatewayId },
+      pageRequest
+    )
+  // One board asked for: its page does not depend on the visibility reads, so it is read alongside them and returned
+  // only if they allow it (a refusal interrupts the read). A request then waits for the slowest read, not their sum.
+  const read = boardId === undefined
+    ? Effect.flatMap(visibility, listVisible)
+    : Effect.map(Effect.all([visibility, listVisible({ readable: [boardId], mainGatewayIds: [] })], { concurrency: 2 }), ([, page]) => page)
+  const page = yield* read
   const at = yield* now
   return {
     items: page.items.map((agent) => toAgentRead(agent, at)),

@@ -30,9 +30,21 @@ const issueType = (tag: string, message: string): string => {
   return "value_error"
 }
 
+const decoders = new WeakMap<Schema.Schema.Any, (input: unknown) => Effect.Effect<unknown, ParseResult.ParseError>>()
+
+/** The decoder of `schema`, built once: it runs on every request. */
+const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  let decoder = decoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })
+    decoders.set(schema, decoder)
+  }
+  return decoder as (input: unknown) => Effect.Effect<A, ParseResult.ParseError>
+}
+
 /** Decodes `input` with `schema`; failures become a 422 with every issue located under `source`. */
 export const decode = <A, I>(schema: Schema.Schema<A, I>, input: unknown, source: "body" | "query" | "path") =>
-  Schema.decodeUnknown(schema, { errors: "all", onExcessProperty: "ignore" })(input).pipe(
+  decoderOf(schema)(input).pipe(
     Effect.mapError((error) =>
       new InvalidRequest({
         issues: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({

@@ -180,21 +180,22 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     // One fiber per request: the program, then the answer and the request's log line.
     const served = program({ req, res, requestId }).pipe(
       Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId }, captureStackTrace: false }),
-      Effect.exit,
-      Effect.flatMap((exit) => {
-        if (Exit.isSuccess(exit)) {
-          if (exit.value._tag !== "Json") return logged(200)
-          sendJson(res, exit.value.status, exit.value.body)
-          return logged(exit.value.status)
+      Effect.matchCauseEffect({
+        onSuccess: (reply) => {
+          if (reply._tag !== "Json") return logged(200)
+          sendJson(res, reply.status, reply.body)
+          return logged(reply.status)
+        },
+        onFailure: (cause) => {
+          if (Cause.isInterruptedOnly(cause)) return logged(499)
+          const failure = failureResponse(cause as Cause.Cause<unknown>, requestId)
+          if (res.headersSent) res.end()
+          else sendJson(res, failure.status, failure.body)
+          const log = logged(failure.status)
+          return failure.defect
+            ? Effect.logError("request failed", cause).pipe(Effect.annotateLogs({ request_id: requestId }), Effect.zipRight(log))
+            : log
         }
-        if (Cause.isInterruptedOnly(exit.cause)) return logged(499)
-        const failure = failureResponse(exit.cause as Cause.Cause<unknown>, requestId)
-        if (res.headersSent) res.end()
-        else sendJson(res, failure.status, failure.body)
-        const log = logged(failure.status)
-        return failure.defect
-          ? Effect.logError("request failed", exit.cause).pipe(Effect.annotateLogs({ request_id: requestId }), Effect.zipRight(log))
-          : log
       }),
       // The client left: nobody to answer (499, as proxies log it).
       Effect.onInterrupt(() => logged(499))
@@ -293,6 +294,40 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
 
   const router = express.Router()
 
+  // --- /agent (agent tokens), first: agents call these all day, and Express tries routes in order
+  router.get("/agent/agents", handle("/agent/agents", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const query = yield* decode(ListQuery, req.query, "query")
+      return json(yield* listAgentsForAgent(caller, { boardId: query.board_id, limit: query.limit, offset: query.offset }))
+    })))
+
+  router.post("/agent/agents", handle("/agent/agents", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const body = yield* decodeBody(req, AgentCreate)
+      if (!caller.isBoardLead) {
+        return yield* new Forbidden({ detail: "Only board leads can perform this action" })
+      }
+      return json(yield* createAgent(Actor.agent(caller), body))
+    })))
+
+  router.post("/agent/heartbeat", handle("/agent/heartbeat", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const body = yield* decodeBody(req, AgentHeartbeatCreate)
+      return json(yield* heartbeatAgent(Actor.agent(caller), caller.id, body.status))
+    })))
+
+  router.delete("/agent/boards/:board_id/agents/:agent_id", handle("/agent/boards/{board_id}/agents/{agent_id}", ({ req }) =>
+    Effect.gen(function*() {
+      const caller = yield* agent(req)
+      const boardId = yield* pathId(BoardId, req.params["board_id"])
+      const agentId = yield* pathId(AgentId, req.params["agent_id"])
+      if (!caller.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can perform this action" })
+      return json(yield* deleteAgentAsLead(caller, boardId, agentId))
+    })))
+
   router.get("/openapi.json", (_req, res) => sendJson(res, 200, openApiDocument(options.basePath ?? "")))
 
   // --- /agents (users; heartbeats also agents)
@@ -360,40 +395,6 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       const caller = yield* user(req)
       const id = yield* pathId(AgentId, req.params["agent_id"])
       return json(yield* deleteAgent(caller, id))
-    })))
-
-  // --- /agent (agent tokens)
-  router.get("/agent/agents", handle("/agent/agents", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const query = yield* decode(ListQuery, req.query, "query")
-      return json(yield* listAgentsForAgent(caller, { boardId: query.board_id, limit: query.limit, offset: query.offset }))
-    })))
-
-  router.post("/agent/agents", handle("/agent/agents", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const body = yield* decodeBody(req, AgentCreate)
-      if (!caller.isBoardLead) {
-        return yield* new Forbidden({ detail: "Only board leads can perform this action" })
-      }
-      return json(yield* createAgent(Actor.agent(caller), body))
-    })))
-
-  router.post("/agent/heartbeat", handle("/agent/heartbeat", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const body = yield* decodeBody(req, AgentHeartbeatCreate)
-      return json(yield* heartbeatAgent(Actor.agent(caller), caller.id, body.status))
-    })))
-
-  router.delete("/agent/boards/:board_id/agents/:agent_id", handle("/agent/boards/{board_id}/agents/{agent_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const boardId = yield* pathId(BoardId, req.params["board_id"])
-      const agentId = yield* pathId(AgentId, req.params["agent_id"])
-      if (!caller.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can perform this action" })
-      return json(yield* deleteAgentAsLead(caller, boardId, agentId))
     })))
 
   // --- boards

@@ -77,9 +77,9 @@ const agentRepository = Layer.effect(
     // and lock order is the same in every transaction. Updates and deletes take it in their own statement, as a
     // one-time filter Postgres evaluates before it reads a row: one round trip, and no transaction of their own.
     const localSignal = yield* Effect.serviceOption(LocalChangeSignal)
-    const poke = Option.match(localSignal, { onNone: () => Effect.void, onSome: (signal) => signal.poke })
     const changeLock = sql`(SELECT pg_advisory_xact_lock(${agentChangeLockKey})::text) IS NOT NULL`
-    const signalled = <A>(statement: Effect.Effect<A, SqlError>) => Effect.tap(statement, () => poke)
+    const signalled = <A>(statement: Effect.Effect<A, SqlError>) =>
+      localSignal._tag === "Some" ? Effect.tap(statement, () => localSignal.value.poke) : statement
     // Inside the caller's transaction no savepoint is taken: a failed agent write fails that whole transaction.
     const insertLocked = <A>(statement: Effect.Effect<A, SqlError>) => {
       const locked = sql`SELECT pg_advisory_xact_lock(${agentChangeLockKey})`.pipe(Effect.zipRight(statement))

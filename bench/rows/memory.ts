@@ -85,10 +85,12 @@ export const memoryRow = async (databaseUrl: string | undefined): Promise<Row> =
     })
     const organization = ready.organizations[0]!
     const heap = await liveHeapReader(await inspectorUrl)
-    await sleep(2_000)
-    const idle = memoryOf(server.pid!)
-    // After the resident set: a forced collection would shrink it below what an idle server holds.
+    await sleep(1_000)
+    // The idle server after a full collection: start-up's garbage (migrations, seeding, template compilation) would
+    // otherwise sit in the baseline for as long as V8 happens to keep it.
     const idleHeap = await heap.read()
+    await sleep(1_000)
+    const idle = memoryOf(server.pid!)
     let peak = idle.rss
     const sampler = setInterval(() => {
       peak = Math.max(peak, memoryOf(server.pid!).rss)

@@ -43,9 +43,9 @@ const toChange = (row: ChangeRow): AgentChange => ({
 
 /**
  * The process-wide change hub: one source of signals (a LISTEN connection, or PGlite's in-process listener) and one
- * reader of `mc_agent_changes`, fanned out to every subscriber. Idle subscribers cost the database
- * nothing. After every signal the hub reads all changes above the last one it delivered, so a lost connection or a
- * missed notification loses nothing: the next signal (sent on every reconnect) catches up.
+ * reader of `mc_agent_changes`, fanned out to every subscriber. Idle subscribers cost the database nothing. After
+ * every signal the hub reads all changes above the last one it delivered, so a lost connection or a missed
+ * notification loses nothing: the next signal (sent on every reconnect) catches up.
  */
 export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions = {}) =>
   Effect.gen(function*() {
@@ -80,11 +80,12 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
     const reading = yield* Effect.makeSemaphore(1)
     const catchUp = Effect.suspend(() => {
       if (!behind) return Effect.void
-      return Effect.flatMap(committedSequence, (committed) =>
-        Ref.update(delivered, (last) => {
+      return committedSequence.pipe(
+        Effect.flatMap((committed) => Ref.update(delivered, (last) => Math.max(last, committed))),
+        Effect.zipRight(Effect.sync(() => {
           behind = false
-          return Math.max(last, committed)
         }))
+      )
     })
 
     const drain: Effect.Effect<void, unknown> = reading.withPermits(1)(Effect.gen(function*() {

@@ -69,8 +69,8 @@ const agentRepository = Layer.effect(
     const sql = yield* sqlClient
     // The token lookup and the heartbeat write run on every agent request.
     const hot = yield* makeHotPath
-    const one = (statement: Effect.Effect<ReadonlyArray<Row>, SqlError>) =>
-      statement.pipe(Effect.map((rows) => first(rows, agentFromRow)), Effect.orDie)
+    const firstAgent = (rows: ReadonlyArray<Row>) => first(rows, agentFromRow)
+    const one = (statement: Effect.Effect<ReadonlyArray<Row>, SqlError>) => statement.pipe(Effect.map(firstAgent), Effect.orDie)
     const many = (statement: Effect.Effect<ReadonlyArray<Row>, SqlError>) =>
       statement.pipe(Effect.map(decodeAll(agentFromRow)), Effect.orDie)
     // Every agent write takes the change-feed lock before touching a row, so change numbers follow commit order
@@ -94,7 +94,6 @@ const agentRepository = Layer.effect(
       }
       return Object.keys(changes).length === 0 ? undefined : changes
     }
-    const updated = (rows: ReadonlyArray<Row>) => first(rows, agentFromRow)
 
     return {
       findById: (id) => one(sql`SELECT * FROM mc_agents WHERE id = ${id}`),
@@ -164,7 +163,7 @@ const agentRepository = Layer.effect(
         if (changes === undefined) return one(sql`SELECT * FROM mc_agents WHERE id = ${id}`)
         return signalled(sql`UPDATE mc_agents SET ${sql.update(changes)} WHERE id = ${id} AND ${changeLock} RETURNING *`).pipe(
           agentWriteErrors,
-          Effect.map(updated)
+          Effect.map(firstAgent)
         )
       },
       updateWithActivity: (id, patch, activity) => {
@@ -178,7 +177,7 @@ const agentRepository = Layer.effect(
               ${activity.taskId}::uuid, ${toDate(activity.createdAt)}::timestamptz
             FROM updated
           )
-          SELECT * FROM updated`)).pipe(agentWriteErrors, Effect.map(updated))
+          SELECT * FROM updated`)).pipe(agentWriteErrors, Effect.map(firstAgent))
       },
       delete: (id) => signalled(sql`DELETE FROM mc_agents WHERE id = ${id} AND ${changeLock}`).pipe(Effect.asVoid, Effect.orDie)
     }

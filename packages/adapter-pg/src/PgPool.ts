@@ -12,33 +12,32 @@ type Row = Readonly<Record<string, unknown>>
 /** The `pg` pool under the adapter's `SqlClient` and `PgClient`: one pool, whichever way a statement goes. */
 export class PgPool extends Context.Tag("@mission-control/adapter-pg/PgPool")<PgPool, pg.Pool>() {}
 
-const connectTimeout = 5_000
-
 /**
- * A pool for `config`, closed with the scope, and checked with one query so that a wrong address or password fails
- * the layer rather than the first request.
+ * A pool for `config`, closed with the scope, and checked with one query (5 s at most) so that a wrong address or
+ * password fails the layer rather than the first request. As `@effect/sql-pg`'s own pool, it waits for a free
+ * connection as long as it takes: a burst of requests queues, it does not fail.
  */
 const acquirePool = (config: PgConnectionConfig, applicationName: string) =>
   Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const pool = new pg.Pool({
-          ...toNodePgConfig(config, applicationName),
-          max: config.maxConnections ?? 10,
-          connectionTimeoutMillis: connectTimeout
-        })
-        pool.on("error", () => {}) // an idle connection dropped: the pool replaces it on the next checkout
-        try {
-          await pool.query("SELECT 1")
-          return pool
-        } catch (error) {
-          await pool.end().catch(() => undefined)
-          throw error
-        }
-      },
-      catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
+    Effect.sync(() => {
+      const pool = new pg.Pool({
+        ...toNodePgConfig(config, applicationName),
+        connectionTimeoutMillis: 0,
+        max: config.maxConnections ?? 10
+      })
+      pool.on("error", () => {}) // an idle connection dropped: the pool replaces it on the next checkout
+      return pool
     }),
-    (pool) => Effect.promise(() => pool.end().catch(() => undefined))
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption("1 second"))
+  ).pipe(
+    Effect.tap((pool) =>
+      Effect.tryPromise({
+        try: () => pool.query("SELECT 1"),
+        catch: (cause) => new SqlError({ cause, message: "PgClient: Failed to connect" })
+      }).pipe(Effect.timeoutFail({
+        duration: "5 seconds",
+        onTimeout: () => new SqlError({ cause: new Error("Connection timed out"), message: "PgClient: Connection timed out" })
+      })))
   )
 
 /** `PgPool`, and `@effect/sql-pg`'s `PgClient` and `SqlClient` on that same pool. */
@@ -58,8 +57,8 @@ const runOnPool = (pool: pg.Pool, [text, params]: readonly [string, ReadonlyArra
 
 /**
  * How the statements that every agent request runs are executed. Outside a transaction they go straight to the pool:
- * `@effect/sql` wraps each statement in a span and a scope, which cost more CPU than all the rest of a heartbeat (see
- * docs/performance.md). Inside a transaction, or with no `PgPool` in context, they run as any other statement. The
+ * `@effect/sql` wraps each statement in a span and a scope, which on this path cost about as much CPU as all the rest
+ * of the request (docs/performance.md). Inside a transaction, or with no `PgPool` in context, they run as any other statement. The
  * statement is still written as an `@effect/sql` template, compiled once per call, so both ways run the same SQL.
  * An interrupted call stops waiting; the statement itself, atomic, completes or not on the server.
  */

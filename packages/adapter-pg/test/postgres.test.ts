@@ -253,4 +253,15 @@ describe("configuration", () => {
       "postgres://app@db:5432/mc"
     )
   })
+
+  it("a database nobody answers at fails the layer while it is built, with no password in the error", async () => {
+    const started = Date.now()
+    const exit = await Effect.runPromiseExit(Effect.scoped(Layer.build(layer({ url: Redacted.make("postgres://app:s3cret@127.0.0.1:1/mc") }))))
+    assert.isTrue(Exit.isFailure(exit))
+    const error = Cause.squash((exit as Exit.Failure<unknown, unknown>).cause) as { readonly _tag?: string; readonly message?: string }
+    assert.strictEqual(error._tag, "SqlError")
+    assert.strictEqual(error.message, "PgClient: Failed to connect")
+    assert.notInclude(JSON.stringify(error), "s3cret")
+    assert.isBelow(Date.now() - started, 5_000)
+  })
 })

@@ -51,14 +51,12 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
   Effect.gen(function*() {
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
     const fanout = yield* makeChangeFanout
-    const initial = yield* sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`
-    const delivered = yield* Ref.make(Number(initial[0]?.last ?? 0))
-    const pending = yield* Queue.sliding<void>(1)
-    const committedSequence: Effect.Effect<number> = sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`.pipe(
-      Effect.map((rows) => Number(rows[0]?.last ?? 0)),
-      Effect.orDie
+    const readCommitted = sql<{ readonly last: string | null }>`SELECT max(sequence) AS last FROM mc_agent_changes`.pipe(
+      Effect.map((rows) => Number(rows[0]?.last ?? 0))
     )
-
+    const committedSequence: Effect.Effect<number> = Effect.orDie(readCommitted)
+    const delivered = yield* Ref.make(yield* readCommitted)
+    const pending = yield* Queue.sliding<void>(1)
 
     const readAfter = (after: number, upTo: number | undefined) =>
       (upTo === undefined

@@ -75,6 +75,7 @@ export const listAgents = Effect.fn("listAgents")(function*(user: User | null, q
   const agents = yield* AgentRepository
   const pageRequest = { limit: query.limit, offset: query.offset }
   const boardId = query.boardId
+  const oneBoard = (id: BoardId): Visible => ({ readable: [id], mainGatewayIds: [] })
   // Who may see what: the caller's organization, then the one board asked for, or every readable board and the
   // organization's gateways (both reads at once).
   const visibility = Effect.gen(function*() {
@@ -85,7 +86,7 @@ export const listAgents = Effect.fn("listAgents")(function*(user: User | null, q
       if (Option.isNone(board)) return yield* forbidden()
       const readable = yield* hasBoardAccess(context.member, board.value, false)
       if (!readable) return yield* forbidden()
-      visible = { readable: [boardId], mainGatewayIds: [] }
+      visible = oneBoard(boardId)
     } else {
       const [readable, mainGatewayIds] = yield* Effect.all([
         listAccessibleBoardIds(context.member, false),
@@ -108,7 +109,7 @@ export const listAgents = Effect.fn("listAgents")(function*(user: User | null, q
   // only if they allow it (a refusal interrupts the read). A request then waits for the slowest read, not their sum.
   const read = boardId === undefined
     ? Effect.flatMap(visibility, listVisible)
-    : Effect.map(Effect.all([visibility, listVisible({ readable: [boardId], mainGatewayIds: [] })], { concurrency: 2 }), ([, page]) => page)
+    : Effect.map(Effect.all([visibility, listVisible(oneBoard(boardId))], { concurrency: 2 }), ([, page]) => page)
   const page = yield* read
   const at = yield* now
   return {

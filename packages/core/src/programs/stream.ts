@@ -93,15 +93,14 @@ export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: 
         }))
       }
     }
-    const next: Effect.Effect<ReadonlyArray<AgentEvent>> = feed.take.pipe(
-      Effect.flatMap(toEvents),
-      Effect.flatMap((events) => events.length === 0 ? next : Effect.succeed(events))
-    )
+    // A batch with nothing this watch may show is skipped: the next one is awaited instead.
+    const orNext = (events: ReadonlyArray<AgentEvent>) => events.length === 0 ? next : Effect.succeed(events)
+    const next: Effect.Effect<ReadonlyArray<AgentEvent>> = feed.take.pipe(Effect.flatMap(toEvents), Effect.flatMap(orNext))
     const take = Effect.suspend(() => {
       if (initial.length === 0) return next
       const batch = initial
       initial = []
-      return toEvents(batch).pipe(Effect.flatMap((events) => events.length === 0 ? next : Effect.succeed(events)))
+      return toEvents(batch).pipe(Effect.flatMap(orNext))
     })
     return { take } satisfies AgentWatch
   })

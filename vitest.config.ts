@@ -3,15 +3,41 @@ import { defineConfig } from "vitest/config"
 
 const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
+// vitest 5's reporter prints failures with `Map.groupBy`, which Node has from 21 on; we support Node 20.19+. Without
+// this, a failing test on Node 20 shows a reporter crash instead of its assertion.
+if (!("groupBy" in Map)) {
+  Object.defineProperty(Map, "groupBy", {
+    configurable: true,
+    writable: true,
+    value: <K, T>(items: Iterable<T>, keyOf: (item: T, index: number) => K): Map<K, Array<T>> => {
+      const groups = new Map<K, Array<T>>()
+      let index = 0
+      for (const item of items) {
+        const key = keyOf(item, index++)
+        const group = groups.get(key)
+        if (group === undefined) groups.set(key, [item])
+        else group.push(item)
+      }
+      return groups
+    }
+  })
+}
+
 export default defineConfig({
   resolve: {
     // Tests run against the sources, never a stale dist.
     alias: [
       { find: "@mission-control/core/testing", replacement: source("./packages/core/src/testing/index.ts") },
       { find: "@mission-control/core", replacement: source("./packages/core/src/index.ts") },
-      { find: "@mission-control/adapter-pg/testing", replacement: source("./packages/adapter-pg/src/testing/index.ts") },
+      {
+        find: "@mission-control/adapter-pg/testing",
+        replacement: source("./packages/adapter-pg/src/testing/index.ts")
+      },
       { find: "@mission-control/adapter-pg", replacement: source("./packages/adapter-pg/src/index.ts") },
-      { find: "@mission-control/gateway-rpc/testing", replacement: source("./packages/gateway-rpc/src/testing/index.ts") },
+      {
+        find: "@mission-control/gateway-rpc/testing",
+        replacement: source("./packages/gateway-rpc/src/testing/index.ts")
+      },
       { find: "@mission-control/gateway-rpc", replacement: source("./packages/gateway-rpc/src/index.ts") },
       { find: "@mission-control/adapter-express", replacement: source("./packages/adapter-express/src/index.ts") }
     ]

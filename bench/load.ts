@@ -42,7 +42,9 @@ export interface StreamClientsOptions {
 export interface StreamClients {
   readonly opened: number
   /** Sends the heartbeats and waits for them on every stream: latencies in ms, and arrivals that never came. */
-  readonly beat: () => Promise<{ readonly latencies: ReadonlyArray<number>; readonly missing: number; readonly statuses: ReadonlyArray<number> }>
+  readonly beat: () => Promise<
+    { readonly latencies: ReadonlyArray<number>; readonly missing: number; readonly statuses: ReadonlyArray<number> }
+  >
   readonly close: () => Promise<void>
 }
 

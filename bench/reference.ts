@@ -1,10 +1,10 @@
 // What the reference does, re-implemented for side-by-side measurement (never used by the SDK).
-import { pbkdf2, randomBytes, timingSafeEqual } from "node:crypto"
-import { promisify } from "node:util"
 import type { GatewayClient, GatewayTarget } from "@mission-control/core"
 import { GatewayControlPlane } from "@mission-control/core"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
-import { Effect, Layer, Scope, Exit } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
+import { pbkdf2, randomBytes, timingSafeEqual } from "node:crypto"
+import { promisify } from "node:util"
 
 const pbkdf2Async = promisify(pbkdf2)
 const iterations = 200_000
@@ -31,23 +31,27 @@ export const referenceVerify = async (token: string, stored: string): Promise<bo
  */
 export const connectionPerCallLayer = Layer.succeed(GatewayControlPlane, {
   client: (target: GatewayTarget) =>
-    Effect.succeed(new Proxy({} as GatewayClient, {
-      get: (_, property: keyof GatewayClient) => {
-        const once = <A, E>(use: (client: GatewayClient) => Effect.Effect<A, E>) =>
-          Effect.acquireUseRelease(
-            Scope.make(),
-            (scope) =>
-              GatewayRpc.makeConnection({ url: target.url, token: target.token }).pipe(
-                Scope.extend(scope),
-                Effect.flatMap((connection) => use(GatewayRpc.makeClient(connection)))
-              ),
-            (scope) => Scope.close(scope, Exit.void)
-          )
-        if (property === "capabilities" || property === "health") {
-          return once((client) => client[property] as Effect.Effect<unknown, unknown>)
+    Effect.succeed(
+      new Proxy({} as GatewayClient, {
+        get: (_, property: keyof GatewayClient) => {
+          const once = <A, E>(use: (client: GatewayClient) => Effect.Effect<A, E>) =>
+            Effect.acquireUseRelease(
+              Scope.make(),
+              (scope) =>
+                GatewayRpc.makeConnection({ url: target.url, token: target.token }).pipe(
+                  Scope.provide(scope),
+                  Effect.flatMap((connection) => use(GatewayRpc.makeClient(connection)))
+                ),
+              (scope) => Scope.close(scope, Exit.void)
+            )
+          if (property === "capabilities" || property === "health") {
+            return once((client) => client[property] as Effect.Effect<unknown, unknown>)
+          }
+          return (...args: Array<unknown>) =>
+            once((client) =>
+              (client[property] as (...args: Array<unknown>) => Effect.Effect<unknown, unknown>)(...args)
+            )
         }
-        return (...args: Array<unknown>) =>
-          once((client) => (client[property] as (...args: Array<unknown>) => Effect.Effect<unknown, unknown>)(...args))
-      }
-    }))
+      })
+    )
 })

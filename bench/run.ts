@@ -1,9 +1,9 @@
 // pnpm bench [row …]: each row runs our implementation and the reference's approach side by side, in this one
 // process run, on the same data; prints a table and writes bench/results.json. Rows: auth, sync, heartbeats, stream,
 // list, memory (all by default).
+import { createDatabase, createTestDatabase } from "@mission-control/adapter-pg/testing"
 import { writeFileSync } from "node:fs"
 import { cpus, totalmem } from "node:os"
-import { createDatabase, createTestDatabase } from "@mission-control/adapter-pg/testing"
 import { authenticationRows } from "./rows/auth.js"
 import { heartbeatRow } from "./rows/heartbeats.js"
 import { listRow } from "./rows/list.js"
@@ -50,8 +50,15 @@ await run("memory", async () => {
 })
 await database.close()
 
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, database: database.kind }
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model ?? "unknown",
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  database: database.kind
+}
 console.table(rows.map(({ note: _, ...row }) => row))
 for (const row of rows) if (row.note !== undefined) console.log(`${row.name}: ${row.note}`)
-if (chosen.size === 0) writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ machine, rows }, null, 2)}\n`)
-else console.log("(a partial run: results.json left as it was)")
+if (chosen.size === 0) {
+  writeFileSync(new URL("./results.json", import.meta.url), `${JSON.stringify({ machine, rows }, null, 2)}\n`)
+} else console.log("(a partial run: results.json left as it was)")

@@ -1,12 +1,12 @@
 // What the HTTP rows share: the API's services on a test database with a world and agents, and a server on loopback.
-import type { Server } from "node:http"
-import type { AddressInfo } from "node:net"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
 import type { MissionControlServices } from "@mission-control/core"
 import { AgentTokens, TemplateRenderer } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
-import type { TestDatabase } from "@mission-control/adapter-pg/testing"
-import { layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import type { Server } from "node:http"
+import type { AddressInfo } from "node:net"
 
 /** The services on `database` (emptied first), a seeded world, and `count` agents on its board with their tokens. */
 export const startWorld = async (database: TestDatabase, count: number, name: string) => {
@@ -17,8 +17,12 @@ export const startWorld = async (database: TestDatabase, count: number, name: st
     TestKit.layerGateway()
   ) as Layer.Layer<MissionControlServices>)
   const world = await runtime.runPromise(Fixtures.world())
-  const agents = await runtime.runPromise(Effect.forEach(Array.from({ length: count }, (_, index) => index), (index) =>
-    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `${name} ${index}` })))
+  const agents = await runtime.runPromise(
+    Effect.forEach(
+      Array.from({ length: count }, (_, index) => index),
+      (index) => Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `${name} ${index}` })
+    )
+  )
   return { runtime, world, agents }
 }
 

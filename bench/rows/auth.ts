@@ -1,19 +1,23 @@
 // Row 1: agent-token authentication, our indexed digest lookup against the reference's scheme (scan every agent,
 // PBKDF2-SHA256 with 200,000 iterations each), on the same Postgres table.
-import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer, ManagedRuntime } from "effect"
+import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
 import type { MissionControlServices } from "@mission-control/core"
 import { authenticateAgent } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
-import type { TestDatabase } from "@mission-control/adapter-pg/testing"
-import { layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { SqlClient } from "effect/sql"
 import { referenceHash, referenceVerify } from "../reference.js"
 import type { Row } from "../support.js"
 import { median, round, time } from "../support.js"
 
 export const authenticationRows = async (database: TestDatabase): Promise<ReadonlyArray<Row>> => {
   const rows: Array<Row> = []
-  const runtime = ManagedRuntime.make(Layer.mergeAll(layerOnTestDatabase(database), TestKit.layerServices, TestKit.layerGateway()) as Layer.Layer<MissionControlServices | SqlClient.SqlClient>)
+  const runtime = ManagedRuntime.make(
+    Layer.mergeAll(layerOnTestDatabase(database), TestKit.layerServices, TestKit.layerGateway()) as Layer.Layer<
+      MissionControlServices | SqlClient.SqlClient
+    >
+  )
   const world = await runtime.runPromise(Fixtures.world())
   const sql = (text: string, values: Array<unknown> = []) =>
     runtime.runPromise(Effect.flatMap(SqlClient.SqlClient, (client) => client.unsafe(text, values)))
@@ -31,15 +35,21 @@ export const authenticationRows = async (database: TestDatabase): Promise<Readon
       [world.board.id, world.gateway.id, inserted, filler, batch]
     )
     inserted = fleet
-    const { agent, token } = await runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
+    const { agent, token } = await runtime.runPromise(
+      Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+    )
     await sql("UPDATE mc_agents SET reference_token_hash = $1 WHERE id = $2", [await referenceHash(token), agent.id])
     const samples: Array<number> = []
-    for (let run = 0; run < 200; run++) samples.push(await time(() => runtime.runPromise(authenticateAgent(token, { touchPresence: false }))))
+    for (let run = 0; run < 200; run++) {
+      samples.push(await time(() => runtime.runPromise(authenticateAgent(token, { touchPresence: false }))))
+    }
     const ours = median(samples)
     // The reference: load every agent with a hash, verify each until one matches.
     const scan = async (limit?: number) => {
       const rows = (await sql(
-        `SELECT id, reference_token_hash FROM mc_agents WHERE reference_token_hash IS NOT NULL ORDER BY (id = $1), created_at${limit === undefined ? "" : ` LIMIT ${limit}`}`,
+        `SELECT id, reference_token_hash FROM mc_agents WHERE reference_token_hash IS NOT NULL ORDER BY (id = $1), created_at${
+          limit === undefined ? "" : ` LIMIT ${limit}`
+        }`,
         [agent.id]
       )) as Array<{ readonly id: string; readonly reference_token_hash: string }>
       for (const row of rows) if (await referenceVerify(token, row.reference_token_hash)) return row.id
@@ -53,7 +63,9 @@ export const authenticationRows = async (database: TestDatabase): Promise<Readon
       // A full scan of this fleet takes minutes; measure 100 verifications and scale to the fleet (worst case).
       const sample = await time(() => scan(100))
       reference = sample / 100 * (fleet + 1)
-      note = `reference scaled from a measured scan of 100 agents (${round(sample)} ms); PBKDF2 ${round(perHash)} ms each`
+      note = `reference scaled from a measured scan of 100 agents (${round(sample)} ms); PBKDF2 ${
+        round(perHash)
+      } ms each`
     }
     rows.push({
       name: `agent-token authentication, ${fleet} agents (median)`,

@@ -53,7 +53,9 @@ const liveHeapReader = async (inspectorUrl: string) => {
 
 interface Ready {
   readonly url: string
-  readonly organizations: ReadonlyArray<{ readonly users: { readonly owner: { readonly token: string } }; readonly lead: { readonly token: string | null } }>
+  readonly organizations: ReadonlyArray<
+    { readonly users: { readonly owner: { readonly token: string } }; readonly lead: { readonly token: string | null } }
+  >
 }
 
 /**
@@ -70,7 +72,10 @@ export const memoryRow = async (databaseUrl: string | undefined): Promise<Row> =
     createInterface({ input: server.stderr! }).on("line", (line) => {
       const found = /Debugger listening on (ws:\/\/\S+)/.exec(line)
       if (found !== null) resolve(found[1]!)
-      else if (!line.startsWith("For help, see") && !line.startsWith("Debugger ") && !line.startsWith("Waiting for the debugger")) process.stderr.write(`${line}\n`)
+      else if (
+        !line.startsWith("For help, see") && !line.startsWith("Debugger ") &&
+        !line.startsWith("Waiting for the debugger")
+      ) process.stderr.write(`${line}\n`)
     })
   })
   try {
@@ -120,7 +125,9 @@ export const memoryRow = async (databaseUrl: string | undefined): Promise<Row> =
     const added = peak - idle.rss
     const retainedPerStream = (openHeap - idleHeap) * 1024 / streams
     return {
-      name: `example server (${databaseUrl === undefined ? "PGlite" : "Postgres"}): peak resident memory with ${streams} open streams and heartbeats`,
+      name: `example server (${
+        databaseUrl === undefined ? "PGlite" : "Postgres"
+      }): peak resident memory with ${streams} open streams and heartbeats`,
       ours: round(peak),
       reference: round(idle.rss),
       unit: "MiB",
@@ -129,7 +136,14 @@ export const memoryRow = async (databaseUrl: string | undefined): Promise<Row> =
       // what the streams keep is the live heap after a collection, and that is the goal.
       goal: "every stream open and served; each retains at most 64 KiB (live heap after a full collection)",
       meets: retainedPerStream <= 64 && clients.opened === streams && missing === 0,
-      note: `reference = the same server idle, before any stream; ${clients.opened} streams open, ${missing} events never delivered; +${round(added)} MiB, ${round(added * 1024 / streams)} KiB a stream; peak while the streams opened ${round(opened)} MiB; live heap after a full collection ${round(idleHeap)} MiB idle, ${round(openHeap)} MiB with the streams open: ${round(retainedPerStream)} KiB retained a stream`
+      note:
+        `reference = the same server idle, before any stream; ${clients.opened} streams open, ${missing} events never delivered; +${
+          round(added)
+        } MiB, ${round(added * 1024 / streams)} KiB a stream; peak while the streams opened ${
+          round(opened)
+        } MiB; live heap after a full collection ${round(idleHeap)} MiB idle, ${
+          round(openHeap)
+        } MiB with the streams open: ${round(retainedPerStream)} KiB retained a stream`
     }
   } finally {
     server.kill("SIGTERM")

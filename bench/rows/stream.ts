@@ -1,15 +1,15 @@
 // Row 4: 1,000 open SSE streams. Ours (pushed from one change listener) against the reference's design (each stream
 // polls the database every 2 s): statements per second while nothing changes, and heartbeat → event latency.
-import express from "express"
-import pg from "pg"
-import { Redacted } from "effect"
+import { createMissionControlRouter } from "@mission-control/adapter-express"
 import type { TestDatabase } from "@mission-control/adapter-pg/testing"
 import { countStatements } from "@mission-control/adapter-pg/testing"
-import { createMissionControlRouter } from "@mission-control/adapter-express"
+import { Redacted } from "effect"
+import express from "express"
+import pg from "pg"
 import { openStreamClients } from "../load.js"
+import { listen, startWorld } from "../server.js"
 import type { Row } from "../support.js"
 import { percentile, round, sleep } from "../support.js"
-import { listen, startWorld } from "../server.js"
 
 const streams = Number(process.env["BENCH_STREAMS"] ?? 1000)
 const beatsCount = 10
@@ -57,7 +57,10 @@ export const streamRows = async (database: TestDatabase): Promise<ReadonlyArray<
       streamHeaders: { authorization: "Bearer owner" },
       streams,
       beatUrl: `${base}/api/v1/agent/heartbeat`,
-      beats: agents.map(({ token }, index) => ({ headers: { "x-agent-token": token }, status: `${side}-${index}-${Date.now()}` })),
+      beats: agents.map(({ token }, index) => ({
+        headers: { "x-agent-token": token },
+        status: `${side}-${index}-${Date.now()}`
+      })),
       spacingMs: 200,
       settleMs: 10_000
     })
@@ -69,7 +72,9 @@ export const streamRows = async (database: TestDatabase): Promise<ReadonlyArray<
     const { latencies, missing, statuses } = await clients.beat()
     await clients.close()
     await sleep(referencePollMs + 200) // the reference's polls notice the closed streams
-    if (statuses.some((status) => status !== 200)) throw new Error(`${side}: heartbeats answered ${statuses.join(", ")}`)
+    if (statuses.some((status) => status !== 200)) {
+      throw new Error(`${side}: heartbeats answered ${statuses.join(", ")}`)
+    }
     return { opened: clients.opened, perSecond: idleStatements / (idleMs / 1000), latencies, missing }
   }
 
@@ -79,7 +84,8 @@ export const streamRows = async (database: TestDatabase): Promise<ReadonlyArray<
   await pool.end()
   await runtime.dispose()
 
-  const opened = `${ours.opened} / ${reference.opened} streams open; events never delivered: ${ours.missing} / ${reference.missing}`
+  const opened =
+    `${ours.opened} / ${reference.opened} streams open; events never delivered: ${ours.missing} / ${reference.missing}`
   const complete = ours.opened === streams && ours.missing === 0
   const latencyRow = (label: string, fraction: number, note?: string): Row => {
     const oursAt = percentile(ours.latencies, fraction)

@@ -1,9 +1,9 @@
 // The example of docs/testing.md. It runs with the test suite, so the docs cannot drift from the code.
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
 import { Actor, AgentCreate, createAgent, deleteAgent, syncGatewayTemplates } from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, TestKit } from "@mission-control/core/testing"
+import { Effect, Schema } from "effect"
 
 describe("my mission-control integration", () => {
   it.effect("provisions an agent, syncs templates and deletes it", () =>

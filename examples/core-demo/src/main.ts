@@ -1,9 +1,16 @@
 // Drives the core programs against the in-memory test kit: a board gets its lead, a worker is created, templates
 // are synced, and the worker is deleted. Prints what happened as JSON lines.
-import { Effect, Schema } from "effect"
-import { Actor, AgentCreate, createAgent, deleteAgent, ensureBoardLeadAgent, syncGatewayTemplates } from "@mission-control/core"
+import {
+  Actor,
+  AgentCreate,
+  createAgent,
+  deleteAgent,
+  ensureBoardLeadAgent,
+  syncGatewayTemplates
+} from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, TestKit } from "@mission-control/core/testing"
+import { Effect, Schema } from "effect"
 
 const demo = Effect.gen(function*() {
   const world = yield* Fixtures.world()

@@ -33,7 +33,7 @@ const main = async () => {
     TemplateRenderer.layer,
     GatewayRpc.layer({ device: GatewayRpc.generateDeviceIdentity() })
   ))
-  await runtime.runtime() // a bad DATABASE_URL fails here, not on the first request
+  await runtime.context() // a bad DATABASE_URL fails here, not on the first request
 
   const tokens = new DemoUserTokens()
   const organizations = await runtime.runPromise(seedDemo(gateway, tokens))
@@ -47,10 +47,16 @@ const main = async () => {
 
   console.log(JSON.stringify({ ready: true, url, organizations }))
   console.log(`Mission Control is listening on ${url}/api/v1 (OpenAPI: ${url}/api/v1/openapi.json)`)
-  console.log(`Database: ${databaseUrl === undefined ? "embedded PGlite" : PgAdapter.describeConnection({ url: Redacted.make(databaseUrl) })}`)
+  console.log(
+    `Database: ${
+      databaseUrl === undefined ? "embedded PGlite" : PgAdapter.describeConnection({ url: Redacted.make(databaseUrl) })
+    }`
+  )
   console.log(`Gateway: ${simulator === undefined ? gateway.url : `simulator at ${gateway.url}`}`)
   for (const organization of organizations) {
-    console.log(`${organization.name}: curl -H "Authorization: Bearer ${organization.users.owner.token}" ${url}/api/v1/agents`)
+    console.log(
+      `${organization.name}: curl -H "Authorization: Bearer ${organization.users.owner.token}" ${url}/api/v1/agents`
+    )
   }
 
   const shutdown = async () => {

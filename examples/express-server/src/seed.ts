@@ -1,17 +1,17 @@
 import type { GatewayRead } from "@mission-control/core"
 import {
   Board,
+  BoardRepository,
   createGateway,
   ensureBoardLeadAgent,
-  gatewayTarget,
   GatewayControlPlane,
   GatewayRepository,
+  gatewayTarget,
   Organization,
   OrganizationMember,
   OrganizationRepository,
   parseKeyValueLines,
-  User,
-  BoardRepository
+  User
 } from "@mission-control/core"
 import type { BoardId, GatewayId, MemberId, OrganizationId, UserId } from "@mission-control/core"
 import { DateTime, Effect, Option } from "effect"
@@ -45,7 +45,11 @@ const readLeadToken = (gatewayId: GatewayId, boardId: BoardId) =>
   }).pipe(Effect.orElseSucceed(() => null))
 
 /** One organization: an owner, a member without board access, a gateway (its agent provisioned), a board, its lead. */
-const seedOrganization = (name: string, gateway: { readonly url: string; readonly token: string | null }, tokens: DemoUserTokens) =>
+const seedOrganization = (
+  name: string,
+  gateway: { readonly url: string; readonly token: string | null },
+  tokens: DemoUserTokens
+) =>
   Effect.gen(function*() {
     const organizations = yield* OrganizationRepository
     const boards = yield* BoardRepository
@@ -68,16 +72,18 @@ const seedOrganization = (name: string, gateway: { readonly url: string; readonl
     const member = person(`${name} Member`)
     for (const [user, role] of [[owner, "owner"], [member, "member"]] as const) {
       yield* organizations.insertUser(user)
-      yield* organizations.insertMember(new OrganizationMember({
-        id: uuid<MemberId>(),
-        organizationId: organization.id,
-        userId: user.id,
-        role,
-        allBoardsRead: role === "owner",
-        allBoardsWrite: role === "owner",
-        createdAt: at,
-        updatedAt: at
-      }))
+      yield* organizations.insertMember(
+        new OrganizationMember({
+          id: uuid<MemberId>(),
+          organizationId: organization.id,
+          userId: user.id,
+          role,
+          allBoardsRead: role === "owner",
+          allBoardsWrite: role === "owner",
+          createdAt: at,
+          updatedAt: at
+        })
+      )
     }
     const created: GatewayRead = yield* createGateway(owner, {
       name: `${name} Gateway`,

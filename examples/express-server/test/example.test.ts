@@ -42,13 +42,18 @@ describe("example server", () => {
     assert.strictEqual(info.organizations.length, 2)
     const [acme, globex] = info.organizations
     assert.isString(acme.lead.token)
-    const as = (token: string) => ({ headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } })
+    const as = (token: string) => ({
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }
+    })
 
     const agents = await fetch(`${info.url}/api/v1/agents`, as(acme.users.owner.token))
     assert.strictEqual(agents.status, 200)
     assert.strictEqual((await agents.json()).total, 2) // the lead and the gateway agent
     assert.strictEqual((await fetch(`${info.url}/api/v1/agents`, as(acme.users.member.token))).status, 403)
-    assert.strictEqual((await fetch(`${info.url}/api/v1/agents/${acme.lead.id}`, as(globex.users.owner.token))).status, 404)
+    assert.strictEqual(
+      (await fetch(`${info.url}/api/v1/agents/${acme.lead.id}`, as(globex.users.owner.token))).status,
+      404
+    )
 
     const heartbeat = await fetch(`${info.url}/api/v1/agent/heartbeat`, {
       method: "POST",

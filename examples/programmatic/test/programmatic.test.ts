@@ -1,6 +1,5 @@
 // The core programs driven directly in a test with the test kit: no database, no gateway, no HTTP.
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Schema, TestClock } from "effect"
 import {
   Actor,
   AgentCreate,
@@ -13,6 +12,8 @@ import {
 } from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, modernBehaviour, TestKit } from "@mission-control/core/testing"
+import { Duration, Effect, Fiber, Schema } from "effect"
+import { TestClock } from "effect/testing"
 
 describe("driving the core programmatically", () => {
   it.effect("a board gets a lead, a worker, a sync; the worker checks in and later goes offline", () =>
@@ -42,7 +43,7 @@ describe("driving the core programmatically", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const worker = yield* Effect.fork(createAgent(
+      const worker = yield* Effect.forkChild(createAgent(
         Actor.user(world.owner),
         Schema.decodeUnknownSync(AgentCreate)({ board_id: world.board.id, name: "Analyst" })
       ))
@@ -50,7 +51,7 @@ describe("driving the core programmatically", () => {
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
         yield* TestClock.adjust("100 millis")
       }
-      const read = yield* worker.await.pipe(Effect.flatten)
+      const read = yield* Fiber.join(worker)
       assert.match(gateway.file(world.gateway.id, `mc-${read.id}`, "AGENTS.md")!, /^AUTH_TOKEN=/m)
       assert.isUndefined(gateway.file(world.gateway.id, `mc-${read.id}`, "TOOLS.md"))
     }).pipe(Effect.provide(TestKit.layer(modernBehaviour))))

@@ -2,10 +2,10 @@ import type { AgentEvent, AgentWatch, CoreError, MissionControlServices, User } 
 import {
   Actor,
   AgentCreate,
-  AgentId,
-  agentTokenFromHeaders,
   AgentHeartbeat,
   AgentHeartbeatCreate,
+  AgentId,
+  agentTokenFromHeaders,
   AgentUpdate,
   authenticateAgent,
   BoardId,
@@ -30,8 +30,8 @@ import {
   NotFound,
   Pagination,
   parseSince,
-  reason,
   prepareAgentWatch,
+  reason,
   syncGatewayTemplatesAsAdmin,
   syncGatewayTemplatesAsAdminStream,
   Unauthorized,
@@ -39,10 +39,24 @@ import {
   updateGateway
 } from "@mission-control/core"
 import type { SyncEvent } from "@mission-control/core"
+import type { Layer } from "effect"
+import {
+  Cause,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  LogLevel,
+  ManagedRuntime,
+  References,
+  Schema,
+  SchemaIssue,
+  SchemaTransformation,
+  Scope,
+  Stream
+} from "effect"
 import type { NextFunction, Request, Response } from "express"
 import express from "express"
-import type { Layer } from "effect"
-import { Cause, Duration, Effect, Exit, Fiber, FiberRef, LogLevel, ManagedRuntime, ParseResult, Schema, Scope, Stream } from "effect"
 import { decode, failureResponse, InvalidRequest, readJsonBody, requestIdOf, sendJson } from "./http.js"
 import { openApiDocument } from "./openapi.js"
 
@@ -74,51 +88,60 @@ type Reply =
 
 const json = (body: unknown, status = 200): Reply => ({ _tag: "Json", status, body })
 
-const pathId = <A>(schema: Schema.Schema<A, string>, value: unknown) => {
+const pathId = <A>(schema: Schema.Codec<A, string>, value: unknown) => {
   // A malformed id names nothing: 404, as for a missing one (the reference answered 500).
   const normalized = typeof value === "string" ? normalizeUuid(value) : undefined
   return normalized === undefined
     ? Effect.fail(new NotFound({ detail: reason.notFound }))
-    : Schema.decode(schema)(normalized).pipe(Effect.orElseFail(() => new NotFound({ detail: reason.notFound })))
+    : Schema.decodeEffect(schema)(normalized).pipe(Effect.mapError(() => new NotFound({ detail: reason.notFound })))
 }
 
-const Bool = Schema.transformOrFail(Schema.String, Schema.Boolean, {
-  strict: true,
-  decode: (text, _, ast) => {
-    const value = text.trim().toLowerCase()
-    if (["true", "1", "yes", "on", "t", "y"].includes(value)) return Effect.succeed(true)
-    if (["false", "0", "no", "off", "f", "n"].includes(value)) return Effect.succeed(false)
-    return Effect.fail(new ParseResult.Type(ast, text, "Input should be a valid boolean"))
-  },
-  encode: (value) => Effect.succeed(String(value))
-})
+const Bool = Schema.String.pipe(Schema.decodeTo(
+  Schema.Boolean,
+  SchemaTransformation.transformEffect({
+    decode: (text) => {
+      const value = text.trim().toLowerCase()
+      if (["true", "1", "yes", "on", "t", "y"].includes(value)) return Effect.succeed(true)
+      if (["false", "0", "no", "off", "f", "n"].includes(value)) return Effect.succeed(false)
+      // `errorType` becomes the 422 entry's `type` (see `toValidationIssues`).
+      return Effect.fail(
+        new SchemaIssue.InvalidValue({
+          message: "Input should be a valid boolean, unable to interpret input",
+          errorType: "bool_parsing"
+        })
+      )
+    },
+    encode: (value) => Effect.succeed(String(value))
+  })
+))
+const flag = (fallback: boolean) => Bool.pipe(Schema.withDecodingDefaultType(Effect.succeed(fallback)))
 
 /** The request's JSON body decoded with `schema`; an empty body counts as `whenEmpty` when given. */
-const decodeBody = <A, I>(req: Request, schema: Schema.Schema<A, I>, whenEmpty?: unknown) =>
+const decodeBody = <A, I>(req: Request, schema: Schema.Codec<A, I>, whenEmpty?: unknown) =>
   readJsonBody(req).pipe(Effect.flatMap((raw) => decode(schema, raw ?? whenEmpty, "body")))
 
 /** The `gateway_id` path parameter; malformed or unknown ids answer the reference's 404 `Gateway not found`. */
 const gatewayIdOf = (req: Request) =>
-  pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.orElseFail(() => new NotFound({ detail: "Gateway not found" })))
+  pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.mapError(() => new NotFound({ detail: "Gateway not found" })))
 
 const OptionalBoardFilter = Schema.Struct({
   board_id: Schema.optional(BoardId),
   gateway_id: Schema.optional(GatewayId)
 })
 
-const ListQuery = Schema.extend(Pagination, OptionalBoardFilter)
-const ForceQuery = Schema.Struct({ force: Schema.optionalWith(Bool, { default: () => false }) })
+const ListQuery = Schema.Struct({ ...Pagination.fields, ...OptionalBoardFilter.fields })
+const ForceQuery = Schema.Struct({ force: flag(false) })
 const StreamQuery = Schema.Struct({ board_id: Schema.optional(BoardId), since: Schema.optional(Schema.String) })
 const SyncQuery = Schema.Struct({
-  include_main: Schema.optionalWith(Bool, { default: () => true }),
-  reset_sessions: Schema.optionalWith(Bool, { default: () => false }),
-  rotate_tokens: Schema.optionalWith(Bool, { default: () => false }),
-  force_bootstrap: Schema.optionalWith(Bool, { default: () => false }),
+  include_main: flag(true),
+  reset_sessions: flag(false),
+  rotate_tokens: flag(false),
+  force_bootstrap: flag(false),
   board_id: Schema.optional(BoardId)
 })
 const LeadBody = Schema.Struct({
   agent_name: Schema.optional(Schema.NullOr(Schema.String)),
-  identity_profile: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })))
+  identity_profile: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.String)))
 })
 
 const sseHeaders = {
@@ -135,7 +158,9 @@ const sseHeaders = {
  */
 export const createMissionControlRouter = <E>(options: RouterOptions<E>): MissionControlRouter => {
   const owned = options.runtime === undefined
-  if (options.runtime === undefined && options.layer === undefined) throw new Error("createMissionControlRouter needs a layer or a runtime")
+  if (options.runtime === undefined && options.layer === undefined) {
+    throw new Error("createMissionControlRouter needs a layer or a runtime")
+  }
   const runtime = options.runtime ?? ManagedRuntime.make(options.layer!)
   const pingInterval = Duration.seconds(options.pingIntervalSeconds ?? 15)
 
@@ -145,11 +170,16 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   const user = (req: Request) =>
     Effect.tryPromise({ try: async () => await options.authenticateUser(req), catch: (cause) => cause }).pipe(
       Effect.orDie,
-      Effect.flatMap((found) => found === undefined ? Effect.fail(new Unauthorized({ detail: reason.unauthorized })) : Effect.succeed(found))
+      Effect.flatMap((found) =>
+        found === undefined ? Effect.fail(new Unauthorized({ detail: reason.unauthorized })) : Effect.succeed(found)
+      )
     )
 
   const agentToken = (req: Request, allowBearer: boolean) =>
-    agentTokenFromHeaders({ agentToken: req.header("x-agent-token"), authorization: req.header("authorization") }, allowBearer)
+    agentTokenFromHeaders(
+      { agentToken: req.header("x-agent-token"), authorization: req.header("authorization") },
+      allowBearer
+    )
 
   /** The agent of an `X-Agent-Token` (or bearer) header; 401 when missing or unknown. */
   const agent = (req: Request) => authenticateAgent(agentToken(req, true))
@@ -160,56 +190,62 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     return token !== undefined ? Effect.map(authenticateAgent(token), Actor.agent) : Effect.map(user(req), Actor.user)
   }
 
-  const handle = (label: string, program: (context: Context) => Program) =>
-  (req: Request, res: Response, next: NextFunction): void => {
-    const requestId = requestIdOf(req)
-    res.setHeader("X-Request-Id", requestId)
-    const started = Date.now()
-    // The request line is a debug log: built only when the host's log level lets it through.
-    const logged = (status: number) =>
-      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) =>
-        LogLevel.greaterThan(minimum, LogLevel.Debug)
-          ? Effect.void
-          : Effect.logDebug("request").pipe(Effect.annotateLogs({
-            method: req.method,
-            route: label,
-            status,
-            duration_ms: Date.now() - started,
-            request_id: requestId
-          })))
-    // One fiber per request: the program, then the answer and the request's log line.
-    const served = program({ req, res, requestId }).pipe(
-      Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId }, captureStackTrace: false }),
-      Effect.matchCauseEffect({
-        onSuccess: (reply) => {
-          if (reply._tag !== "Json") return logged(200)
-          sendJson(res, reply.status, reply.body)
-          return logged(reply.status)
-        },
-        onFailure: (cause) => {
-          if (Cause.isInterruptedOnly(cause)) return logged(499)
-          const failure = failureResponse(cause as Cause.Cause<unknown>, requestId)
-          if (res.headersSent) res.end()
-          else sendJson(res, failure.status, failure.body)
-          const log = logged(failure.status)
-          return failure.defect
-            ? Effect.logError("request failed", cause).pipe(Effect.annotateLogs({ request_id: requestId }), Effect.zipRight(log))
-            : log
-        }
-      }),
-      // The client left: nobody to answer (499, as proxies log it).
-      Effect.onInterrupt(() => logged(499))
-    )
-    const fiber = runtime.runFork(served)
-    // Only a fault in writing the answer is left for Express's error handling.
-    fiber.addObserver((exit) => {
-      if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) next(Cause.squash(exit.cause))
-    })
-    // The client left before the answer: the program is interrupted.
-    res.on("close", () => {
-      if (!res.writableEnded) Effect.runFork(Fiber.interrupt(fiber))
-    })
-  }
+  const handle =
+    (label: string, program: (context: Context) => Program) =>
+    (req: Request, res: Response, next: NextFunction): void => {
+      const requestId = requestIdOf(req)
+      res.setHeader("X-Request-Id", requestId)
+      const started = Date.now()
+      // The request line is a debug log: built only when the host's log level lets it through.
+      const logged = (status: number) =>
+        Effect.flatMap(References.MinimumLogLevel, (minimum) =>
+          LogLevel.isGreaterThan(minimum, "Debug")
+            ? Effect.void
+            : Effect.logDebug("request").pipe(Effect.annotateLogs({
+              method: req.method,
+              route: label,
+              status,
+              duration_ms: Date.now() - started,
+              request_id: requestId
+            })))
+      // One fiber per request: the program, then the answer and the request's log line.
+      const served = program({ req, res, requestId }).pipe(
+        Effect.withSpan(`http ${req.method} ${label}`, { attributes: { "http.request_id": requestId } }, {
+          captureStackTrace: false
+        }),
+        Effect.matchCauseEffect({
+          onSuccess: (reply) => {
+            if (reply._tag !== "Json") return logged(200)
+            sendJson(res, reply.status, reply.body)
+            return logged(reply.status)
+          },
+          onFailure: (cause) => {
+            if (Cause.hasInterruptsOnly(cause)) return logged(499)
+            const failure = failureResponse(cause as Cause.Cause<unknown>, requestId)
+            if (res.headersSent) res.end()
+            else sendJson(res, failure.status, failure.body)
+            const log = logged(failure.status)
+            return failure.defect
+              ? Effect.logError("request failed", cause).pipe(
+                Effect.annotateLogs({ request_id: requestId }),
+                Effect.andThen(log)
+              )
+              : log
+          }
+        }),
+        // The client left: nobody to answer (499, as proxies log it).
+        Effect.onInterrupt(() => logged(499))
+      )
+      const fiber = runtime.runFork(served)
+      // Only a fault in writing the answer is left for Express's error handling.
+      fiber.addObserver((exit) => {
+        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) next(Cause.squash(exit.cause))
+      })
+      // The client left before the answer: the program is interrupted.
+      res.on("close", () => {
+        if (!res.writableEnded) Effect.runFork(Fiber.interrupt(fiber))
+      })
+    }
 
   // One keep-alive timer pings every open stream, rather than a timer per stream.
   const openStreams = new Set<Response>()
@@ -252,7 +288,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       context.res.writeHead(200, sseHeaders)
       context.res.flushHeaders()
       yield* trackStream(context.res)
-      yield* Stream.runForEachChunk(events, writeFrames(context.res, frame))
+      yield* Stream.runForEachArray(events, writeFrames(context.res, frame))
       context.res.end()
       return { _tag: "Streamed" } as const
     })
@@ -262,17 +298,22 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
    * the watch's queue and one short loop, not the whole request pipeline. The client leaving stops the loop and
    * closes the watch. Opening is not interrupted half-way, so a watch is either served or closed.
    */
-  const serveWatch = (context: Context, openWatch: Effect.Effect<AgentWatch, never, Scope.Scope>): Effect.Effect<Reply> =>
+  const serveWatch = (
+    context: Context,
+    openWatch: Effect.Effect<AgentWatch, never, Scope.Scope>
+  ): Effect.Effect<Reply> =>
     Effect.uninterruptible(Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const watch = yield* Scope.extend(openWatch, scope)
+      const watch = yield* Scope.provide(openWatch, scope)
       const { res } = context
       res.writeHead(200, sseHeaders)
       res.flushHeaders()
-      yield* Scope.extend(trackStream(res), scope)
+      yield* Scope.provide(trackStream(res), scope)
       // Forked from an uninterruptible region, the loop must be made interruptible again for `stop`.
-      const loop = yield* Effect.forkDaemon(Effect.interruptible(Effect.forever(Effect.flatMap(watch.take, writeFrames(res, agentFrame)))))
-      const stop = Fiber.interrupt(loop).pipe(Effect.zipRight(Scope.close(scope, Exit.void)))
+      const loop = yield* Effect.forkDetach(
+        Effect.interruptible(Effect.forever(Effect.flatMap(watch.take, writeFrames(res, agentFrame))))
+      )
+      const stop = Fiber.interrupt(loop).pipe(Effect.andThen(Scope.close(scope, Exit.void)))
       if (res.destroyed) yield* stop
       else res.once("close", () => void runtime.runFork(stop))
       return { _tag: "Streamed" } as const
@@ -290,177 +331,250 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   }
 
   const syncFrame = (event: SyncEvent) =>
-    `event: ${event.type === "result" ? "result" : "progress"}\r\ndata: ${JSON.stringify(event.type === "result" ? event.result : event)}\r\n\r\n`
+    `event: ${event.type === "result" ? "result" : "progress"}\r\ndata: ${
+      JSON.stringify(event.type === "result" ? event.result : event)
+    }\r\n\r\n`
 
   const router = express.Router()
 
   // --- /agent (agent tokens), first: agents call these all day, and Express tries routes in order
-  router.get("/agent/agents", handle("/agent/agents", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const query = yield* decode(ListQuery, req.query, "query")
-      return json(yield* listAgentsForAgent(caller, { boardId: query.board_id, limit: query.limit, offset: query.offset }))
-    })))
+  router.get(
+    "/agent/agents",
+    handle("/agent/agents", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* agent(req)
+        const query = yield* decode(ListQuery, req.query, "query")
+        return json(
+          yield* listAgentsForAgent(caller, { boardId: query.board_id, limit: query.limit, offset: query.offset })
+        )
+      }))
+  )
 
-  router.post("/agent/agents", handle("/agent/agents", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const body = yield* decodeBody(req, AgentCreate)
-      if (!caller.isBoardLead) {
-        return yield* new Forbidden({ detail: "Only board leads can perform this action" })
-      }
-      return json(yield* createAgent(Actor.agent(caller), body))
-    })))
+  router.post(
+    "/agent/agents",
+    handle("/agent/agents", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* agent(req)
+        const body = yield* decodeBody(req, AgentCreate)
+        if (!caller.isBoardLead) {
+          return yield* new Forbidden({ detail: "Only board leads can perform this action" })
+        }
+        return json(yield* createAgent(Actor.agent(caller), body))
+      }))
+  )
 
-  router.post("/agent/heartbeat", handle("/agent/heartbeat", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const body = yield* decodeBody(req, AgentHeartbeatCreate)
-      return json(yield* heartbeatAgent(Actor.agent(caller), caller.id, body.status))
-    })))
+  router.post(
+    "/agent/heartbeat",
+    handle("/agent/heartbeat", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* agent(req)
+        const body = yield* decodeBody(req, AgentHeartbeatCreate)
+        return json(yield* heartbeatAgent(Actor.agent(caller), caller.id, body.status))
+      }))
+  )
 
-  router.delete("/agent/boards/:board_id/agents/:agent_id", handle("/agent/boards/{board_id}/agents/{agent_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* agent(req)
-      const boardId = yield* pathId(BoardId, req.params["board_id"])
-      const agentId = yield* pathId(AgentId, req.params["agent_id"])
-      if (!caller.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can perform this action" })
-      return json(yield* deleteAgentAsLead(caller, boardId, agentId))
-    })))
+  router.delete(
+    "/agent/boards/:board_id/agents/:agent_id",
+    handle("/agent/boards/{board_id}/agents/{agent_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* agent(req)
+        const boardId = yield* pathId(BoardId, req.params["board_id"])
+        const agentId = yield* pathId(AgentId, req.params["agent_id"])
+        if (!caller.isBoardLead) return yield* new Forbidden({ detail: "Only board leads can perform this action" })
+        return json(yield* deleteAgentAsLead(caller, boardId, agentId))
+      }))
+  )
 
   router.get("/openapi.json", (_req, res) => sendJson(res, 200, openApiDocument(options.basePath ?? "")))
 
   // --- /agents (users; heartbeats also agents)
-  router.get("/agents", handle("/agents", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const query = yield* decode(ListQuery, req.query, "query")
-      return json(yield* listAgents(caller, { boardId: query.board_id, gatewayId: query.gateway_id, limit: query.limit, offset: query.offset }))
-    })))
+  router.get(
+    "/agents",
+    handle("/agents", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const query = yield* decode(ListQuery, req.query, "query")
+        return json(
+          yield* listAgents(caller, {
+            boardId: query.board_id,
+            gatewayId: query.gateway_id,
+            limit: query.limit,
+            offset: query.offset
+          })
+        )
+      }))
+  )
 
-  router.get("/agents/stream", handle("/agents/stream", (context) =>
-    Effect.gen(function*() {
-      const caller = yield* user(context.req)
-      const query = yield* decode(StreamQuery, context.req.query, "query")
-      const lastEventId = Number(context.req.header("last-event-id"))
-      const openWatch = yield* prepareAgentWatch(caller, {
-        boardId: query.board_id,
-        // An invalid `since` means "from now", as the reference reads it.
-        since: parseSince(query.since),
-        afterSequence: Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : undefined
-      })
-      return yield* serveWatch(context, openWatch)
-    })))
+  router.get(
+    "/agents/stream",
+    handle("/agents/stream", (context) =>
+      Effect.gen(function*() {
+        const caller = yield* user(context.req)
+        const query = yield* decode(StreamQuery, context.req.query, "query")
+        const lastEventId = Number(context.req.header("last-event-id"))
+        const openWatch = yield* prepareAgentWatch(caller, {
+          boardId: query.board_id,
+          // An invalid `since` means "from now", as the reference reads it.
+          since: parseSince(query.since),
+          afterSequence: Number.isSafeInteger(lastEventId) && lastEventId >= 0 ? lastEventId : undefined
+        })
+        return yield* serveWatch(context, openWatch)
+      }))
+  )
 
-  router.post("/agents/heartbeat", handle("/agents/heartbeat", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* actor(req)
-      const body = yield* decodeBody(req, AgentHeartbeatCreate)
-      return json(yield* heartbeatOrCreateAgent(caller, body))
-    })))
+  router.post(
+    "/agents/heartbeat",
+    handle("/agents/heartbeat", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* actor(req)
+        const body = yield* decodeBody(req, AgentHeartbeatCreate)
+        return json(yield* heartbeatOrCreateAgent(caller, body))
+      }))
+  )
 
-  router.post("/agents", handle("/agents", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* actor(req)
-      const body = yield* decodeBody(req, AgentCreate)
-      return json(yield* createAgent(caller, body))
-    })))
+  router.post(
+    "/agents",
+    handle("/agents", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* actor(req)
+        const body = yield* decodeBody(req, AgentCreate)
+        return json(yield* createAgent(caller, body))
+      }))
+  )
 
-  router.get("/agents/:agent_id", handle("/agents/{agent_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const id = yield* pathId(AgentId, req.params["agent_id"])
-      return json(yield* getAgent(caller, id))
-    })))
+  router.get(
+    "/agents/:agent_id",
+    handle("/agents/{agent_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const id = yield* pathId(AgentId, req.params["agent_id"])
+        return json(yield* getAgent(caller, id))
+      }))
+  )
 
-  router.patch("/agents/:agent_id", handle("/agents/{agent_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const id = yield* pathId(AgentId, req.params["agent_id"])
-      const query = yield* decode(ForceQuery, req.query, "query")
-      const body = yield* decodeBody(req, AgentUpdate, {})
-      return json(yield* updateAgent(caller, id, body, { force: query.force }))
-    })))
+  router.patch(
+    "/agents/:agent_id",
+    handle("/agents/{agent_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const id = yield* pathId(AgentId, req.params["agent_id"])
+        const query = yield* decode(ForceQuery, req.query, "query")
+        const body = yield* decodeBody(req, AgentUpdate, {})
+        return json(yield* updateAgent(caller, id, body, { force: query.force }))
+      }))
+  )
 
-  router.post("/agents/:agent_id/heartbeat", handle("/agents/{agent_id}/heartbeat", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* actor(req)
-      const id = yield* pathId(AgentId, req.params["agent_id"])
-      const body = yield* decodeBody(req, AgentHeartbeat, {})
-      return json(yield* heartbeatAgent(caller, id, body.status))
-    })))
+  router.post(
+    "/agents/:agent_id/heartbeat",
+    handle("/agents/{agent_id}/heartbeat", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* actor(req)
+        const id = yield* pathId(AgentId, req.params["agent_id"])
+        const body = yield* decodeBody(req, AgentHeartbeat, {})
+        return json(yield* heartbeatAgent(caller, id, body.status))
+      }))
+  )
 
-  router.delete("/agents/:agent_id", handle("/agents/{agent_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const id = yield* pathId(AgentId, req.params["agent_id"])
-      return json(yield* deleteAgent(caller, id))
-    })))
+  router.delete(
+    "/agents/:agent_id",
+    handle("/agents/{agent_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const id = yield* pathId(AgentId, req.params["agent_id"])
+        return json(yield* deleteAgent(caller, id))
+      }))
+  )
 
   // --- boards
-  router.post("/boards/:board_id/lead", handle("/boards/{board_id}/lead", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* actor(req)
-      const boardId = yield* pathId(BoardId, req.params["board_id"])
-      const body = yield* decodeBody(req, LeadBody, {})
-      return json(yield* ensureBoardLead(caller, boardId, { agentName: body.agent_name ?? null, identityProfile: body.identity_profile ?? null }))
-    })))
+  router.post(
+    "/boards/:board_id/lead",
+    handle("/boards/{board_id}/lead", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* actor(req)
+        const boardId = yield* pathId(BoardId, req.params["board_id"])
+        const body = yield* decodeBody(req, LeadBody, {})
+        return json(
+          yield* ensureBoardLead(caller, boardId, {
+            agentName: body.agent_name ?? null,
+            identityProfile: body.identity_profile ?? null
+          })
+        )
+      }))
+  )
 
   // --- /gateways (org admins)
-  router.get("/gateways", handle("/gateways", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const query = yield* decode(Pagination, req.query, "query")
-      return json(yield* listGateways(caller, query))
-    })))
+  router.get(
+    "/gateways",
+    handle("/gateways", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const query = yield* decode(Pagination, req.query, "query")
+        return json(yield* listGateways(caller, query))
+      }))
+  )
 
-  router.post("/gateways", handle("/gateways", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const body = yield* decodeBody(req, GatewayCreate)
-      return json(yield* createGateway(caller, body))
-    })))
+  router.post(
+    "/gateways",
+    handle("/gateways", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const body = yield* decodeBody(req, GatewayCreate)
+        return json(yield* createGateway(caller, body))
+      }))
+  )
 
-  router.get("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const id = yield* gatewayIdOf(req)
-      return json(yield* getGateway(caller, id))
-    })))
+  router.get(
+    "/gateways/:gateway_id",
+    handle("/gateways/{gateway_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const id = yield* gatewayIdOf(req)
+        return json(yield* getGateway(caller, id))
+      }))
+  )
 
-  router.patch("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const id = yield* gatewayIdOf(req)
-      const body = yield* decodeBody(req, GatewayUpdate, {})
-      return json(yield* updateGateway(caller, id, body))
-    })))
+  router.patch(
+    "/gateways/:gateway_id",
+    handle("/gateways/{gateway_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const id = yield* gatewayIdOf(req)
+        const body = yield* decodeBody(req, GatewayUpdate, {})
+        return json(yield* updateGateway(caller, id, body))
+      }))
+  )
 
-  router.delete("/gateways/:gateway_id", handle("/gateways/{gateway_id}", ({ req }) =>
-    Effect.gen(function*() {
-      const caller = yield* user(req)
-      const id = yield* gatewayIdOf(req)
-      return json(yield* deleteGateway(caller, id))
-    })))
+  router.delete(
+    "/gateways/:gateway_id",
+    handle("/gateways/{gateway_id}", ({ req }) =>
+      Effect.gen(function*() {
+        const caller = yield* user(req)
+        const id = yield* gatewayIdOf(req)
+        return json(yield* deleteGateway(caller, id))
+      }))
+  )
 
-  router.post("/gateways/:gateway_id/templates/sync", handle("/gateways/{gateway_id}/templates/sync", (context) =>
-    Effect.gen(function*() {
-      const caller = yield* user(context.req)
-      const id = yield* gatewayIdOf(context.req)
-      const query = yield* decode(SyncQuery, context.req.query, "query")
-      const options = {
-        includeMain: query.include_main,
-        resetSessions: query.reset_sessions,
-        rotateTokens: query.rotate_tokens,
-        forceBootstrap: query.force_bootstrap,
-        boardId: query.board_id ?? null
-      }
-      if ((context.req.header("accept") ?? "").includes("text/event-stream")) {
-        const stream = yield* syncGatewayTemplatesAsAdminStream(caller, id, options)
-        return yield* Effect.scoped(serveEvents(context, stream, syncFrame))
-      }
-      return json(yield* syncGatewayTemplatesAsAdmin(caller, id, options))
-    })))
+  router.post(
+    "/gateways/:gateway_id/templates/sync",
+    handle("/gateways/{gateway_id}/templates/sync", (context) =>
+      Effect.gen(function*() {
+        const caller = yield* user(context.req)
+        const id = yield* gatewayIdOf(context.req)
+        const query = yield* decode(SyncQuery, context.req.query, "query")
+        const options = {
+          includeMain: query.include_main,
+          resetSessions: query.reset_sessions,
+          rotateTokens: query.rotate_tokens,
+          forceBootstrap: query.force_bootstrap,
+          boardId: query.board_id ?? null
+        }
+        if ((context.req.header("accept") ?? "").includes("text/event-stream")) {
+          const stream = yield* syncGatewayTemplatesAsAdminStream(caller, id, options)
+          return yield* Effect.scoped(serveEvents(context, stream, syncFrame))
+        }
+        return json(yield* syncGatewayTemplatesAsAdmin(caller, id, options))
+      }))
+  )
 
   // Failures before a handler runs (Express cannot decode a path parameter, a body parser the host mounted throws):
   // answered in the API's JSON shape. An undecodable id names nothing, as a malformed one: 404.
@@ -471,7 +585,10 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     const status = typeof error === "object" && error !== null && "status" in error && typeof error.status === "number"
       ? error.status
       : 500
-    if (error instanceof URIError || (status === 400 && String((error as { message?: unknown }).message).includes("decode"))) {
+    if (
+      error instanceof URIError ||
+      (status === 400 && String((error as { message?: unknown }).message).includes("decode"))
+    ) {
       return sendJson(res, 404, { detail: reason.notFound, request_id: requestId })
     }
     if (status >= 400 && status < 500) {
@@ -480,12 +597,16 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
         request_id: requestId
       })
     }
-    runtime.runFork(Effect.logError("request failed before its handler", String(error)).pipe(Effect.annotateLogs({ request_id: requestId })))
+    runtime.runFork(
+      Effect.logError("request failed before its handler", String(error)).pipe(
+        Effect.annotateLogs({ request_id: requestId })
+      )
+    )
     return sendJson(res, 500, { detail: "Internal Server Error", request_id: requestId })
   })
 
   return Object.assign(router, {
     dispose: () => owned ? runtime.dispose() : Promise.resolve(),
-    ready: () => runtime.runtime().then(() => undefined)
+    ready: () => runtime.context().then(() => undefined)
   })
 }

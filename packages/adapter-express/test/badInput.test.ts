@@ -1,10 +1,10 @@
 // Bad input, generated, over every route: whatever the body, query or path, the API answers a 4xx with a JSON body
 // (never a 500), and a refused request writes nothing.
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import fc from "fast-check"
-import express from "express"
-import { Fixtures } from "@mission-control/core/testing"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
+import { Fixtures } from "@mission-control/core/testing"
+import express from "express"
+import fc from "fast-check"
 import { startApi } from "./harness.js"
 
 type Api = Awaited<ReturnType<typeof startApi>>
@@ -15,8 +15,12 @@ const agentTokens = { lead: "", worker: "" }
 beforeAll(async () => {
   api = await startApi(express as never)
   const { world } = api
-  agentTokens.lead = (await api.runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true, name: "Lead" }))).token
-  agentTokens.worker = (await api.runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Worker" }))).token
+  agentTokens.lead = (await api.runtime.runPromise(
+    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true, name: "Lead" })
+  )).token
+  agentTokens.worker = (await api.runtime.runPromise(
+    Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Worker" })
+  )).token
 }, 120_000)
 afterAll(async () => {
   await api.stop()
@@ -45,7 +49,11 @@ const body = fc.oneof(
   }, { requiredKeys: [] })
 )
 const raw = fc.oneof(fc.string(), fc.constantFrom("{", "[1,", "nul", "\"", "{\"name\":}", "\u0000"))
-const segment = fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 40 }).map((text) => encodeURIComponent(text)), fc.constant("%ZZ"))
+const segment = fc.oneof(
+  fc.uuid(),
+  fc.string({ minLength: 1, maxLength: 40 }).map((text) => encodeURIComponent(text)),
+  fc.constant("%ZZ")
+)
 const query = fc.dictionary(
   fc.constantFrom("limit", "offset", "board_id", "gateway_id", "force", "since", "include_main", "rotate_tokens"),
   fc.oneof(fc.string(), fc.integer().map(String), fc.uuid())
@@ -93,24 +101,29 @@ describe("bad input never gets a 500", () => {
   for (const [method, path, caller] of routes) {
     it(`${method} ${path("{id}")} (${caller})`, async () => {
       await fc.assert(
-        fc.asyncProperty(segment, query, fc.oneof(body.map((value) => ({ body: value })), raw.map((text) => ({ raw: text }))), async (id, search, input) => {
-          const sendsBody = method === "POST" || method === "PATCH"
-          const before = await stored()
-          const target = `${path(id)}?${search}`
-          const response = path("") === "/agents/stream"
-            ? await openStream(target)
-            : await api.call(method, target, {
-              ...(caller === "user" ? { user: api.world.owner } : { agentToken: agentTokens[caller] }),
-              ...(sendsBody ? input : {})
-            })
-          if (response.status >= 500) throw new Error(`${response.status}: ${JSON.stringify(response.body)}`)
-          if (response.status >= 400) {
-            assert.isObject(response.body)
-            assert.property(response.body, "detail")
-            // A refused request wrote nothing.
-            assert.strictEqual(await stored(), before)
+        fc.asyncProperty(
+          segment,
+          query,
+          fc.oneof(body.map((value) => ({ body: value })), raw.map((text) => ({ raw: text }))),
+          async (id, search, input) => {
+            const sendsBody = method === "POST" || method === "PATCH"
+            const before = await stored()
+            const target = `${path(id)}?${search}`
+            const response = path("") === "/agents/stream"
+              ? await openStream(target)
+              : await api.call(method, target, {
+                ...(caller === "user" ? { user: api.world.owner } : { agentToken: agentTokens[caller] }),
+                ...(sendsBody ? input : {})
+              })
+            if (response.status >= 500) throw new Error(`${response.status}: ${JSON.stringify(response.body)}`)
+            if (response.status >= 400) {
+              assert.isObject(response.body)
+              assert.property(response.body, "detail")
+              // A refused request wrote nothing.
+              assert.strictEqual(await stored(), before)
+            }
           }
-        }),
+        ),
         { numRuns: 40, seed: 20261125 }
       )
     }, 120_000)

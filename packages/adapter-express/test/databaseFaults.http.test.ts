@@ -2,62 +2,74 @@
 // crash), nothing of the request is written, and the next request succeeds. Needs a Postgres server (PGlite has no
 // second backend to kill), else skipped.
 import { afterAll, assert, describe, it } from "@effect/vitest"
+import { closeSharedTestDatabase, serverReachable } from "@mission-control/adapter-pg/testing"
+import { Fixtures } from "@mission-control/core/testing"
+import { Redacted } from "effect"
 import express from "express"
 import pg from "pg"
-import { Redacted } from "effect"
-import { Fixtures } from "@mission-control/core/testing"
-import { closeSharedTestDatabase, serverReachable } from "@mission-control/adapter-pg/testing"
 import { startApi } from "./harness.js"
 
 afterAll(closeSharedTestDatabase)
 
 const reachable = await serverReachable()
-const changeFeedLock = 7_316_001
 
 describe.skipIf(!reachable)("database faults over HTTP", () => {
-  it("a heartbeat whose connection is killed mid-transaction: a JSON 500, nothing written, the next one succeeds", async () => {
-    const api = await startApi(express as never)
-    const admin = new pg.Client({ connectionString: Redacted.value(api.database.config.url!) })
-    await admin.connect()
-    try {
-      const { agent, token } = await api.runtime.runPromise(
-        Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id, status: "before" })
-      )
-      const activities = async () =>
-        Number((await admin.query("SELECT count(*) AS n FROM mc_activity_events WHERE agent_id = $1", [agent.id])).rows[0].n)
-      const before = await activities()
-
-      // Hold the change-feed lock, so the heartbeat's transaction waits inside, between BEGIN and COMMIT.
-      await admin.query("BEGIN")
-      await admin.query("SELECT pg_advisory_xact_lock($1)", [changeFeedLock])
-      const pending = api.call("POST", "/agent/heartbeat", { agentToken: token, body: { name: agent.name, status: "during" } })
-      let killed = 0
-      for (let attempt = 0; attempt < 100 && killed === 0; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 20))
-        const { rows } = await admin.query(
-          `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
-           WHERE datname = current_database() AND application_name = 'mission-control' AND wait_event_type = 'Lock'`
+  it(
+    "a heartbeat whose connection is killed mid-transaction: a JSON 500, nothing written, the next one succeeds",
+    async () => {
+      const api = await startApi(express as never)
+      const admin = new pg.Client({ connectionString: Redacted.value(api.database.config.url!) })
+      await admin.connect()
+      try {
+        const { agent, token } = await api.runtime.runPromise(
+          Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id, status: "before" })
         )
-        killed = rows.length
+        const activities = async () =>
+          Number(
+            (await admin.query("SELECT count(*) AS n FROM mc_activity_events WHERE agent_id = $1", [agent.id])).rows[0]
+              .n
+          )
+        const before = await activities()
+
+        // Hold the agent's row, so the heartbeat's write waits inside its transaction, until it is killed there.
+        await admin.query("BEGIN")
+        await admin.query("SELECT id FROM mc_agents WHERE id = $1 FOR UPDATE", [agent.id])
+        const pending = api.call("POST", "/agent/heartbeat", {
+          agentToken: token,
+          body: { name: agent.name, status: "during" }
+        })
+        let killed = 0
+        for (let attempt = 0; attempt < 100 && killed === 0; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          const { rows } = await admin.query(
+            `SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'mission-control' AND wait_event_type = 'Lock'`
+          )
+          killed = rows.length
+        }
+        await admin.query("COMMIT")
+        assert.strictEqual(killed, 1)
+
+        const response = await pending
+        assert.strictEqual(response.status, 500)
+        assert.deepStrictEqual(Object.keys(response.body).sort(), ["detail", "request_id"])
+        // Nothing of it was written: not the status, not the activity.
+        const stored = (await admin.query("SELECT status FROM mc_agents WHERE id = $1", [agent.id])).rows[0]
+        assert.strictEqual(stored.status, "before")
+        assert.strictEqual(await activities(), before)
+
+        const next = await api.call("POST", "/agent/heartbeat", {
+          agentToken: token,
+          body: { name: agent.name, status: "after" }
+        })
+        assert.strictEqual(next.status, 200)
+        assert.strictEqual(next.body.status, "after")
+        assert.strictEqual(await activities(), before + 1)
+      } finally {
+        await admin.end()
+        await api.stop()
       }
-      await admin.query("COMMIT")
-      assert.strictEqual(killed, 1)
-
-      const response = await pending
-      assert.strictEqual(response.status, 500)
-      assert.deepStrictEqual(Object.keys(response.body).sort(), ["detail", "request_id"])
-      // Nothing of it was written: not the status, not the activity.
-      const stored = (await admin.query("SELECT status FROM mc_agents WHERE id = $1", [agent.id])).rows[0]
-      assert.strictEqual(stored.status, "before")
-      assert.strictEqual(await activities(), before)
-
-      const next = await api.call("POST", "/agent/heartbeat", { agentToken: token, body: { name: agent.name, status: "after" } })
-      assert.strictEqual(next.status, 200)
-      assert.strictEqual(next.body.status, "after")
-      assert.strictEqual(await activities(), before + 1)
-    } finally {
-      await admin.end()
-      await api.stop()
-    }
-  }, 60_000)
+    },
+    60_000
+  )
 })

@@ -1,13 +1,13 @@
+import { createMissionControlRouter } from "@mission-control/adapter-express"
+import type { MissionControlRouter } from "@mission-control/adapter-express"
+import { layerOnTestDatabase, sharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import type { MissionControlServices, User } from "@mission-control/core"
 import { AgentChanges, AgentTokens, OrganizationRepository, TemplateRenderer } from "@mission-control/core"
 import type { UserId } from "@mission-control/core"
 import { Fixtures } from "@mission-control/core/testing"
-import { layerOnTestDatabase, sharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
-import { createMissionControlRouter } from "@mission-control/adapter-express"
-import type { MissionControlRouter } from "@mission-control/adapter-express"
 import { Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import type { Server } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -23,7 +23,7 @@ const countingChanges = Layer.effect(
       Effect.acquireRelease(
         Effect.sync(() => void subscriptionCounter.open++),
         () => Effect.sync(() => void subscriptionCounter.open--)
-      ).pipe(Effect.zipRight(changes.open(after)))
+      ).pipe(Effect.andThen(changes.open(after)))
   }))
 )
 
@@ -57,7 +57,9 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
     const token = /^Bearer\s+(.+)$/i.exec(req.header("authorization") ?? "")?.[1]
     const userId = token === undefined ? undefined : tokens.get(token)
     if (userId === undefined) return undefined
-    return Option.getOrUndefined(await runtime.runPromise(Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(userId))))
+    return Option.getOrUndefined(
+      await runtime.runPromise(Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(userId)))
+    )
   }
   const router = createMissionControlRouter({ runtime, authenticateUser, basePath: "/api/v1", pingIntervalSeconds: 1 })
   const app = createApp()
@@ -68,7 +70,13 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
   const call = async (
     method: string,
     path: string,
-    options: { readonly user?: User; readonly agentToken?: string; readonly body?: unknown; readonly raw?: string; readonly headers?: Record<string, string> } = {}
+    options: {
+      readonly user?: User
+      readonly agentToken?: string
+      readonly body?: unknown
+      readonly raw?: string
+      readonly headers?: Record<string, string>
+    } = {}
   ) => {
     const headers: Record<string, string> = { ...options.headers }
     if (options.user !== undefined) headers["authorization"] = `Bearer ${tokenFor(options.user)}`
@@ -77,7 +85,11 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
     const response = await fetch(`${base}${path}`, {
       method,
       headers,
-      ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {})
+      ...(options.raw !== undefined
+        ? { body: options.raw }
+        : options.body !== undefined
+        ? { body: JSON.stringify(options.body) }
+        : {})
     })
     const text = await response.text()
     let json: any

@@ -1,9 +1,9 @@
 // Request logs: one line per request, and no token in any of them.
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Logger, LogLevel } from "effect"
-import express from "express"
-import { Fixtures } from "@mission-control/core/testing"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
+import { Fixtures } from "@mission-control/core/testing"
+import { Layer, References } from "effect"
+import express from "express"
 import { startApi } from "./harness.js"
 
 afterAll(closeSharedTestDatabase)
@@ -14,13 +14,18 @@ describe("request logs", () => {
     const original = { log: console.log, info: console.info, error: console.error, warn: console.warn }
     const capture = (...args: Array<unknown>) => void lines.push(args.map(String).join(" "))
     Object.assign(console, { log: capture, info: capture, error: capture, warn: capture })
-    const api = await startApi(express as never, Logger.minimumLogLevel(LogLevel.Debug))
+    const api = await startApi(express as never, Layer.succeed(References.MinimumLogLevel, "Debug"))
     try {
-      const { token } = await api.runtime.runPromise(Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id }))
+      const { token } = await api.runtime.runPromise(
+        Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id })
+      )
       await api.call("POST", "/agent/heartbeat", { agentToken: token, body: { name: "x" } })
       await api.call("POST", "/agent/heartbeat", { agentToken: `${token}x`, body: { name: "x" } })
       await api.call("GET", "/agents", { user: api.world.owner })
-      await api.call("POST", "/gateways", { user: api.world.owner, body: { name: "G", url: api.simulator.url, workspace_root: "/w", token: "gateway-secret-123" } })
+      await api.call("POST", "/gateways", {
+        user: api.world.owner,
+        body: { name: "G", url: api.simulator.url, workspace_root: "/w", token: "gateway-secret-123" }
+      })
       await new Promise((resolve) => setTimeout(resolve, 100))
     } finally {
       Object.assign(console, original)

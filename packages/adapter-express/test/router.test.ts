@@ -1,8 +1,8 @@
 import { afterAll, afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
+import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
+import { Fixtures } from "@mission-control/core/testing"
 import express5 from "express"
 import express4 from "express4"
-import { Fixtures } from "@mission-control/core/testing"
-import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import { startApi, subscriptionCounter } from "./harness.js"
 
 afterAll(closeSharedTestDatabase)
@@ -19,15 +19,24 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
 
     it("agents: create, list, get, patch, heartbeat, delete, with the reference's statuses and bodies", async () => {
       const { call, world } = api
-      const created = await call("POST", "/agents", { user: world.owner, body: { board_id: world.board.id, name: "Scout" } })
+      const created = await call("POST", "/agents", {
+        user: world.owner,
+        body: { board_id: world.board.id, name: "Scout" }
+      })
       assert.strictEqual(created.status, 200)
       assert.strictEqual(created.body.status, "provisioning")
       assert.strictEqual(created.body.openclaw_session_id, `agent:mc-${created.body.id}:main`)
       assert.isString(created.headers.get("x-request-id"))
       const id = created.body.id as string
 
-      const duplicate = await call("POST", "/agents", { user: world.owner, body: { board_id: world.board.id, name: "scout" } })
-      assert.deepStrictEqual([duplicate.status, duplicate.body.detail], [409, "An agent with this name already exists on this board."])
+      const duplicate = await call("POST", "/agents", {
+        user: world.owner,
+        body: { board_id: world.board.id, name: "scout" }
+      })
+      assert.deepStrictEqual([duplicate.status, duplicate.body.detail], [
+        409,
+        "An agent with this name already exists on this board."
+      ])
       assert.isString(duplicate.body.request_id)
 
       const listed = await call("GET", `/agents?board_id=${world.board.id}&limit=10`, { user: world.owner })
@@ -51,7 +60,10 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
 
       const beat = await call("POST", `/agents/${id}/heartbeat`, { user: world.owner, body: { status: "busy" } })
       assert.deepStrictEqual([beat.status, beat.body.status], [200, "busy"])
-      const byName = await call("POST", "/agents/heartbeat", { user: world.owner, body: { name: "Scout 2", board_id: world.board.id } })
+      const byName = await call("POST", "/agents/heartbeat", {
+        user: world.owner,
+        body: { name: "Scout 2", board_id: world.board.id }
+      })
       assert.strictEqual(byName.body.id, id)
 
       assert.deepStrictEqual((await call("DELETE", `/agents/${id}`, { user: world.owner })).body, { ok: true })
@@ -65,11 +77,24 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
       assert.strictEqual((await call("GET", "/agents", { user: world.reader })).status, 403)
       assert.strictEqual((await call("GET", "/agents", { agentToken: "forged" })).status, 401)
       assert.strictEqual((await call("POST", "/agents", { agentToken: "forged", body: { name: "x" } })).status, 401)
-      const { agent, token } = await api.runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
-      assert.strictEqual((await call("POST", `/agents/${agent.id}/heartbeat`, { agentToken: token, body: {} })).status, 200)
-      assert.strictEqual((await call("POST", `/agents/${agent.id}/heartbeat`, { agentToken: token.slice(0, -1), body: {} })).status, 401)
-      const { agent: other } = await api.runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
-      assert.strictEqual((await call("POST", `/agents/${other.id}/heartbeat`, { agentToken: token, body: {} })).status, 403)
+      const { agent, token } = await api.runtime.runPromise(
+        Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+      )
+      assert.strictEqual(
+        (await call("POST", `/agents/${agent.id}/heartbeat`, { agentToken: token, body: {} })).status,
+        200
+      )
+      assert.strictEqual(
+        (await call("POST", `/agents/${agent.id}/heartbeat`, { agentToken: token.slice(0, -1), body: {} })).status,
+        401
+      )
+      const { agent: other } = await api.runtime.runPromise(
+        Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+      )
+      assert.strictEqual(
+        (await call("POST", `/agents/${other.id}/heartbeat`, { agentToken: token, body: {} })).status,
+        403
+      )
       assert.strictEqual((await call("GET", `/agents/${agent.id}`, { user: world.other.admin })).status, 404)
       assert.strictEqual((await call("DELETE", `/agents/${agent.id}`, { user: world.writer })).status, 403)
       assert.strictEqual((await call("GET", "/gateways", { user: world.reader })).status, 403)
@@ -85,21 +110,36 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
         isBoardLead: true
       }))
       void leadAgent
-      const { agent: worker, token: workerToken } = await api.runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
+      const { agent: worker, token: workerToken } = await api.runtime.runPromise(
+        Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+      )
       const list = await call("GET", "/agent/agents", { agentToken: workerToken })
       assert.deepStrictEqual([list.status, list.body.total], [200, 2])
-      assert.strictEqual((await call("GET", `/agent/agents?board_id=${world.other.board.id}`, { agentToken: workerToken })).status, 403)
+      assert.strictEqual(
+        (await call("GET", `/agent/agents?board_id=${world.other.board.id}`, { agentToken: workerToken })).status,
+        403
+      )
       const bearer = await call("GET", "/agent/agents", { headers: { authorization: `Bearer ${workerToken}` } })
       assert.strictEqual(bearer.status, 200)
-      const beat = await call("POST", "/agent/heartbeat", { agentToken: workerToken, body: { name: "ignored", status: "idle" } })
+      const beat = await call("POST", "/agent/heartbeat", {
+        agentToken: workerToken,
+        body: { name: "ignored", status: "idle" }
+      })
       assert.deepStrictEqual([beat.status, beat.body.status], [200, "idle"])
       assert.strictEqual((await call("POST", "/agent/heartbeat", { agentToken: workerToken, body: {} })).status, 422)
       const notLead = await call("POST", "/agent/agents", { agentToken: workerToken, body: { name: "Helper" } })
       assert.deepStrictEqual([notLead.status, notLead.body.detail], [403, "Only board leads can perform this action"])
-      const otherLead = await call("DELETE", `/agent/boards/${world.board.id}/agents/${worker.id}`, { agentToken: leadToken })
+      const otherLead = await call("DELETE", `/agent/boards/${world.board.id}/agents/${worker.id}`, {
+        agentToken: leadToken
+      })
       assert.strictEqual(otherLead.status, 403)
-      const deletedByNonLead = await call("DELETE", `/agent/boards/${world.board.id}/agents/${worker.id}`, { agentToken: workerToken })
-      assert.deepStrictEqual([deletedByNonLead.status, deletedByNonLead.body.detail], [403, "Only board leads can perform this action"])
+      const deletedByNonLead = await call("DELETE", `/agent/boards/${world.board.id}/agents/${worker.id}`, {
+        agentToken: workerToken
+      })
+      assert.deepStrictEqual([deletedByNonLead.status, deletedByNonLead.body.detail], [
+        403,
+        "Only board leads can perform this action"
+      ])
     })
 
     it("gateways: CRUD and template sync as JSON and as an event stream", async () => {
@@ -112,12 +152,20 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
       const id = created.body.id as string
       assert.strictEqual((await call("GET", `/gateways/${id}`, { user: world.owner })).body.name, "Edge")
       assert.strictEqual((await call("GET", "/gateways?limit=1", { user: world.owner })).body.total, 2)
-      assert.strictEqual((await call("PATCH", `/gateways/${id}`, { user: world.owner, body: { name: "Edge 2" } })).body.name, "Edge 2")
-      assert.strictEqual((await call("GET", `/gateways/${id}`, { user: world.other.admin })).body.detail, "Gateway not found")
+      assert.strictEqual(
+        (await call("PATCH", `/gateways/${id}`, { user: world.owner, body: { name: "Edge 2" } })).body.name,
+        "Edge 2"
+      )
+      assert.strictEqual(
+        (await call("GET", `/gateways/${id}`, { user: world.other.admin })).body.detail,
+        "Gateway not found"
+      )
       assert.strictEqual((await call("POST", "/gateways", { user: world.owner, body: { name: "x" } })).status, 422)
 
       await call("POST", `/boards/${world.board.id}/lead`, { user: world.owner, body: {} })
-      const sync = await call("POST", `/gateways/${world.gateway.id}/templates/sync?rotate_tokens=true`, { user: world.owner })
+      const sync = await call("POST", `/gateways/${world.gateway.id}/templates/sync?rotate_tokens=true`, {
+        user: world.owner
+      })
       assert.strictEqual(sync.status, 200)
       assert.deepStrictEqual([sync.body.agents_updated, sync.body.main_updated, sync.body.errors], [1, true, []])
 
@@ -139,18 +187,26 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
       const malformed = await call("POST", "/agents", { user: world.owner, raw: "{not json" })
       assert.strictEqual(malformed.status, 422)
       assert.strictEqual(malformed.body.detail[0].type, "json_invalid")
-      const wrong = await call("POST", "/agents", { user: world.owner, body: { board_id: 42, name: ["x"], heartbeat_config: "x" } })
+      const wrong = await call("POST", "/agents", {
+        user: world.owner,
+        body: { board_id: 42, name: ["x"], heartbeat_config: "x" }
+      })
       assert.strictEqual(wrong.status, 422)
       const locs = wrong.body.detail.map((issue: { loc: Array<string> }) => issue.loc.join("."))
       assert.includeMembers(locs, ["body.board_id", "body.name", "body.heartbeat_config"])
       assert.strictEqual((await call("GET", "/agents?limit=0", { user: world.owner })).status, 422)
-      assert.strictEqual((await call("GET", "/agents?limit=abc", { user: world.owner })).body.detail[0].loc.join("."), "query.limit")
+      assert.strictEqual(
+        (await call("GET", "/agents?limit=abc", { user: world.owner })).body.detail[0].loc.join("."),
+        "query.limit"
+      )
       assert.strictEqual((await call("GET", "/agents", { user: world.owner })).body.total, 0)
     })
 
     it("the stream pushes a heartbeat within 100 ms, resumes from Last-Event-ID, and frees itself on disconnect", async () => {
       const { world } = api
-      const { agent, token } = await api.runtime.runPromise(Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
+      const { agent, token } = await api.runtime.runPromise(
+        Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+      )
       const before = subscriptionCounter.open
       const abort = new AbortController()
       const response = await fetch(`${api.base}/agents/stream`, {
@@ -193,14 +249,21 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
       let resumedText = ""
       while (!resumedText.includes("\r\n\r\n")) resumedText += decoder.decode((await resumedReader.read()).value)
       await resumedReader.cancel()
-      assert.include(resumedText, '"status":"second"')
+      assert.include(resumedText, "\"status\":\"second\"")
     })
 
     it("serves its OpenAPI document", async () => {
       const document = await api.call("GET", "/openapi.json")
       assert.strictEqual(document.body.openapi, "3.1.0")
-      assert.includeMembers(Object.keys(document.body.paths), ["/agents", "/agents/stream", "/gateways/{gateway_id}/templates/sync"])
-      assert.deepStrictEqual(document.body.paths["/agents"].post.requestBody.content["application/json"].schema.required, ["name"])
+      assert.includeMembers(Object.keys(document.body.paths), [
+        "/agents",
+        "/agents/stream",
+        "/gateways/{gateway_id}/templates/sync"
+      ])
+      assert.deepStrictEqual(
+        document.body.paths["/agents"].post.requestBody.content["application/json"].schema.required,
+        ["name"]
+      )
     })
   })
 }

@@ -1,5 +1,4 @@
-import type { PgClientConfig } from "@effect/sql-pg/PgClient"
-import type { ClientConfig } from "pg"
+import type { PgClient, PgConnection } from "@effect/sql-pg"
 import { Redacted } from "effect"
 
 /** Where the database is: a URL, or fields. The password never appears in logs or errors. */
@@ -30,30 +29,25 @@ export const redactUrl = (url: string): string => {
 export const describeConnection = (config: PgConnectionConfig): string =>
   config.url !== undefined
     ? redactUrl(Redacted.value(config.url))
-    : `postgres://${config.username ?? ""}@${config.host ?? "localhost"}:${config.port ?? 5432}/${config.database ?? ""}`
+    : `postgres://${config.username ?? ""}@${config.host ?? "localhost"}:${config.port ?? 5432}/${
+      config.database ?? ""
+    }`
 
-/** The `@effect/sql-pg` client configuration. */
-export const toPgClientConfig = (config: PgConnectionConfig): PgClientConfig => ({
+/** The settings of one dedicated session (the change listener, the lock connection), named `applicationName`. */
+export const toConnectionConfig = (config: PgConnectionConfig, applicationName: string): PgConnection.Config => ({
   url: config.url,
   host: config.host,
   port: config.port,
   database: config.database,
   username: config.username,
   password: config.password,
-  maxConnections: config.maxConnections ?? 10,
-  applicationName: config.applicationName ?? "mission-control"
+  applicationName,
+  connectTimeout: "10 seconds"
 })
 
-/** The `pg` client configuration of a dedicated connection (listener, locks). */
-export const toNodePgConfig = (config: PgConnectionConfig, applicationName: string): ClientConfig => {
-  const base: ClientConfig = { application_name: applicationName, connectionTimeoutMillis: 10_000 }
-  if (config.url !== undefined) return { ...base, connectionString: Redacted.value(config.url) }
-  return {
-    ...base,
-    ...(config.host === undefined ? {} : { host: config.host }),
-    ...(config.port === undefined ? {} : { port: config.port }),
-    ...(config.database === undefined ? {} : { database: config.database }),
-    ...(config.username === undefined ? {} : { user: config.username }),
-    ...(config.password === undefined ? {} : { password: Redacted.value(config.password) })
-  }
-}
+/** The settings of the query pool of `@effect/sql-pg`'s `PgClient`. */
+export const toPgClientConfig = (config: PgConnectionConfig): PgClient.PgPoolConfig => ({
+  ...toConnectionConfig(config, config.applicationName ?? "mission-control"),
+  connectTimeout: "5 seconds",
+  maxConnections: config.maxConnections ?? 10
+})

@@ -2,11 +2,11 @@ import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { AgentChanges, AgentLocks } from "@mission-control/core"
 import { Effect, Layer } from "effect"
+import { layerClient } from "./client.js"
 import type { PgConnectionConfig } from "./config.js"
 import { compose } from "./layer.js"
 import type { ChangeHubOptions } from "./PgAgentChanges.js"
 import { layerLocalSignal, LocalChangeSignal, makeChangeHub } from "./PgAgentChanges.js"
-import { layerClient } from "./PgPool.js"
 
 /** Options of the embedded database. */
 export interface EmbeddedOptions {
@@ -24,8 +24,9 @@ export interface EmbeddedDatabase {
 /**
  * Starts PGlite (Postgres compiled to WebAssembly, in this process) behind a loopback socket on a free port, for as
  * long as the scope lasts. PGlite is a single session, so the query pool has one connection (transactions of two
- * connections would interleave). PGlite does not deliver NOTIFY to socket clients: the change hub is poked by this
- * process's own writes instead, so the embedded database serves one process.
+ * connections would interleave), and no transaction is ever open while the change hub reads: its changes settle at
+ * once, in sequence order. PGlite does not deliver NOTIFY to socket clients: the change hub is poked by this
+ * process's own writes instead (once committed), so the embedded database serves one process.
  */
 export const startEmbedded = (options: Pick<EmbeddedOptions, "dataDir"> = {}) =>
   Effect.gen(function*() {
@@ -55,11 +56,11 @@ export const startEmbedded = (options: Pick<EmbeddedOptions, "dataDir"> = {}) =>
 /** The adapter on an embedded database that is already running (see `startEmbedded`). */
 export const layerOnEmbedded = (database: EmbeddedDatabase, options: ChangeHubOptions = {}) =>
   compose(
-    Layer.scoped(AgentChanges, Effect.flatMap(LocalChangeSignal, (local) => makeChangeHub(local.signals, options))),
+    Layer.effect(AgentChanges, Effect.flatMap(LocalChangeSignal, (local) => makeChangeHub(local.signals, options))),
     AgentLocks.layerMemory,
     Layer.merge(layerClient(database.config), layerLocalSignal)
   )
 
 /** The whole adapter on a new embedded PGlite database that lives as long as the layer. */
 export const layerEmbedded = (options: EmbeddedOptions = {}) =>
-  Layer.unwrapScoped(Effect.map(startEmbedded(options), (database) => layerOnEmbedded(database, options.changes)))
+  Layer.unwrap(Effect.map(startEmbedded(options), (database) => layerOnEmbedded(database, options.changes)))

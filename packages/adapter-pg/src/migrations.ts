@@ -1,9 +1,8 @@
-import * as Migrator from "@effect/sql/Migrator"
-import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Schedule } from "effect"
+import { Migrator, SqlClient } from "effect/sql"
 
-/** Advisory lock taken by every agent write, so change sequence numbers follow commit order. */
-export const agentChangeLockKey = 7_316_001
+// The advisory lock 0001's trigger took on every agent write (0002 drops it); kept so 0001 stays as it was applied.
+const agentChangeLockKey = 7_316_001
 
 /** The notification channel of agent changes; the payload is the change's sequence number. */
 export const agentChangeChannel = "mc_agent_changes"
@@ -191,9 +190,37 @@ const createSchema = Effect.gen(function*() {
     FOR EACH ROW EXECUTE FUNCTION mc_agents_record_change()`
 })
 
-/** The migrations of this adapter, in order. */
+// The change feed without a lock: each change row records the transaction that wrote it, and the hub hands out
+// changes in sequence order only up to a point no running transaction can still write below
+// (PgAgentChanges.ts). Rows written before this migration have no transaction id: they were numbered under 0001's
+// lock, in commit order.
+const unlockedChangeFeed = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  yield* sql`ALTER TABLE mc_agent_changes ADD COLUMN xact_id xid8`
+  yield* sql.unsafe(`
+    CREATE OR REPLACE FUNCTION mc_agents_record_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      next_sequence bigint;
+    BEGIN
+      IF TG_OP = 'DELETE' THEN
+        INSERT INTO mc_agent_changes (agent_id, board_id, gateway_id, agent, xact_id)
+        VALUES (OLD.id, OLD.board_id, OLD.gateway_id, NULL, pg_current_xact_id())
+        RETURNING sequence INTO next_sequence;
+      ELSE
+        INSERT INTO mc_agent_changes (agent_id, board_id, gateway_id, agent, xact_id)
+        VALUES (NEW.id, NEW.board_id, NEW.gateway_id, to_jsonb(NEW), pg_current_xact_id())
+        RETURNING sequence INTO next_sequence;
+      END IF;
+      PERFORM pg_notify('${agentChangeChannel}', next_sequence::text);
+      RETURN NULL;
+    END
+    $$`)
+})
+
+/** The migrations of this adapter, in order. Applied ones are never edited: a change is a new migration. */
 export const migrations = {
-  "0001_mission_control_schema": createSchema
+  "0001_mission_control_schema": createSchema,
+  "0002_unlocked_change_feed": unlockedChangeFeed
 }
 
 const runMigrator = Migrator.make({})({

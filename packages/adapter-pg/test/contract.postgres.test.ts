@@ -1,8 +1,8 @@
 import { afterAll } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { TestKit } from "@mission-control/core/testing"
 import { closeSharedTestDatabase, createTestDatabase, layerOnTestDatabase } from "@mission-control/adapter-pg/testing"
 import type { TestDatabase } from "@mission-control/adapter-pg/testing"
+import { TestKit } from "@mission-control/core/testing"
+import { Effect, Layer } from "effect"
 import { repositoryContract } from "./contract/repositoryContract.js"
 
 // Both databases, whatever the machine has: real Postgres when a server answers (else this run says so and
@@ -14,7 +14,7 @@ for (const kind of ["postgres", "pglite"] as const) {
   })
   const layer = () =>
     Layer.mergeAll(
-      Layer.unwrapEffect(Effect.promise(async () => {
+      Layer.unwrap(Effect.promise(async () => {
         database ??= import("@mission-control/adapter-pg/testing").then(async (testing) =>
           createTestDatabase(kind === "postgres" ? await testing.chooseTestDatabase() : "pglite")
         )

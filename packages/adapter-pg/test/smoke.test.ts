@@ -1,8 +1,8 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { closeSharedTestDatabase, layerTestDatabase } from "@mission-control/adapter-pg/testing"
 import { Actor, AgentCreate, createAgent, getAgent } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
-import { closeSharedTestDatabase, layerTestDatabase } from "@mission-control/adapter-pg/testing"
+import { Effect, Layer, Schema } from "effect"
 
 afterAll(closeSharedTestDatabase)
 

@@ -9,37 +9,48 @@ export interface RetryPolicy {
   readonly label: string
 }
 
-/** Tunables of the core programs. Provide a different value with `Effect.provideService(Settings, …)`. */
-export class Settings extends Context.Reference<Settings>()("@mission-control/core/Settings", {
-  defaultValue: () => ({
-    /** Base URL of the HTTP API as agents reach it; rendered into workspace files. */
-    baseUrl: "REPLACE_WITH_BASE_URL" as string,
-    /** Retries of provisioning, update and delete started by an API call. */
+/** Tunables of the core programs. */
+export interface Settings {
+  /** Base URL of the HTTP API as agents reach it; rendered into workspace files. */
+  readonly baseUrl: string
+  /** Retries of provisioning, update and delete started by an API call. */
+  readonly operationRetry: RetryPolicy
+  /** Retries of each step of a template sync. */
+  readonly syncRetry: RetryPolicy
+  /** How long a just-created gateway agent may take to become visible (the gateway reloads its config). */
+  readonly visibilityWait: RetryPolicy
+  /** Agents synced at once by template sync. */
+  readonly syncConcurrency: number
+  /** Workspace files of one agent compared and written at once. */
+  readonly workspaceFileConcurrency: number
+  /** Provisioning requested longer ago than this and never completed is taken as abandoned. */
+  readonly staleProvisionAfter: Duration.Duration
+}
+
+/** The settings in force; the defaults unless a different value is provided with `Effect.provideService(Settings, …)`. */
+export const Settings = Context.Reference<Settings>("@mission-control/core/Settings", {
+  defaultValue: (): Settings => ({
+    baseUrl: "REPLACE_WITH_BASE_URL",
     operationRetry: {
       baseDelay: Duration.millis(500),
       maxDelay: Duration.seconds(5),
       deadline: Duration.seconds(45),
       label: "gateway coordination"
-    } as RetryPolicy,
-    /** Retries of each step of a template sync. */
+    },
     syncRetry: {
       baseDelay: Duration.millis(750),
       maxDelay: Duration.seconds(30),
       deadline: Duration.minutes(10),
       label: "template sync"
-    } as RetryPolicy,
-    /** How long a just-created gateway agent may take to become visible (the gateway reloads its config). */
+    },
     visibilityWait: {
       baseDelay: Duration.millis(100),
       maxDelay: Duration.seconds(1),
       deadline: Duration.seconds(15),
       label: "agent visibility"
-    } as RetryPolicy,
-    /** Agents synced at once by template sync. */
+    },
     syncConcurrency: 8,
-    /** Workspace files of one agent compared and written at once. */
     workspaceFileConcurrency: 4,
-    /** Provisioning requested longer ago than this and never completed is taken as abandoned. */
     staleProvisionAfter: Duration.minutes(5)
   })
-}) {}
+})

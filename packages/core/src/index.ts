@@ -11,19 +11,19 @@ export type { RetryPolicy } from "./Settings.js"
 export { ActivityRepository } from "./services/ActivityRepository.js"
 export { AgentChanges, feedToStream, subscribeAgentChanges } from "./services/AgentChanges.js"
 export type { AgentChange, AgentChangeFeed } from "./services/AgentChanges.js"
-export { makeChangeFanout } from "./services/ChangeFanout.js"
-export type { ChangeFanout } from "./services/ChangeFanout.js"
 export * as AgentLocks from "./services/AgentLocks.js"
-export { DuplicateAgent, AgentRepository } from "./services/AgentRepository.js"
+export { AgentRepository, DuplicateAgent } from "./services/AgentRepository.js"
 export type { AgentListFilter, AgentPatch, Page, PageRequest } from "./services/AgentRepository.js"
 export * as AgentTokens from "./services/AgentTokens.js"
 export { BoardMemoryRepository } from "./services/BoardMemoryRepository.js"
 export { BoardRepository } from "./services/BoardRepository.js"
+export { makeChangeFanout } from "./services/ChangeFanout.js"
+export type { ChangeFanout } from "./services/ChangeFanout.js"
 export {
   GatewayControlPlane,
   GatewayError,
-  GatewayErrorReason,
   gatewayError,
+  GatewayErrorReason,
   isTransientGatewayError,
   protocol4WritableFiles
 } from "./services/GatewayControlPlane.js"
@@ -39,9 +39,9 @@ export { GatewayRepository } from "./services/GatewayRepository.js"
 export { OrganizationRepository } from "./services/OrganizationRepository.js"
 export { TaskRepository } from "./services/TaskRepository.js"
 export * as TemplateRenderer from "./services/TemplateRenderer.js"
-export { layerFromDirectory as templatesFromDirectory } from "./templates/fromDirectory.js"
-export { defaultTemplates } from "./templates/defaults.js"
 export { Transactor } from "./services/Transactor.js"
+export { defaultTemplates } from "./templates/defaults.js"
+export { layerFromDirectory as templatesFromDirectory } from "./templates/fromDirectory.js"
 
 // Programs
 export * from "./programs/access.js"

@@ -1,8 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Duration, Effect, Option, Schema, TestClock } from "effect"
 import {
-  Actor,
   ActivityRepository,
+  Actor,
   AgentCreate,
   AgentRepository,
   AgentUpdate,
@@ -19,6 +18,8 @@ import {
 } from "@mission-control/core"
 import type { AgentId, BoardId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, MemoryStore, TestKit } from "@mission-control/core/testing"
+import { DateTime, Duration, Effect, Option, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import { onMemory, testLayer } from "./support/layer.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
@@ -70,7 +71,10 @@ describe("createAgent", () => {
       gateway.clearCalls()
       const onBoard = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "scout" }))
         .pipe(Effect.flip)
-      assert.deepStrictEqual([onBoard._tag, onBoard.detail], ["Conflict", "An agent with this name already exists on this board."])
+      assert.deepStrictEqual([onBoard._tag, onBoard.detail], [
+        "Conflict",
+        "An agent with this name already exists on this board."
+      ])
       const inGateway = yield* createAgent(Actor.user(world.owner), create({ board_id: second.id, name: "SCOUT" }))
         .pipe(Effect.flip)
       assert.strictEqual(inGateway.detail, "An agent with this name already exists in this gateway workspace.")
@@ -83,18 +87,26 @@ describe("createAgent", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const bare = yield* Fixtures.board(world.organization.id, null)
-      const noGateway = yield* createAgent(Actor.user(world.owner), create({ board_id: bare.id, name: "A" })).pipe(Effect.flip)
+      const noGateway = yield* createAgent(Actor.user(world.owner), create({ board_id: bare.id, name: "A" })).pipe(
+        Effect.flip
+      )
       assert.deepStrictEqual([noGateway._tag, noGateway.detail], ["Unprocessable", "Board gateway_id is required"])
       const rootless = yield* Fixtures.gateway(world.organization.id, { workspaceRoot: " " })
       const rootBoard = yield* Fixtures.board(world.organization.id, rootless.id)
-      const noRoot = yield* createAgent(Actor.user(world.owner), create({ board_id: rootBoard.id, name: "A" })).pipe(Effect.flip)
+      const noRoot = yield* createAgent(Actor.user(world.owner), create({ board_id: rootBoard.id, name: "A" })).pipe(
+        Effect.flip
+      )
       assert.strictEqual(noRoot.detail, "Gateway workspace_root is required")
       const foreign = yield* Fixtures.board(world.organization.id, world.other.gateway.id)
-      const invalid = yield* createAgent(Actor.user(world.owner), create({ board_id: foreign.id, name: "A" })).pipe(Effect.flip)
+      const invalid = yield* createAgent(Actor.user(world.owner), create({ board_id: foreign.id, name: "A" })).pipe(
+        Effect.flip
+      )
       assert.strictEqual(invalid.detail, "Board gateway_id is invalid")
       const urlless = yield* Fixtures.gateway(world.organization.id, { url: "" })
       const urlBoard = yield* Fixtures.board(world.organization.id, urlless.id)
-      const noUrl = yield* createAgent(Actor.user(world.owner), create({ board_id: urlBoard.id, name: "A" })).pipe(Effect.flip)
+      const noUrl = yield* createAgent(Actor.user(world.owner), create({ board_id: urlBoard.id, name: "A" })).pipe(
+        Effect.flip
+      )
       assert.strictEqual(noUrl.detail, "Gateway url is required")
       const noBoard = yield* createAgent(Actor.user(world.owner), create({ name: "A" })).pipe(Effect.flip)
       assert.strictEqual(noBoard.detail, "board_id is required")
@@ -127,13 +139,20 @@ describe("createAgent", () => {
         Actor.user(world.owner),
         create({ board_id: world.board.id, name: "Odd", identity_template: "{{ no_such_variable }}" })
       ).pipe(Effect.flip)
-      assert.deepStrictEqual([error._tag, error.detail], ["Internal", "Unexpected error provisioning agent provisioning."])
+      assert.deepStrictEqual([error._tag, error.detail], [
+        "Internal",
+        "Unexpected error provisioning agent provisioning."
+      ])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("lets a board lead create on its own board only", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const { agent: lead } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true })
+      const { agent: lead } = yield* Fixtures.agent({
+        gatewayId: world.gateway.id,
+        boardId: world.board.id,
+        isBoardLead: true
+      })
       const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const created = yield* createAgent(Actor.agent(lead), create({ name: "Helper" }))
       assert.strictEqual(created.board_id, world.board.id)
@@ -152,7 +171,9 @@ describe("updateAgent", () => {
       const gateway = yield* MemoryGateway
       const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Ann" }))
       const id = read.id as AgentId
-      const status = yield* updateAgent(world.owner, id, patch({ status: "online" }), { force: false }).pipe(Effect.flip)
+      const status = yield* updateAgent(world.owner, id, patch({ status: "online" }), { force: false }).pipe(
+        Effect.flip
+      )
       assert.deepStrictEqual([status._tag, status.detail], ["Forbidden", "status is controlled by agent heartbeat"])
       const before = yield* Fixtures.reload(id)
       gateway.clearCalls()
@@ -184,9 +205,14 @@ describe("updateAgent", () => {
       })
       assert.strictEqual(moved.board_id, second.id)
       assert.strictEqual(moved.name, "Moved")
-      const missingBoard = yield* updateAgent(world.owner, read.id as AgentId, patch({ board_id: crypto.randomUUID() }), {
-        force: false
-      }).pipe(Effect.flip)
+      const missingBoard = yield* updateAgent(
+        world.owner,
+        read.id as AgentId,
+        patch({ board_id: crypto.randomUUID() }),
+        {
+          force: false
+        }
+      ).pipe(Effect.flip)
       assert.strictEqual(missingBoard.detail, "Board not found")
       const foreign = yield* updateAgent(world.owner, read.id as AgentId, patch({ board_id: world.other.board.id }), {
         force: false
@@ -195,7 +221,9 @@ describe("updateAgent", () => {
       const nullBoard = yield* updateAgent(world.owner, read.id as AgentId, patch({ board_id: null }), { force: false })
         .pipe(Effect.flip)
       assert.strictEqual(nullBoard.detail, "board_id is required")
-      const admin = yield* updateAgent(world.admin, read.id as AgentId, patch({ board_id: second.id }), { force: false })
+      const admin = yield* updateAgent(world.admin, read.id as AgentId, patch({ board_id: second.id }), {
+        force: false
+      })
         .pipe(Effect.flip)
       assert.strictEqual(admin._tag, "Forbidden")
     }).pipe(Effect.provide(testLayer())))
@@ -212,7 +240,9 @@ describe("updateAgent", () => {
       assert.isDefined(gateway.file(world.gateway.id, `mc-gateway-${world.gateway.id}`, "AGENTS.md"))
       const stays = yield* updateAgent(world.owner, id, patch({ board_id: world.board.id }), { force: false })
       assert.isTrue(stays.is_gateway_main)
-      const noBoard = yield* updateAgent(world.owner, id, patch({ is_gateway_main: false }), { force: false }).pipe(Effect.flip)
+      const noBoard = yield* updateAgent(world.owner, id, patch({ is_gateway_main: false }), { force: false }).pipe(
+        Effect.flip
+      )
       assert.strictEqual(noBoard.detail, "board_id is required when converting a gateway-main agent to board scope")
       const back = yield* updateAgent(world.owner, id, patch({ is_gateway_main: false, board_id: world.board.id }), {
         force: false
@@ -227,7 +257,9 @@ describe("updateAgent", () => {
       const gateway = yield* MemoryGateway
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Steady" })
       gateway.fail({ method: "agents.create", reason: "Rejected", message: "disk full", times: 1 })
-      const error = yield* updateAgent(world.owner, agent.id, patch({ name: "Steadier" }), { force: false }).pipe(Effect.flip)
+      const error = yield* updateAgent(world.owner, agent.id, patch({ name: "Steadier" }), { force: false }).pipe(
+        Effect.flip
+      )
       assert.strictEqual(error.detail, "Gateway update failed: disk full")
       const stored = yield* Fixtures.reload(agent.id)
       assert.strictEqual(stored.status, "online")
@@ -298,9 +330,17 @@ describe("heartbeats", () => {
       assert.strictEqual(repaired.status, "ready")
       assert.strictEqual(repaired.openclaw_session_id, workerSessionKey(tokenless.id))
       assert.isNotNull((yield* Fixtures.reload(tokenless.id)).agentTokenDigest)
-      const byAgent = yield* heartbeatOrCreateAgent(Actor.agent(tokenless), { name: "ignored", boardId: null, status: null })
+      const byAgent = yield* heartbeatOrCreateAgent(Actor.agent(tokenless), {
+        name: "ignored",
+        boardId: null,
+        status: null
+      })
       assert.strictEqual(byAgent.id, tokenless.id)
-      const reader = yield* heartbeatOrCreateAgent(Actor.user(world.reader), { name: "Tokenless", boardId: null, status: null })
+      const reader = yield* heartbeatOrCreateAgent(Actor.user(world.reader), {
+        name: "Tokenless",
+        boardId: null,
+        status: null
+      })
         .pipe(Effect.flip)
       assert.strictEqual(reader._tag, "Forbidden")
     }).pipe(Effect.provide(testLayer())))
@@ -376,7 +416,10 @@ describe("deleteAgent", () => {
       gateway.clearCalls()
       assert.deepStrictEqual(yield* deleteAgent(world.owner, agent.id), { ok: true })
       assert.deepStrictEqual(methods(gateway.calls()), ["agents.delete", "sessions.delete"])
-      assert.deepStrictEqual(gateway.calls()[0]!.params, { agentId: `mc-gateway-${world.gateway.id}`, deleteFiles: true })
+      assert.deepStrictEqual(gateway.calls()[0]!.params, {
+        agentId: `mc-gateway-${world.gateway.id}`,
+        deleteFiles: true
+      })
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("tolerates a gateway that already forgot the agent or keeps its main session", () =>
@@ -389,7 +432,11 @@ describe("deleteAgent", () => {
   it.effect("as a lead: workers of its own board only", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const { agent: lead } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true })
+      const { agent: lead } = yield* Fixtures.agent({
+        gatewayId: world.gateway.id,
+        boardId: world.board.id,
+        isBoardLead: true
+      })
       const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const { agent: main } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null })
       const { agent: otherLead } = yield* Fixtures.agent({
@@ -433,7 +480,11 @@ describe("listAgents", () => {
       assert.strictEqual(byBoard.total, 3)
       const byGateway = yield* listAgents(world.owner, { gatewayId: world.gateway.id, limit: 200, offset: 0 })
       assert.strictEqual(byGateway.total, 4)
-      const foreignGateway = yield* listAgents(world.owner, { gatewayId: world.other.gateway.id, limit: 200, offset: 0 })
+      const foreignGateway = yield* listAgents(world.owner, {
+        gatewayId: world.other.gateway.id,
+        limit: 200,
+        offset: 0
+      })
         .pipe(Effect.flip)
       assert.strictEqual(foreignGateway._tag, "NotFound")
       const foreignBoard = yield* listAgents(world.owner, { boardId: world.other.board.id, limit: 200, offset: 0 })
@@ -444,7 +495,10 @@ describe("listAgents", () => {
   it.effect("for one board: only with a grant on it; a refused board is refused before a foreign gateway", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const ungranted = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Ungranted", slug: "ungranted" })
+      const ungranted = yield* Fixtures.board(world.organization.id, world.gateway.id, {
+        name: "Ungranted",
+        slug: "ungranted"
+      })
       yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: ungranted.id })
       // The admin holds a grant on the first board only.
@@ -457,7 +511,12 @@ describe("listAgents", () => {
         listAgents(world.reader, { boardId: world.board.id, limit: 200, offset: 0 })
       ].map(Effect.flip))
       assert.deepStrictEqual(refusals.map((error) => error._tag), ["Forbidden", "Forbidden", "Forbidden", "Forbidden"])
-      const foreignGateway = yield* listAgents(world.admin, { boardId: world.board.id, gatewayId: world.other.gateway.id, limit: 200, offset: 0 })
+      const foreignGateway = yield* listAgents(world.admin, {
+        boardId: world.board.id,
+        gatewayId: world.other.gateway.id,
+        limit: 200,
+        offset: 0
+      })
         .pipe(Effect.flip)
       assert.strictEqual(foreignGateway._tag, "NotFound")
     }).pipe(Effect.provide(testLayer())))

@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, TestClock } from "effect"
 import { agentTokenFromHeaders, authenticateAgent } from "@mission-control/core"
 import { Fixtures } from "@mission-control/core/testing"
+import { Duration, Effect } from "effect"
+import { TestClock } from "effect/testing"
 import { testLayer } from "./support/layer.js"
 
 describe("authenticateAgent", () => {

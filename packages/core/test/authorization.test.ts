@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema, Stream } from "effect"
 import {
   Actor,
   AgentCreate,
@@ -20,6 +19,7 @@ import {
 } from "@mission-control/core"
 import type { Agent, User } from "@mission-control/core"
 import { Fixtures } from "@mission-control/core/testing"
+import { Effect, Schema, Stream } from "effect"
 import { testLayer } from "./support/layer.js"
 
 /** The callers of the matrix. */
@@ -40,7 +40,11 @@ type Outcome = "ok" | "Forbidden" | "NotFound" | "Unauthorized" | "n/a"
 const scenario = Effect.gen(function*() {
   const world = yield* Fixtures.world()
   const secondBoard = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Second" })
-  const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Worker" })
+  const { agent: worker } = yield* Fixtures.agent({
+    gatewayId: world.gateway.id,
+    boardId: world.board.id,
+    name: "Worker"
+  })
   const { agent: lead } = yield* Fixtures.agent({
     gatewayId: world.gateway.id,
     boardId: world.board.id,
@@ -78,7 +82,7 @@ const scenario = Effect.gen(function*() {
   return { world, worker, lead, users, agents }
 })
 
-type Scenario = Effect.Effect.Success<typeof scenario>
+type Scenario = Effect.Success<typeof scenario>
 type Run = (s: Scenario, caller: Caller) => Effect.Effect<unknown, { readonly _tag: string }, never> | undefined
 
 const asActor = (s: Scenario, caller: Caller) => {
@@ -94,70 +98,222 @@ const programs: Array<{ readonly name: string; readonly run: Run; readonly expec
   {
     name: "listAgents",
     run: (s, c) => userOnly(s, c) === null ? undefined : listAgents(userOnly(s, c), { limit: 200, offset: 0 }) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "ok", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "ok",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   },
   {
     name: "getAgent",
     run: (s, c) => userOnly(s, c) === null ? undefined : getAgent(userOnly(s, c), s.worker.id) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   },
   {
     name: "createAgent",
-    run: (s, c) => createAgent(asActor(s, c), Schema.decodeUnknownSync(AgentCreate)({ board_id: s.world.board.id, name: `New ${c}` })) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "Forbidden", boardAgent: "Forbidden", boardLead: "ok", otherBoardLead: "Forbidden" }
+    run: (s, c) =>
+      createAgent(
+        asActor(s, c),
+        Schema.decodeUnknownSync(AgentCreate)({ board_id: s.world.board.id, name: `New ${c}` })
+      ) as never,
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "Forbidden",
+      boardAgent: "Forbidden",
+      boardLead: "ok",
+      otherBoardLead: "Forbidden"
+    }
   },
   {
     name: "updateAgent",
     run: (s, c) =>
-      userOnly(s, c) === null ? undefined : updateAgent(userOnly(s, c), s.worker.id, Schema.decodeUnknownSync(AgentUpdate)({ name: "Renamed" }), { force: false }) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+      userOnly(s, c) === null
+        ? undefined
+        : updateAgent(userOnly(s, c), s.worker.id, Schema.decodeUnknownSync(AgentUpdate)({ name: "Renamed" }), {
+          force: false
+        }) as never,
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   },
   {
     name: "heartbeatAgent",
     run: (s, c) => heartbeatAgent(asActor(s, c), s.worker.id, null) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "ok", boardLead: "Forbidden", otherBoardLead: "Forbidden" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "ok",
+      boardLead: "Forbidden",
+      otherBoardLead: "Forbidden"
+    }
   },
   {
     name: "heartbeatOrCreateAgent",
-    run: (s, c) => heartbeatOrCreateAgent(asActor(s, c), { name: "Worker", boardId: s.world.board.id, status: null }) as never,
+    run: (s, c) =>
+      heartbeatOrCreateAgent(asActor(s, c), { name: "Worker", boardId: s.world.board.id, status: null }) as never,
     // Kept from the reference: a user with board write access may heartbeat an existing agent; agents heartbeat themselves.
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "ok", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "ok", boardLead: "ok", otherBoardLead: "ok" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "ok",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "ok",
+      boardLead: "ok",
+      otherBoardLead: "ok"
+    }
   },
   {
     name: "deleteAgent",
     run: (s, c) => userOnly(s, c) === null ? undefined : deleteAgent(userOnly(s, c), s.worker.id) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   },
   {
     name: "deleteAgentAsLead",
-    run: (s, c) => agentOnly(s, c) === null ? undefined : deleteAgentAsLead(agentOnly(s, c)!, s.world.board.id, s.worker.id) as never,
-    expected: { owner: "n/a", admin: "n/a", boardReader: "n/a", boardWriter: "n/a", noAccess: "n/a", otherOrgAdmin: "n/a", boardAgent: "Forbidden", boardLead: "ok", otherBoardLead: "Forbidden" }
+    run: (s, c) =>
+      agentOnly(s, c) === null
+        ? undefined
+        : deleteAgentAsLead(agentOnly(s, c)!, s.world.board.id, s.worker.id) as never,
+    expected: {
+      owner: "n/a",
+      admin: "n/a",
+      boardReader: "n/a",
+      boardWriter: "n/a",
+      noAccess: "n/a",
+      otherOrgAdmin: "n/a",
+      boardAgent: "Forbidden",
+      boardLead: "ok",
+      otherBoardLead: "Forbidden"
+    }
   },
   {
     name: "listAgentsForAgent",
-    run: (s, c) => agentOnly(s, c) === null ? undefined : listAgentsForAgent(agentOnly(s, c)!, { boardId: s.world.board.id, limit: 200, offset: 0 }) as never,
-    expected: { owner: "n/a", admin: "n/a", boardReader: "n/a", boardWriter: "n/a", noAccess: "n/a", otherOrgAdmin: "n/a", boardAgent: "ok", boardLead: "ok", otherBoardLead: "Forbidden" }
+    run: (s, c) =>
+      agentOnly(s, c) === null
+        ? undefined
+        : listAgentsForAgent(agentOnly(s, c)!, { boardId: s.world.board.id, limit: 200, offset: 0 }) as never,
+    expected: {
+      owner: "n/a",
+      admin: "n/a",
+      boardReader: "n/a",
+      boardWriter: "n/a",
+      noAccess: "n/a",
+      otherOrgAdmin: "n/a",
+      boardAgent: "ok",
+      boardLead: "ok",
+      otherBoardLead: "Forbidden"
+    }
   },
   {
     name: "streamAgents",
     run: (s, c) =>
-      userOnly(s, c) === null ? undefined : streamAgents(userOnly(s, c), {}).pipe(Effect.flatMap((stream) => Stream.runDrain(Stream.take(stream, 0)))) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "ok", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+      userOnly(s, c) === null
+        ? undefined
+        : streamAgents(userOnly(s, c), {}).pipe(
+          Effect.flatMap((stream) => Stream.runDrain(Stream.take(stream, 0)))
+        ) as never,
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "ok",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   },
   {
     name: "ensureBoardLead",
     run: (s, c) => ensureBoardLead(asActor(s, c), s.world.board.id) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "ok", noAccess: "Forbidden", otherOrgAdmin: "Forbidden", boardAgent: "Forbidden", boardLead: "Forbidden", otherBoardLead: "Forbidden" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "ok",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "Forbidden",
+      boardAgent: "Forbidden",
+      boardLead: "Forbidden",
+      otherBoardLead: "Forbidden"
+    }
   },
   {
     name: "syncGatewayTemplatesAsAdmin",
-    run: (s, c) => userOnly(s, c) === null ? undefined : syncGatewayTemplatesAsAdmin(userOnly(s, c), s.world.gateway.id, {}) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+    run: (s, c) =>
+      userOnly(s, c) === null
+        ? undefined
+        : syncGatewayTemplatesAsAdmin(userOnly(s, c), s.world.gateway.id, {}) as never,
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   },
   {
     name: "getGateway",
     run: (s, c) => userOnly(s, c) === null ? undefined : getGateway(userOnly(s, c), s.world.gateway.id) as never,
-    expected: { owner: "ok", admin: "ok", boardReader: "Forbidden", boardWriter: "Forbidden", noAccess: "Forbidden", otherOrgAdmin: "NotFound", boardAgent: "n/a", boardLead: "n/a", otherBoardLead: "n/a" }
+    expected: {
+      owner: "ok",
+      admin: "ok",
+      boardReader: "Forbidden",
+      boardWriter: "Forbidden",
+      noAccess: "Forbidden",
+      otherOrgAdmin: "NotFound",
+      boardAgent: "n/a",
+      boardLead: "n/a",
+      otherBoardLead: "n/a"
+    }
   }
 ]
 
@@ -166,7 +322,7 @@ describe("authorization matrix", () => {
     describe(program.name, () => {
       for (const caller of callers) {
         const expected = program.expected[caller]
-        it.scoped(`${caller} → ${expected}`, () =>
+        it.effect(`${caller} → ${expected}`, () =>
           Effect.gen(function*() {
             const s = yield* scenario
             const run = program.run(s, caller)
@@ -175,8 +331,8 @@ describe("authorization matrix", () => {
               return
             }
             assert.isDefined(run)
-            const exit = yield* Effect.either(run!)
-            const outcome = exit._tag === "Right" ? "ok" : exit.left._tag
+            const exit = yield* Effect.result(run!)
+            const outcome = exit._tag === "Success" ? "ok" : exit.failure._tag
             assert.strictEqual(outcome, expected)
           }).pipe(Effect.provide(testLayer())))
       }

@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Duration, Effect, Option, Schema, TestClock } from "effect"
 import {
   AgentRepository,
   createGateway,
@@ -16,6 +15,8 @@ import {
 } from "@mission-control/core"
 import type { GatewayId } from "@mission-control/core"
 import { Fixtures, MemoryGateway } from "@mission-control/core/testing"
+import { DateTime, Duration, Effect, Option, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import { testLayer } from "./support/layer.js"
 
 const gatewayBody = (body: unknown) => Schema.decodeUnknownSync(GatewayCreate)(body)

@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Duration } from "effect"
 import {
   agentKey,
   boardScopedSessionKey,
@@ -15,6 +14,7 @@ import {
   workspacePath
 } from "@mission-control/core"
 import type { AgentId, BoardId, GatewayId } from "@mission-control/core"
+import { DateTime, Duration } from "effect"
 import { pythonJson } from "../src/programs/provisioning.js"
 
 const gatewayId = "00000000-0000-0000-0000-000000000123" as GatewayId
@@ -46,8 +46,14 @@ describe("slugify and agent keys", () => {
   })
 
   it("builds workspace paths that keep ~ and drop mc- of gateway keys", () => {
-    assert.strictEqual(workspacePath({ openclawSessionId: "agent:alice:main", name: "x" }, "~/.openclaw"), "~/.openclaw/workspace-alice")
-    assert.strictEqual(workspacePath({ openclawSessionId: null, name: "Alice" }, "~/.openclaw/"), "~/.openclaw/workspace-alice")
+    assert.strictEqual(
+      workspacePath({ openclawSessionId: "agent:alice:main", name: "x" }, "~/.openclaw"),
+      "~/.openclaw/workspace-alice"
+    )
+    assert.strictEqual(
+      workspacePath({ openclawSessionId: null, name: "Alice" }, "~/.openclaw/"),
+      "~/.openclaw/workspace-alice"
+    )
     assert.strictEqual(
       workspacePath({ openclawSessionId: gatewayMainSessionKey(gatewayId), name: "x" }, "/srv"),
       `/srv/workspace-gateway-${gatewayId}`
@@ -61,7 +67,7 @@ describe("slugify and agent keys", () => {
 })
 
 describe("computed status", () => {
-  const now = DateTime.unsafeMake("2026-02-12T10:00:00Z")
+  const now = DateTime.makeUnsafe("2026-02-12T10:00:00Z")
   it("keeps deleting and updating", () => {
     assert.strictEqual(computedStatus({ status: "updating", lastSeenAt: null }, now), "updating")
     assert.strictEqual(computedStatus({ status: "deleting", lastSeenAt: null }, now), "deleting")
@@ -79,7 +85,14 @@ describe("computed status", () => {
 describe("identity profiles and key=value files", () => {
   it("normalises profiles", () => {
     assert.deepStrictEqual(
-      normalizeIdentityProfile({ " role ": " Writer ", empty: "  ", nil: null, list: [" a ", "", "b"], flag: true, n: 3 }),
+      normalizeIdentityProfile({
+        " role ": " Writer ",
+        empty: "  ",
+        nil: null,
+        list: [" a ", "", "b"],
+        flag: true,
+        n: 3
+      }),
       { role: "Writer", list: "a, b", flag: "True", n: "3" }
     )
     assert.isNull(normalizeIdentityProfile("text"))
@@ -97,8 +110,8 @@ describe("identity profiles and key=value files", () => {
 
 describe("wire formats", () => {
   it("renders naive ISO timestamps", () => {
-    assert.strictEqual(formatTimestamp(DateTime.unsafeMake("2026-02-12T09:30:00.123Z")), "2026-02-12T09:30:00.123000")
-    assert.strictEqual(formatTimestamp(DateTime.unsafeMake("2026-03-01T00:00:00Z")), "2026-03-01T00:00:00")
+    assert.strictEqual(formatTimestamp(DateTime.makeUnsafe("2026-02-12T09:30:00.123Z")), "2026-02-12T09:30:00.123000")
+    assert.strictEqual(formatTimestamp(DateTime.makeUnsafe("2026-03-01T00:00:00Z")), "2026-03-01T00:00:00")
   })
 
   it("parses since like the reference", () => {
@@ -110,7 +123,10 @@ describe("wire formats", () => {
   })
 
   it("renders JSON the way Python's json.dumps does", () => {
-    assert.strictEqual(pythonJson({ a: 1, b: ["x", null], c: { d: true } }), '{"a": 1, "b": ["x", null], "c": {"d": true}}')
-    assert.strictEqual(pythonJson("é"), '"\\u00e9"')
+    assert.strictEqual(
+      pythonJson({ a: 1, b: ["x", null], c: { d: true } }),
+      "{\"a\": 1, \"b\": [\"x\", null], \"c\": {\"d\": true}}"
+    )
+    assert.strictEqual(pythonJson("é"), "\"\\u00e9\"")
   })
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
 import { Actor, AgentRepository, ensureBoardLead, ensureBoardLeadAgent, leadSessionKey } from "@mission-control/core"
 import { Fixtures, MemoryGateway } from "@mission-control/core/testing"
+import { Effect, Option } from "effect"
 import { testLayer } from "./support/layer.js"
 
 describe("ensureBoardLeadAgent", () => {

@@ -1,9 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
-import { Actor, AgentCreate, authenticateAgent, createAgent, provisionAgentRecord, Settings, updateAgent, AgentUpdate } from "@mission-control/core"
+import {
+  Actor,
+  AgentCreate,
+  AgentUpdate,
+  authenticateAgent,
+  createAgent,
+  provisionAgentRecord,
+  Settings,
+  updateAgent
+} from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
-import { runWithTestClock } from "./support/clock.js"
 import { Fixtures, MemoryGateway, modernBehaviour } from "@mission-control/core/testing"
+import { Effect, Schema } from "effect"
+import { runWithTestClock } from "./support/clock.js"
 import { testLayer } from "./support/layer.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
@@ -16,8 +25,16 @@ describe("convergent provisioning", () => {
       const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Echo" }))
       const id = read.id as AgentId
       gateway.clearCalls()
-      yield* provisionAgentRecord(id, { action: "update", gateway: world.gateway, board: world.board, user: world.owner, wake: false })
-      const writes = gateway.calls().filter((call) => call.method === "agents.files.set").map((call) => call.params["name"])
+      yield* provisionAgentRecord(id, {
+        action: "update",
+        gateway: world.gateway,
+        board: world.board,
+        user: world.owner,
+        wake: false
+      })
+      const writes = gateway.calls().filter((call) => call.method === "agents.files.set").map((call) =>
+        call.params["name"]
+      )
       // Only the files carrying the fresh token differ.
       assert.deepStrictEqual(writes, ["HEARTBEAT.md", "TOOLS.md"])
       assert.strictEqual(gateway.calls().filter((call) => call.method === "agents.create").length, 1)
@@ -32,8 +49,17 @@ describe("convergent provisioning", () => {
       const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Twin" }))
       const id = read.id as AgentId
       yield* Effect.all(
-        Array.from({ length: 5 }, () =>
-          provisionAgentRecord(id, { action: "update", gateway: world.gateway, board: world.board, user: null, wake: false })),
+        Array.from(
+          { length: 5 },
+          () =>
+            provisionAgentRecord(id, {
+              action: "update",
+              gateway: world.gateway,
+              board: world.board,
+              user: null,
+              wake: false
+            })
+        ),
         { concurrency: "unbounded" }
       )
       assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
@@ -73,13 +99,23 @@ describe("convergent provisioning", () => {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
       const read = yield* runWithTestClock(
-        createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Nova" }))
-      , { step: "100 millis" })
+        createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Nova" })),
+        { step: "100 millis" }
+      )
       const agentKey = `mc-${read.id}`
       const files = gateway.agents(world.gateway.id).get(agentKey)!.files
-      assert.deepStrictEqual([...files.keys()].sort(), ["AGENTS.md", "BOOTSTRAP.md", "IDENTITY.md", "MEMORY.md", "SOUL.md", "USER.md"])
+      assert.deepStrictEqual([...files.keys()].sort(), [
+        "AGENTS.md",
+        "BOOTSTRAP.md",
+        "IDENTITY.md",
+        "MEMORY.md",
+        "SOUL.md",
+        "USER.md"
+      ])
       assert.match(files.get("AGENTS.md")!, /^AUTH_TOKEN=[A-Za-z0-9_-]{43}$/m)
-      const refused = gateway.calls().filter((call) => call.method === "agents.files.set" && call.params["name"] === "TOOLS.md")
+      const refused = gateway.calls().filter((call) =>
+        call.method === "agents.files.set" && call.params["name"] === "TOOLS.md"
+      )
       assert.strictEqual(refused.length, 0)
       const retriedUpdates = gateway.calls().filter((call) => call.method === "agents.update").length
       assert.isAbove(retriedUpdates, 1)
@@ -90,7 +126,10 @@ describe("convergent provisioning", () => {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
       gateway.fail({ method: "agents.files.set", reason: "Transport", message: "connection reset", times: 3 })
-      const read = yield* runWithTestClock(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Tough" })), { step: "100 millis" })
+      const read = yield* runWithTestClock(
+        createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Tough" })),
+        { step: "100 millis" }
+      )
       const stored = yield* Fixtures.reload(read.id as AgentId)
       assert.strictEqual(stored.status, "online")
       assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
@@ -101,7 +140,10 @@ describe("convergent provisioning", () => {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
       gateway.fail({ method: "agents.create", reason: "Transport", message: "connection refused", times: Infinity })
-      const error = yield* runWithTestClock(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Lost" })), { step: "5 seconds" }).pipe(Effect.flip)
+      const error = yield* runWithTestClock(
+        createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Lost" })),
+        { step: "5 seconds" }
+      ).pipe(Effect.flip)
       assert.strictEqual(
         error.detail,
         "Gateway provision failed: Gateway unreachable after 45 seconds (gateway coordination timeout). Last error: connection refused"

@@ -1,27 +1,28 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, DateTime, Duration, Effect, Fiber, Queue, Stream, TestClock } from "effect"
 import { Actor, heartbeatAgent, streamAgents } from "@mission-control/core"
 import { Fixtures, MemoryStore, TestKit } from "@mission-control/core/testing"
+import { DateTime, Duration, Effect, Fiber, Queue, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import { onMemory, testLayer } from "./support/layer.js"
 
 const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 describe("streamAgents", () => {
-  it.scoped("pushes a heartbeat to an open stream, with its sequence", () =>
+  it.effect("pushes a heartbeat to an open stream, with its sequence", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const stream = yield* streamAgents(world.owner, {})
-      const fiber = yield* Effect.fork(Stream.runCollect(Stream.take(stream, 1)))
+      const fiber = yield* Effect.forkChild(Stream.runCollect(Stream.take(stream, 1)))
       yield* settle
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "working")
-      const [event] = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const [event] = yield* Fiber.join(fiber)
       assert.strictEqual(event!.agent.id, agent.id)
       assert.strictEqual(event!.agent.status, "working")
       assert.isAbove(event!.sequence, 0)
     }).pipe(Effect.provide(testLayer())))
 
-  it.scoped("replays agents changed since a time, once, then goes live", () =>
+  it.effect("replays agents changed since a time, once, then goes live", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent: old } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
@@ -31,7 +32,7 @@ describe("streamAgents", () => {
       yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null })
       const stream = yield* streamAgents(world.owner, { since })
       const received = yield* Queue.unbounded<string>()
-      yield* Effect.fork(Stream.runForEach(stream, (event) => Queue.offer(received, event.agent.id)))
+      yield* Effect.forkChild(Stream.runForEach(stream, (event) => Queue.offer(received, event.agent.id)))
       // The replay has been read once its event arrives; only then does the old agent change.
       assert.strictEqual(yield* Queue.take(received), fresh.id)
       yield* heartbeatAgent(Actor.agent(old), old.id, null)
@@ -40,50 +41,53 @@ describe("streamAgents", () => {
       assert.strictEqual(yield* Queue.size(received), 0)
     }).pipe(Effect.provide(testLayer())))
 
-  it.scoped("resumes after a sequence without loss or duplicates", () =>
+  it.effect("resumes after a sequence without loss or duplicates", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const first = yield* streamAgents(world.owner, {})
-      const firstFiber = yield* Effect.fork(Stream.runCollect(Stream.take(first, 1)))
+      const firstFiber = yield* Effect.forkChild(Stream.runCollect(Stream.take(first, 1)))
       yield* settle
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "one")
-      const [seen] = Chunk.toReadonlyArray(yield* Fiber.join(firstFiber))
+      const [seen] = yield* Fiber.join(firstFiber)
       // The client is gone while two more changes happen.
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "two")
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "three")
       const resumed = yield* streamAgents(world.owner, { afterSequence: seen!.sequence })
-      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(resumed, 2)))
+      const events = yield* Stream.runCollect(Stream.take(resumed, 2))
       assert.deepStrictEqual(events.map((event) => event.agent.status), ["two", "three"])
       assert.isTrue(events.every((event) => event.sequence > seen!.sequence))
     }).pipe(Effect.provide(testLayer())))
 
-  it.scoped("shows only readable boards and never gateway agents", () =>
+  it.effect("shows only readable boards and never gateway agents", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent: main } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null })
-      const { agent: foreign } = yield* Fixtures.agent({ gatewayId: world.other.gateway.id, boardId: world.other.board.id })
+      const { agent: foreign } = yield* Fixtures.agent({
+        gatewayId: world.other.gateway.id,
+        boardId: world.other.board.id
+      })
       const { agent: mine } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const stream = yield* streamAgents(world.admin, { boardId: world.board.id })
-      const fiber = yield* Effect.fork(Stream.runCollect(Stream.take(stream, 1)))
+      const fiber = yield* Effect.forkChild(Stream.runCollect(Stream.take(stream, 1)))
       yield* settle
       yield* heartbeatAgent(Actor.agent(main), main.id, null)
       yield* heartbeatAgent(Actor.agent(foreign), foreign.id, null)
       yield* heartbeatAgent(Actor.agent(mine), mine.id, null)
-      const events = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+      const events = yield* Fiber.join(fiber)
       assert.deepStrictEqual(events.map((event) => event.agent.id), [mine.id])
       const refused = yield* streamAgents(world.admin, { boardId: world.other.board.id }).pipe(Effect.flip)
       assert.strictEqual(refused._tag, "Forbidden")
     }).pipe(Effect.provide(testLayer())))
 
-  it.scoped.skipIf(!onMemory)("costs the store nothing while subscribers are idle", () =>
+  it.effect.skipIf(!onMemory)("costs the store nothing while subscribers are idle", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const store = yield* MemoryStore
       const fibers = []
       for (let index = 0; index < 50; index++) {
         const stream = yield* streamAgents(world.owner, {})
-        fibers.push(yield* Effect.fork(Stream.runDrain(stream)))
+        fibers.push(yield* Effect.forkChild(Stream.runDrain(stream)))
       }
       yield* settle
       const before = store.operationCount()

@@ -1,5 +1,4 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Schema, Stream, TestClock } from "effect"
 import {
   Actor,
   AgentCreate,
@@ -12,8 +11,10 @@ import {
   syncGatewayTemplatesStream
 } from "@mission-control/core"
 import type { AgentId } from "@mission-control/core"
-import { runWithTestClock } from "./support/clock.js"
 import { Fixtures, MemoryGateway, modernBehaviour } from "@mission-control/core/testing"
+import { Duration, Effect, Schema, Stream } from "effect"
+import { TestClock } from "effect/testing"
+import { runWithTestClock } from "./support/clock.js"
 import { testLayer } from "./support/layer.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
@@ -99,7 +100,13 @@ describe("syncGatewayTemplates", () => {
       const path = [world.gateway.id, `mc-${world.first}`, "TOOLS.md"] as const
       const original = tokenIn(world.memory.file(...path))!
       world.memory.putFile(...path, "no token here")
-      world.memory.fail({ method: "agents.files.set", reason: "Rejected", message: "read-only", times: Infinity, agentId: `mc-${world.first}` })
+      world.memory.fail({
+        method: "agents.files.set",
+        reason: "Rejected",
+        message: "read-only",
+        times: Infinity,
+        agentId: `mc-${world.first}`
+      })
       const result = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
       assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: read-only"])
       assert.strictEqual((yield* authenticateAgent(original)).id, world.first)
@@ -141,7 +148,9 @@ describe("syncGatewayTemplates", () => {
         times: Infinity,
         agentId: `mc-${world.first}`
       })
-      const result = yield* runWithTestClock(syncGatewayTemplates(world.gateway, { concurrency: 1 }), { step: "5 seconds" })
+      const result = yield* runWithTestClock(syncGatewayTemplates(world.gateway, { concurrency: 1 }), {
+        step: "5 seconds"
+      })
       assert.strictEqual(result.agents_updated, 1)
       assert.strictEqual(result.agents_skipped, 1)
       assert.isFalse(result.main_updated)
@@ -165,7 +174,13 @@ describe("syncGatewayTemplates", () => {
   it.effect("reports per-agent failures and goes on", () =>
     Effect.gen(function*() {
       const world = yield* provisionedWorld
-      world.memory.fail({ method: "agents.update", reason: "Rejected", message: "bad workspace", times: 1, agentId: `mc-${world.first}` })
+      world.memory.fail({
+        method: "agents.update",
+        reason: "Rejected",
+        message: "bad workspace",
+        times: 1,
+        agentId: `mc-${world.first}`
+      })
       const result = yield* syncGatewayTemplates(world.gateway, { concurrency: 1 })
       assert.deepStrictEqual([result.agents_updated, result.agents_skipped, result.main_updated], [2, 1, true])
       assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: bad workspace"])
@@ -182,7 +197,9 @@ describe("syncGatewayTemplates", () => {
       ])
       const urlless = yield* Fixtures.gateway(world.organization.id, { url: " " })
       const noUrl = yield* syncGatewayTemplates(urlless)
-      assert.deepStrictEqual(noUrl.errors.map((error) => error.message), ["Gateway URL is not configured for this gateway."])
+      assert.deepStrictEqual(noUrl.errors.map((error) => error.message), [
+        "Gateway URL is not configured for this gateway."
+      ])
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("skips the gateway agent when its token is unreadable", () =>
@@ -201,7 +218,7 @@ describe("syncGatewayTemplates", () => {
   it.effect("streams one progress event per agent, then the result", () =>
     Effect.gen(function*() {
       const world = yield* provisionedWorld
-      const events = Chunk.toReadonlyArray(yield* Stream.runCollect(syncGatewayTemplatesStream(world.gateway)))
+      const events = yield* Stream.runCollect(syncGatewayTemplatesStream(world.gateway))
       assert.strictEqual(events.length, 5)
       assert.deepStrictEqual(events.slice(0, 4).map((event) => event.type), ["agent", "agent", "agent", "agent"])
       const last = events.at(-1)!
@@ -212,11 +229,14 @@ describe("syncGatewayTemplates", () => {
   it.effect("on a modern gateway reads the token from AGENTS.md and reports refused files", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const result = yield* runWithTestClock(Effect.gen(function*() {
-        yield* ensureBoardLeadAgent(world.board, world.owner)
-        yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Modern" }))
-        return yield* syncGatewayTemplatesAsAdmin(world.owner, world.gateway.id, {})
-      }), { step: "100 millis" })
+      const result = yield* runWithTestClock(
+        Effect.gen(function*() {
+          yield* ensureBoardLeadAgent(world.board, world.owner)
+          yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Modern" }))
+          return yield* syncGatewayTemplatesAsAdmin(world.owner, world.gateway.id, {})
+        }),
+        { step: "100 millis" }
+      )
       assert.deepStrictEqual(result.errors, [])
       assert.strictEqual(result.agents_updated, 2)
       assert.isTrue(result.main_updated)

@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
 import { defaultTemplates, TemplateRenderer, templatesFromDirectory } from "@mission-control/core"
+import { Fixtures } from "@mission-control/core/testing"
+import { Effect, Redacted } from "effect"
 import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Fixtures } from "@mission-control/core/testing"
 import { renderWorkspace, templateContext } from "../src/programs/provisioning.js"
 import { testLayer } from "./support/layer.js"
 
@@ -14,12 +14,25 @@ describe("workspace templates", () => {
   it.effect("render for a lead, a worker and the gateway agent with no missing variable", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const { agent: lead } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true })
+      const { agent: lead } = yield* Fixtures.agent({
+        gatewayId: world.gateway.id,
+        boardId: world.board.id,
+        isBoardLead: true
+      })
       const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const { agent: main } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null })
       const token = Redacted.make("tok")
       for (const [agent, board] of [[lead, world.board], [worker, world.board], [main, null]] as const) {
-        const context = templateContext(agent, world.gateway, board, "agent:x:main", "/w", token, world.owner, "http://mc")
+        const context = templateContext(
+          agent,
+          world.gateway,
+          board,
+          "agent:x:main",
+          "/w",
+          token,
+          world.owner,
+          "http://mc"
+        )
         const files = yield* renderWorkspace(agent, board === null, context, capabilities)
         assert.strictEqual(files.size, 8)
         for (const [name, content] of files) assert.isAbove(content.length, 0, name)
@@ -27,9 +40,15 @@ describe("workspace templates", () => {
         assert.include(files.get("USER.md")!, "Olivia Owner")
       }
       const leadContext = templateContext(lead, world.gateway, world.board, "k", "/w", token, null, "b")
-      assert.include((yield* renderWorkspace(lead, false, leadContext, capabilities)).get("HEARTBEAT.md")!, "Goal intake")
+      assert.include(
+        (yield* renderWorkspace(lead, false, leadContext, capabilities)).get("HEARTBEAT.md")!,
+        "Goal intake"
+      )
       const workerContext = templateContext(worker, world.gateway, world.board, "k", "/w", token, null, "b")
-      assert.notInclude((yield* renderWorkspace(worker, false, workerContext, capabilities)).get("HEARTBEAT.md")!, "Goal intake")
+      assert.notInclude(
+        (yield* renderWorkspace(worker, false, workerContext, capabilities)).get("HEARTBEAT.md")!,
+        "Goal intake"
+      )
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("read only the variables they are given: no host objects, no code", () =>

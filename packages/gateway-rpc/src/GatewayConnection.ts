@@ -1,11 +1,23 @@
 import type { GatewayError } from "@mission-control/core"
 import { gatewayError } from "@mission-control/core"
 import type { Scope } from "effect"
-import { Clock, Deferred, Duration, Effect, Exit, FiberId, FiberSet, PubSub, Redacted, Schedule, Stream } from "effect"
+import {
+  Clock,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  FiberSet,
+  PubSub,
+  Redacted,
+  Schedule,
+  Semaphore,
+  Stream
+} from "effect"
 import WebSocket from "ws"
 import type { DeviceIdentity } from "./deviceIdentity.js"
 import { signConnect } from "./deviceIdentity.js"
-import { remoteError, redactSecret, transportError } from "./errors.js"
+import { redactSecret, remoteError, transportError } from "./errors.js"
 import type { EventFrame, Frame, HelloInfo } from "./protocol.js"
 import { isObject, maxProtocol, minProtocol, parseFrame, parseHello } from "./protocol.js"
 
@@ -14,11 +26,11 @@ export interface ConnectionOptions {
   readonly url: string
   readonly token: Redacted.Redacted<string> | null
   /** How long one request may wait for its response. Default 30 s. */
-  readonly requestTimeout?: Duration.DurationInput
+  readonly requestTimeout?: Duration.Input
   /** How long the challenge and `connect` may take. Default 15 s. */
-  readonly handshakeTimeout?: Duration.DurationInput
+  readonly handshakeTimeout?: Duration.Input
   /** How long a request waits for the connection to be (re)established. Default 20 s. */
-  readonly reconnectWait?: Duration.DurationInput
+  readonly reconnectWait?: Duration.Input
   /** Requests in flight at once on the connection; more wait. Default 256. */
   readonly maxInFlight?: number
   /** Operator scopes to ask for. Default read, write, admin. */
@@ -35,7 +47,7 @@ export interface GatewayConnection {
   readonly request: (
     method: string,
     params: Readonly<Record<string, unknown>>,
-    options?: { readonly timeout?: Duration.DurationInput }
+    options?: { readonly timeout?: Duration.Input }
   ) => Effect.Effect<unknown, GatewayError>
   /** What the gateway said in `hello-ok` (connects first when needed). */
   readonly hello: Effect.Effect<HelloInfo, GatewayError>
@@ -76,14 +88,14 @@ const isRetryableConnectError = (error: GatewayError): boolean =>
 export const makeConnection = (options: ConnectionOptions): Effect.Effect<GatewayConnection, never, Scope.Scope> =>
   Effect.gen(function*() {
     const secret = options.token === null ? null : Redacted.value(options.token)
-    const requestTimeout = Duration.decode(options.requestTimeout ?? "30 seconds")
-    const handshakeTimeout = Duration.decode(options.handshakeTimeout ?? "15 seconds")
-    const reconnectWait = Duration.decode(options.reconnectWait ?? "20 seconds")
+    const requestTimeout = Duration.fromInputUnsafe(options.requestTimeout ?? "30 seconds")
+    const handshakeTimeout = Duration.fromInputUnsafe(options.handshakeTimeout ?? "15 seconds")
+    const reconnectWait = Duration.fromInputUnsafe(options.reconnectWait ?? "20 seconds")
     const scopes = options.scopes ?? defaultScopes
     const events = yield* Effect.acquireRelease(PubSub.unbounded<EventFrame>(), PubSub.shutdown)
     const run = yield* FiberSet.makeRuntime<never>()
-    const connectLock = yield* Effect.makeSemaphore(1)
-    const inFlight = yield* Effect.makeSemaphore(options.maxInFlight ?? 256)
+    const connectLock = yield* Semaphore.make(1)
+    const inFlight = yield* Semaphore.make(options.maxInFlight ?? 256)
     const pending = new Map<string, PendingRequest>()
     let session: Session | null = null
     let closed = false
@@ -92,7 +104,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
     const failPending = (code: number | undefined, detail: string) => {
       for (const [id, request] of pending) {
         pending.delete(id)
-        Deferred.unsafeDone(request.deferred, Exit.fail(transportError(request.method, detail, secret, code)))
+        Deferred.doneUnsafe(request.deferred, Exit.fail(transportError(request.method, detail, secret, code)))
       }
     }
 
@@ -101,7 +113,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         const request = pending.get(frame.id)
         if (request === undefined) return
         pending.delete(frame.id)
-        Deferred.unsafeDone(
+        Deferred.doneUnsafe(
           request.deferred,
           frame.ok === false
             ? Exit.fail(remoteError(request.method, frame.error, secret))
@@ -109,7 +121,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         )
       } else if (frame.type === "event") {
         if (frame.event === "shutdown") current.draining = true
-        Effect.runSync(PubSub.publish(events, frame))
+        PubSub.publishUnsafe(events, frame)
       }
     }
 
@@ -147,19 +159,23 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
 
     const onSessionClosed = (closing: Session, code: number, reason: string) => {
       if (session === closing) session = null
-      Deferred.unsafeDone(closing.closed, Exit.void)
+      Deferred.doneUnsafe(closing.closed, Exit.void)
       failPending(code, `connection closed (${code}${reason === "" ? "" : ` ${reason}`})`)
       // Come back in the background, so event subscribers and the next requests find an open socket.
       if (!closed) run(ensureSession.pipe(Effect.ignore))
     }
 
-    const openSocket: Effect.Effect<Session, GatewayError> = Effect.async<Session, GatewayError>((resume) => {
+    const openSocket: Effect.Effect<Session, GatewayError> = Effect.callback<Session, GatewayError>((resume) => {
       let socket: WebSocket
       try {
         socket = new WebSocket(options.url, { handshakeTimeout: Duration.toMillis(handshakeTimeout) })
       } catch (cause) {
         // A URL the WebSocket client cannot use is a configuration error: no retry will fix it.
-        resume(Effect.fail(gatewayError("connect", "Rejected", redactSecret(`invalid gateway url: ${String(cause)}`, secret))))
+        resume(
+          Effect.fail(
+            gatewayError("connect", "Rejected", redactSecret(`invalid gateway url: ${String(cause)}`, secret))
+          )
+        )
         return
       }
       const connectId = `connect-${++nextId}`
@@ -172,7 +188,10 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         resume(Effect.fail(error))
       }
       const timer = setTimeout(
-        () => fail(gatewayError("connect", "Timeout", `gateway handshake timed out after ${Duration.format(handshakeTimeout)}`)),
+        () =>
+          fail(
+            gatewayError("connect", "Timeout", `gateway handshake timed out after ${Duration.format(handshakeTimeout)}`)
+          ),
         Duration.toMillis(handshakeTimeout)
       )
       let opened: Session | null = null
@@ -189,7 +208,9 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
           const nonce = typeof payload["nonce"] === "string" ? payload["nonce"] : ""
           const ts = typeof payload["ts"] === "number" ? payload["ts"] : Date.now()
           phase = "connect"
-          socket.send(JSON.stringify({ type: "req", id: connectId, method: "connect", params: connectParams(nonce, ts) }))
+          socket.send(
+            JSON.stringify({ type: "req", id: connectId, method: "connect", params: connectParams(nonce, ts) })
+          )
         } else if (phase === "connect" && frame.type === "res" && frame.id === connectId) {
           if (frame.ok === false) {
             fail(remoteError("connect", frame.error, secret))
@@ -202,7 +223,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
             hello: parseHello(frame.payload),
             lastFrameAt: Date.now(),
             draining: false,
-            closed: Deferred.unsafeMake<void>(FiberId.none)
+            closed: Deferred.makeUnsafe<void>()
           }
           resume(Effect.succeed(opened))
         }
@@ -224,8 +245,8 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         // Let the restarting gateway close this socket, then connect to it again.
         return Deferred.await(current.closed).pipe(
           Effect.timeout(reconnectWait),
-          Effect.catchAll(() => Effect.sync(() => current.socket.terminate())),
-          Effect.zipRight(ensureSession)
+          Effect.catch(() => Effect.sync(() => current.socket.terminate())),
+          Effect.andThen(ensureSession)
         )
       }
       if (current !== null) return Effect.succeed(current)
@@ -234,7 +255,9 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         if (closed) return Effect.fail(gatewayError("connect", "Transport", "connection closed"))
         return openSocket.pipe(
           Effect.retry({
-            schedule: Schedule.exponential("100 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.upTo(reconnectWait)),
+            schedule: Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("2 seconds")]).pipe(
+              Schedule.upTo({ duration: reconnectWait })
+            ),
             while: isRetryableConnectError
           }),
           Effect.tap((opened) =>
@@ -272,22 +295,23 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
     const request = (
       method: string,
       params: Readonly<Record<string, unknown>>,
-      requestOptions: { readonly timeout?: Duration.DurationInput } = {}
+      requestOptions: { readonly timeout?: Duration.Input } = {}
     ): Effect.Effect<unknown, GatewayError> =>
       inFlight.withPermits(1)(Effect.gen(function*() {
         const current = yield* ensureSession
         const id = String(++nextId)
         const deferred = yield* Deferred.make<unknown, GatewayError>()
         pending.set(id, { method, deferred })
-        const timeout = Duration.decode(requestOptions.timeout ?? requestTimeout)
+        const timeout = Duration.fromInputUnsafe(requestOptions.timeout ?? requestTimeout)
         yield* Effect.try({
           try: () => current.socket.send(JSON.stringify({ type: "req", id, method, params })),
           catch: (cause) => transportError(method, redactSecret(String(cause), secret), secret)
         })
         return yield* Deferred.await(deferred).pipe(
-          Effect.timeoutFail({
+          Effect.timeoutOrElse({
             duration: timeout,
-            onTimeout: () => gatewayError(method, "Timeout", `${method} timed out after ${Duration.format(timeout)}`)
+            orElse: () =>
+              Effect.fail(gatewayError(method, "Timeout", `${method} timed out after ${Duration.format(timeout)}`))
           }),
           Effect.ensuring(Effect.sync(() => pending.delete(id)))
         )

@@ -1,10 +1,15 @@
-import type { GatewayCapabilities, GatewayClient, GatewayError, GatewayFileEntry, HeartbeatEntry } from "@mission-control/core"
+import type {
+  GatewayCapabilities,
+  GatewayClient,
+  GatewayError,
+  GatewayFileEntry,
+  HeartbeatEntry
+} from "@mission-control/core"
 import { gatewayError, protocol4WritableFiles } from "@mission-control/core"
-import { Effect, Option } from "effect"
+import { Effect, Option, Semaphore } from "effect"
 import type { GatewayConnection } from "./GatewayConnection.js"
 import type { HelloInfo } from "./protocol.js"
 import { isObject, protocol4HeartbeatKeys } from "./protocol.js"
-
 
 const channelHeartbeatDefaults = { showOk: false, showAlerts: true, useIndicator: true }
 
@@ -12,7 +17,9 @@ const channelHeartbeatDefaults = { showOk: false, showAlerts: true, useIndicator
 export const canonicalJson = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
   if (isObject(value)) {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`
+    return `{${
+      Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")
+    }}`
   }
   return JSON.stringify(value) ?? "null"
 }
@@ -30,8 +37,14 @@ interface ConfigSnapshot {
 
 const readConfig = (connection: GatewayConnection): Effect.Effect<ConfigSnapshot, GatewayError> =>
   connection.request("config.get", {}).pipe(Effect.flatMap((payload) => {
-    if (!isObject(payload)) return Effect.fail(gatewayError("config.get", "Rejected", "config.get returned invalid payload"))
-    const config = isObject(payload["config"]) ? payload["config"] : isObject(payload["parsed"]) ? payload["parsed"] : {}
+    if (!isObject(payload)) {
+      return Effect.fail(gatewayError("config.get", "Rejected", "config.get returned invalid payload"))
+    }
+    const config = isObject(payload["config"])
+      ? payload["config"]
+      : isObject(payload["parsed"])
+      ? payload["parsed"]
+      : {}
     return Effect.succeed({ config, hash: typeof payload["hash"] === "string" ? payload["hash"] : null })
   }))
 
@@ -41,8 +54,12 @@ const entriesPatch = (config: Record<string, unknown>, entries: ReadonlyArray<He
   const current = isObject(agents["entries"]) ? agents["entries"] : {}
   const patch: Record<string, unknown> = {}
   for (const entry of entries) {
-    const heartbeat = Object.fromEntries(Object.entries(entry.heartbeat).filter(([key]) => protocol4HeartbeatKeys.has(key)))
-    const existing = isObject(current[entry.agentId]) ? (current[entry.agentId] as Record<string, unknown>)["heartbeat"] : undefined
+    const heartbeat = Object.fromEntries(
+      Object.entries(entry.heartbeat).filter(([key]) => protocol4HeartbeatKeys.has(key))
+    )
+    const existing = isObject(current[entry.agentId])
+      ? (current[entry.agentId] as Record<string, unknown>)["heartbeat"]
+      : undefined
     if (canonicalJson(existing ?? null) !== canonicalJson(heartbeat)) patch[entry.agentId] = { heartbeat }
   }
   return Object.keys(patch).length === 0 ? undefined : { agents: { entries: patch } }
@@ -62,7 +79,9 @@ const listPatch = (config: Record<string, unknown>, entries: ReadonlyArray<Heart
     return { ...item, workspace: entry.workspace, heartbeat: entry.heartbeat }
   })
   for (const entry of entries) {
-    if (!seen.has(entry.agentId)) next.push({ id: entry.agentId, workspace: entry.workspace, heartbeat: entry.heartbeat })
+    if (!seen.has(entry.agentId)) {
+      next.push({ id: entry.agentId, workspace: entry.workspace, heartbeat: entry.heartbeat })
+    }
   }
   const channels = isObject(config["channels"]) ? config["channels"] : {}
   const defaults = isObject(channels["defaults"]) ? channels["defaults"] : {}
@@ -110,10 +129,14 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
   const refused = new Set<string>()
   const capabilities = Effect.map(connection.hello, (hello): GatewayCapabilities => {
     const modern = hello.protocol >= 4
-    const writable = modern ? new Set([...protocol4WritableFiles].filter((name) => !refused.has(name))) : refused.size === 0
+    const writable = modern ?
+      new Set([...protocol4WritableFiles].filter((name) => !refused.has(name))) :
+      refused.size === 0
       ? null
-      : new Set(["AGENTS.md", "BOOTSTRAP.md", "HEARTBEAT.md", "IDENTITY.md", "MEMORY.md", "SOUL.md", "TOOLS.md", "USER.md"]
-        .filter((name) => !refused.has(name)))
+      : new Set(
+        ["AGENTS.md", "BOOTSTRAP.md", "HEARTBEAT.md", "IDENTITY.md", "MEMORY.md", "SOUL.md", "TOOLS.md", "USER.md"]
+          .filter((name) => !refused.has(name))
+      )
     return {
       writableFiles: writable,
       tokenFile: writable === null || writable.has("TOOLS.md") ? "TOOLS.md" : "AGENTS.md",
@@ -123,8 +146,11 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
   })
 
   // One read-modify-write of the config at a time per gateway: concurrent patches would race on `baseHash`.
-  const patchLock = Effect.unsafeMakeSemaphore(1)
-  const patchHeartbeats = (entries: ReadonlyArray<HeartbeatEntry>, attempt = 0): Effect.Effect<{ readonly patched: boolean }, GatewayError> =>
+  const patchLock = Semaphore.makeUnsafe(1)
+  const patchHeartbeats = (
+    entries: ReadonlyArray<HeartbeatEntry>,
+    attempt = 0
+  ): Effect.Effect<{ readonly patched: boolean }, GatewayError> =>
     Effect.gen(function*() {
       if (entries.length === 0) return { patched: false }
       const hello = yield* connection.hello
@@ -135,14 +161,14 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
       if (patch === undefined) return { patched: false }
       const params: Record<string, unknown> = { raw: JSON.stringify(patch) }
       if (snapshot.hash !== null) params["baseHash"] = snapshot.hash
-      const outcome = yield* Effect.either(connection.request("config.patch", params))
-      if (outcome._tag === "Right") return { patched: true }
+      const outcome = yield* Effect.result(connection.request("config.patch", params))
+      if (outcome._tag === "Success") return { patched: true }
       // Another process changed the config between our read and our write: read again, a few times.
-      if (attempt < 5 && /changed since last load|base hash/i.test(outcome.left.message)) {
+      if (attempt < 5 && /changed since last load|base hash/i.test(outcome.failure.message)) {
         yield* Effect.sleep(`${50 * (attempt + 1)} millis`)
         return yield* patchHeartbeats(entries, attempt + 1)
       }
-      return yield* Effect.fail(outcome.left)
+      return yield* Effect.fail(outcome.failure)
     })
 
   return {
@@ -153,11 +179,14 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
         const created = isObject(payload) && typeof payload["agentId"] === "string" ? payload["agentId"] : agentId
         return created === agentId
           ? Effect.void
-          : Effect.fail(gatewayError("agents.create", "Rejected", `gateway created agent "${created}" instead of "${agentId}"`))
+          : Effect.fail(
+            gatewayError("agents.create", "Rejected", `gateway created agent "${created}" instead of "${agentId}"`)
+          )
       })),
     updateAgent: ({ agentId, name, workspace }) =>
       connection.request("agents.update", { agentId, name, workspace }).pipe(Effect.asVoid),
-    deleteAgent: (agentId, { deleteFiles }) => connection.request("agents.delete", { agentId, deleteFiles }).pipe(Effect.asVoid),
+    deleteAgent: (agentId, { deleteFiles }) =>
+      connection.request("agents.delete", { agentId, deleteFiles }).pipe(Effect.asVoid),
     listFiles: (agentId) => connection.request("agents.files.list", { agentId }).pipe(Effect.map(fileEntries)),
     readFile: (agentId, name) =>
       connection.request("agents.files.get", { agentId, name }).pipe(

@@ -82,7 +82,9 @@ export const signaturePayload = (deviceId: string, connect: SignedConnect): stri
 export const signConnect = (identity: DeviceIdentity, connect: SignedConnect) => ({
   id: identity.deviceId,
   publicKey: base64Url(identity.publicKeyRaw),
-  signature: base64Url(sign(null, Buffer.from(signaturePayload(identity.deviceId, connect), "utf8"), identity.privateKey)),
+  signature: base64Url(
+    sign(null, Buffer.from(signaturePayload(identity.deviceId, connect), "utf8"), identity.privateKey)
+  ),
   signedAt: connect.signedAt,
   nonce: connect.nonce
 })

@@ -20,14 +20,20 @@ export const redactSecret = (text: string, secret: string | null): string =>
   secret === null || secret === "" ? text : text.split(secret).join("<redacted>")
 
 /** A gateway's error reply as a core `GatewayError`. */
-export const remoteError = (method: string, error: GatewayErrorShape | undefined, secret: string | null): GatewayError => {
+export const remoteError = (
+  method: string,
+  error: GatewayErrorShape | undefined,
+  secret: string | null
+): GatewayError => {
   const message = redactSecret(error?.message ?? "Gateway error", secret)
   const code = error?.code ?? null
   const detailsCode = typeof error?.details === "object" && error.details !== null && "code" in error.details
     ? String((error.details as { readonly code: unknown }).code)
     : ""
   let reason: GatewayErrorReason = patterns.find(([pattern]) => pattern.test(message))?.[1] ?? "Rejected"
-  if (code === "FORBIDDEN" || code === "NOT_PAIRED" || detailsCode.startsWith("AUTH_") || detailsCode === "MISSING_SCOPE") {
+  if (
+    code === "FORBIDDEN" || code === "NOT_PAIRED" || detailsCode.startsWith("AUTH_") || detailsCode === "MISSING_SCOPE"
+  ) {
     reason = "Unauthorized"
   }
   const retryable = error?.retryable === true || code === "UNAVAILABLE"
@@ -46,5 +52,9 @@ export const transportError = (
   closeCode?: number
 ): GatewayError =>
   closeCode === 1012 || closeCode === 1013
-    ? gatewayError(method, "Restarting", redactSecret(`connection closed: received ${closeCode} (service restart) ${detail}`.trim(), secret))
+    ? gatewayError(
+      method,
+      "Restarting",
+      redactSecret(`connection closed: received ${closeCode} (service restart) ${detail}`.trim(), secret)
+    )
     : gatewayError(method, "Transport", redactSecret(detail, secret))

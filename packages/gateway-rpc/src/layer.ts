@@ -1,6 +1,6 @@
 import type { GatewayClient, GatewayTarget } from "@mission-control/core"
 import { GatewayControlPlane } from "@mission-control/core"
-import { Effect, ExecutionStrategy, Exit, Layer, Redacted, Scope } from "effect"
+import { Effect, Exit, Layer, Redacted, Scope, Semaphore } from "effect"
 import { createHash } from "node:crypto"
 import type { ConnectionOptions } from "./GatewayConnection.js"
 import { makeConnection } from "./GatewayConnection.js"
@@ -10,19 +10,24 @@ import { makeClient } from "./GatewayRpcClient.js"
 export type PoolOptions = Omit<ConnectionOptions, "url" | "token">
 
 const fingerprint = (target: GatewayTarget): string =>
-  createHash("sha256").update(`${target.url}\n${target.token === null ? "" : Redacted.value(target.token)}`).digest("hex")
+  createHash("sha256").update(`${target.url}\n${target.token === null ? "" : Redacted.value(target.token)}`).digest(
+    "hex"
+  )
 
 /**
  * `GatewayControlPlane` over WebSocket: one persistent connection per gateway, keyed by the gateway's id and its
  * URL and token (a changed row gets a new connection and the old one is closed). Connections close with the layer.
  */
 export const layer = (options: PoolOptions = {}) =>
-  Layer.scoped(
+  Layer.effect(
     GatewayControlPlane,
     Effect.gen(function*() {
       const poolScope = yield* Effect.scope
-      const lock = yield* Effect.makeSemaphore(1)
-      const entries = new Map<string, { readonly fingerprint: string; readonly client: GatewayClient; readonly scope: Scope.CloseableScope }>()
+      const lock = yield* Semaphore.make(1)
+      const entries = new Map<
+        string,
+        { readonly fingerprint: string; readonly client: GatewayClient; readonly scope: Scope.Closeable }
+      >()
       return GatewayControlPlane.of({
         client: (target) =>
           lock.withPermits(1)(Effect.gen(function*() {
@@ -30,9 +35,9 @@ export const layer = (options: PoolOptions = {}) =>
             const existing = entries.get(target.gatewayId)
             if (existing !== undefined && existing.fingerprint === key) return existing.client
             if (existing !== undefined) yield* Scope.close(existing.scope, Exit.void)
-            const scope = yield* Scope.fork(poolScope, ExecutionStrategy.sequential)
+            const scope = yield* Scope.fork(poolScope, "sequential")
             const connection = yield* makeConnection({ ...options, url: target.url, token: target.token }).pipe(
-              Scope.extend(scope)
+              Scope.provide(scope)
             )
             const client = makeClient(connection)
             entries.set(target.gatewayId, { fingerprint: key, client, scope })

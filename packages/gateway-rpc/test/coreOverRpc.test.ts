@@ -1,10 +1,9 @@
 // The core's provisioning, template sync and deletion over the real client, against the simulator.
 import { afterEach, assert, describe, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import {
   Actor,
-  AgentRepository,
   AgentCreate,
+  AgentRepository,
   AgentUpdate,
   authenticateAgent,
   createAgent,
@@ -21,6 +20,7 @@ import { Fixtures, TestKit } from "@mission-control/core/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { GatewaySimulator, SimulatorBehaviour } from "@mission-control/gateway-rpc/testing"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 
 const running: Array<GatewaySimulator> = []
 afterEach(async () => {
@@ -29,34 +29,60 @@ afterEach(async () => {
 
 const withSimulator = <A, E>(
   behaviour: Partial<SimulatorBehaviour>,
-  body: (simulator: GatewaySimulator) => Effect.Effect<A, E, Layer.Layer.Success<typeof TestKit.layerWithoutGateway> | import("@mission-control/core").GatewayControlPlane>,
+  body: (
+    simulator: GatewaySimulator
+  ) => Effect.Effect<
+    A,
+    E,
+    Layer.Success<typeof TestKit.layerWithoutGateway> | import("@mission-control/core").GatewayControlPlane
+  >,
   client: GatewayRpc.PoolOptions = {}
 ) =>
   Effect.gen(function*() {
     const simulator = yield* Effect.promise(() => startGatewaySimulator(behaviour))
     running.push(simulator)
     return yield* body(simulator).pipe(
-      Effect.provide(Layer.merge(TestKit.layerWithoutGateway, GatewayRpc.layer({ device: GatewayRpc.generateDeviceIdentity(), ...client })))
+      Effect.provide(
+        Layer.merge(
+          TestKit.layerWithoutGateway,
+          GatewayRpc.layer({ device: GatewayRpc.generateDeviceIdentity(), ...client })
+        )
+      )
     )
   })
 
 /** Short deadlines, so that a gateway that never answers is given up on within seconds. */
-const shortDeadlines = (settings: Context.Tag.Service<typeof Settings>): Context.Tag.Service<typeof Settings> => {
-  const short = (policy: RetryPolicy): RetryPolicy => ({ ...policy, baseDelay: Duration.millis(50), maxDelay: Duration.millis(200), deadline: Duration.seconds(2) })
-  return { ...settings, operationRetry: short(settings.operationRetry), syncRetry: short(settings.syncRetry), staleProvisionAfter: Duration.zero }
+const shortDeadlines = (settings: Settings): Settings => {
+  const short = (policy: RetryPolicy): RetryPolicy => ({
+    ...policy,
+    baseDelay: Duration.millis(50),
+    maxDelay: Duration.millis(200),
+    deadline: Duration.seconds(2)
+  })
+  return {
+    ...settings,
+    operationRetry: short(settings.operationRetry),
+    syncRetry: short(settings.syncRetry),
+    staleProvisionAfter: Duration.zero
+  }
 }
 const stallClient: GatewayRpc.PoolOptions = { requestTimeout: "250 millis" }
 
 const worldOn = (simulator: GatewaySimulator) =>
-  Fixtures.world({ gateway: { url: simulator.url, token: Redacted.make(simulator.token!), workspaceRoot: "/srv/openclaw" } })
+  Fixtures.world({
+    gateway: { url: simulator.url, token: Redacted.make(simulator.token!), workspaceRoot: "/srv/openclaw" }
+  })
 
 const create = (boardId: string, name: string) => Schema.decodeUnknownSync(AgentCreate)({ board_id: boardId, name })
 const tokenIn = (content: string | undefined) => /^AUTH_TOKEN=(.*)$/m.exec(content ?? "")?.[1]
 
 /** Four agents A to D on the world's board, created (and provisioned) one after the other; their ids. */
-const createFour = (world: Effect.Effect.Success<ReturnType<typeof worldOn>>) =>
-  Effect.forEach(["A", "B", "C", "D"], (name) =>
-    createAgent(Actor.user(world.owner), create(world.board.id, name)).pipe(Effect.map((agent): string => agent.id)))
+const createFour = (world: Effect.Success<ReturnType<typeof worldOn>>) =>
+  Effect.forEach(
+    ["A", "B", "C", "D"],
+    (name) =>
+      createAgent(Actor.user(world.owner), create(world.board.id, name)).pipe(Effect.map((agent): string => agent.id))
+  )
 
 /** The token in each agent's workspace (AGENTS.md) authenticates that agent: database and workspace agree. */
 const assertWorkspaceTokensAuthenticate = (simulator: GatewaySimulator, agentIds: ReadonlyArray<string>) =>
@@ -86,9 +112,14 @@ describe("core over the gateway client", () => {
           assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(workerKey, tokenFile))!)).id, worker.id)
           assert.strictEqual(simulator.configPatches(), 2) // one per provisioning, none for an unchanged sync
 
-          yield* updateAgent(world.owner, worker.id as AgentId, Schema.decodeUnknownSync(AgentUpdate)({ name: "Scout 2" }), {
-            force: false
-          })
+          yield* updateAgent(
+            world.owner,
+            worker.id as AgentId,
+            Schema.decodeUnknownSync(AgentUpdate)({ name: "Scout 2" }),
+            {
+              force: false
+            }
+          )
           assert.strictEqual(simulator.agents().get(workerKey)!.name, "Scout 2")
           assert.deepStrictEqual(yield* deleteAgent(world.owner, worker.id as AgentId), { ok: true })
           assert.isFalse(simulator.agents().has(workerKey))
@@ -124,7 +155,10 @@ describe("core over the gateway client", () => {
         })
         const first = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
         assert.strictEqual(first.agents_updated, 3)
-        assert.deepStrictEqual(first.errors.map((error) => [error.agent_id, error.message]), [[created[1]!, "Failed to sync templates: disk full"]])
+        assert.deepStrictEqual(first.errors.map((error) => [error.agent_id, error.message]), [[
+          created[1]!,
+          "Failed to sync templates: disk full"
+        ]])
         const second = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
         assert.deepStrictEqual([second.agents_updated, second.errors.length], [4, 0])
         yield* assertWorkspaceTokensAuthenticate(simulator, created)
@@ -141,17 +175,27 @@ describe("core over the gateway client", () => {
         simulator.configure({ faults: [{ method: "agents.files.get", kind: "stall", agentId: `mc-${created[1]}` }] })
         simulator.clearCalls()
 
-        const first = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true, concurrency: 1 })
+        const first = yield* syncGatewayTemplates(world.gateway, {
+          includeMain: false,
+          rotateTokens: true,
+          concurrency: 1
+        })
         assert.strictEqual(first.agents_updated, 1)
         assert.deepStrictEqual(first.errors.map((error) => error.agent_id as string | null), [created[1]!])
-        assert.match(first.errors[0]!.message, /^Gateway unreachable after 2 seconds \(template sync timeout\)\. Last error: .*timed out/)
+        assert.match(
+          first.errors[0]!.message,
+          /^Gateway unreachable after 2 seconds \(template sync timeout\)\. Last error: .*timed out/
+        )
         // Nothing was started for the agents after the one that timed out.
         const touched = new Set(simulator.calls().map((call) => call.params["agentId"]))
         assert.isFalse(touched.has(`mc-${created[2]}`) || touched.has(`mc-${created[3]}`))
         // No record is left mid-update, no token was changed on one side only: every workspace token still
         // authenticates its agent.
         const after = yield* Effect.forEach(created, stored)
-        assert.deepStrictEqual(after.map((agent) => [agent.status, agent.agentTokenDigest]), before.map((agent) => ["online", agent.agentTokenDigest]))
+        assert.deepStrictEqual(
+          after.map((agent) => [agent.status, agent.agentTokenDigest]),
+          before.map((agent) => ["online", agent.agentTokenDigest])
+        )
         yield* assertWorkspaceTokensAuthenticate(simulator, created)
 
         simulator.configure({ faults: [] })
@@ -168,7 +212,10 @@ describe("core over the gateway client", () => {
         simulator.configure({ faults: [{ method: "agents.files.set", kind: "stall" }] })
         const error = yield* createAgent(Actor.user(world.owner), create(world.board.id, "Stalled")).pipe(Effect.flip)
         assert.include(["GatewayFailure", "GatewayTimeout"], error._tag)
-        assert.match(error.detail, /^Gateway provision failed: Gateway unreachable after 2 seconds \(gateway coordination timeout\)/)
+        assert.match(
+          error.detail,
+          /^Gateway provision failed: Gateway unreachable after 2 seconds \(gateway coordination timeout\)/
+        )
         const agents = yield* AgentRepository
         const stored = (yield* agents.listByBoards([world.board.id])).find((agent) => agent.name === "Stalled")!
         // Not stuck: still "provisioning" (it never came online), with the error recorded for the reconciler.
@@ -180,7 +227,9 @@ describe("core over the gateway client", () => {
         const finished = Option.getOrThrow(yield* agents.findById(stored.id))
         assert.strictEqual(finished.status, "online")
         assert.isNull(finished.lastProvisionError)
-        assert.deepStrictEqual([...simulator.agents().keys()].filter((id) => id === `mc-${stored.id}`), [`mc-${stored.id}`])
+        assert.deepStrictEqual([...simulator.agents().keys()].filter((id) => id === `mc-${stored.id}`), [
+          `mc-${stored.id}`
+        ])
         assert.strictEqual(simulator.agents().size, gatewayAgentsBefore + 1)
         yield* assertWorkspaceTokensAuthenticate(simulator, [stored.id])
       }).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))), stallClient))

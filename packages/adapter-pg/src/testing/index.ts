@@ -1,8 +1,7 @@
 export { countStatements } from "./statementCounter.js"
 export type { StatementCounter } from "./statementCounter.js"
-import * as PgClient from "@effect/sql-pg/PgClient"
+import { PgClient, PgConnection } from "@effect/sql-pg"
 import { Effect, Exit, Layer, Redacted, Scope } from "effect"
-import pg from "pg"
 import { redactUrl, toPgClientConfig } from "../config.js"
 import type { PgConnectionConfig } from "../config.js"
 import type { EmbeddedDatabase } from "../embedded.js"
@@ -13,29 +12,25 @@ import { migrate } from "../migrations.js"
 /** The Postgres tests use: `DATABASE_URL`, else the machine's default. */
 export const defaultDatabaseUrl = (): string => process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test"
 
-/** True when a Postgres server answers at the URL within two seconds. */
-export const serverReachable = async (url: string = defaultDatabaseUrl()): Promise<boolean> => {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
-  try {
-    await client.connect()
-    await client.query("SELECT 1")
-    return true
-  } catch {
-    return false
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
+/** Runs `text` on a session of its own to the database of `url`, and returns its rows. */
+export const runStatement = (url: string, text: string, params: ReadonlyArray<unknown> = []) =>
+  Effect.scoped(Effect.gen(function*() {
+    const session = yield* PgConnection.make({ url: Redacted.make(url), applicationName: "mission-control-tests" })
+    return (yield* session.query(text, params, false)).rows
+  }))
 
-const adminQuery = async (url: string, text: string) => {
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  try {
-    await admin.query(text)
-  } finally {
-    await admin.end()
-  }
-}
+/** True when a Postgres server answers at the URL within two seconds. */
+export const serverReachable = (url: string = defaultDatabaseUrl()): Promise<boolean> =>
+  Effect.runPromise(
+    Effect.scoped(Effect.gen(function*() {
+      const session = yield* PgConnection.make({ url: Redacted.make(url), connectTimeout: "2 seconds" })
+      yield* session.query("SELECT 1")
+      return true
+    })).pipe(Effect.catch(() => Effect.succeed(false)))
+  )
+
+const adminQuery = (url: string, text: string): Promise<void> =>
+  Effect.runPromise(Effect.asVoid(runStatement(url, text)))
 
 /** Creates an empty database next to the one of `url`; returns its URL and a function that drops it. */
 export const createDatabase = async (url: string = defaultDatabaseUrl()) => {
@@ -76,7 +71,7 @@ export const createTestDatabase = async (kind?: TestDatabaseKind): Promise<TestD
     return { kind: chosen, config, embedded: null, close: database.drop }
   }
   const scope = Effect.runSync(Scope.make())
-  const embedded = await Effect.runPromise(startEmbedded().pipe(Scope.extend(scope)))
+  const embedded = await Effect.runPromise(startEmbedded().pipe(Scope.provide(scope)))
   await Effect.runPromise(migrate.pipe(Effect.provide(PgClient.layer(toPgClientConfig(embedded.config)))))
   return {
     kind: chosen,
@@ -120,17 +115,19 @@ export const truncateTestDatabase = async (database: TestDatabase): Promise<void
     await database.embedded.db.exec(truncateStatement)
     return
   }
-  await adminQuery(Redacted.value(database.config.url!), truncateStatement)
+  if (database.config.url !== undefined) await adminQuery(Redacted.value(database.config.url), truncateStatement)
 }
 
 /** The adapter on a database for one test: `database`'s, emptied first. */
 export const layerOnTestDatabase = (database: TestDatabase) =>
-  Layer.unwrapEffect(Effect.promise(() => truncateTestDatabase(database)).pipe(Effect.as(
-    database.embedded === null ? layer(database.config, { pruneEvery: "1 hour" }) : layerOnEmbedded(database.embedded)
-  )))
+  Layer.unwrap(
+    Effect.promise(() => truncateTestDatabase(database)).pipe(Effect.as(
+      database.embedded === null ? layer(database.config, { pruneEvery: "1 hour" }) : layerOnEmbedded(database.embedded)
+    ))
+  )
 
 /** The adapter on this test file's shared database, emptied first: a clean slate for every test. */
-export const layerTestDatabase = Layer.unwrapEffect(
+export const layerTestDatabase = Layer.unwrap(
   Effect.promise(sharedTestDatabase).pipe(Effect.map(layerOnTestDatabase))
 )
 

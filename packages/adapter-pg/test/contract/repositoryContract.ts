@@ -1,25 +1,26 @@
 // The repository contract: what every implementation of the core's repositories must do, written once and run
 // against the in-memory store, real Postgres and embedded PGlite.
 import { assert, describe, it } from "@effect/vitest"
-import type { Layer, Scope } from "effect"
-import { Chunk, DateTime, Duration, Effect, Exit, Fiber, Option, Stream, TestClock } from "effect"
 import {
   ActivityEvent,
   ActivityRepository,
   Agent,
-  Gateway,
   AgentChanges,
-  subscribeAgentChanges,
   AgentRepository,
   BoardMemoryRepository,
   BoardRepository,
+  Gateway,
   GatewayRepository,
   OrganizationRepository,
+  subscribeAgentChanges,
   TaskRepository,
   Transactor
 } from "@mission-control/core"
 import type { AgentId, AgentTokens, BoardId, GatewayId } from "@mission-control/core"
 import { Fixtures } from "@mission-control/core/testing"
+import type { Layer, Scope } from "effect"
+import { DateTime, Duration, Effect, Exit, Fiber, Option, Stream } from "effect"
+import { TestClock } from "effect/testing"
 
 type Services =
   | ActivityRepository
@@ -38,14 +39,22 @@ const settle = Effect.promise(() => new Promise<void>((resolve) => setTimeout(re
 export const repositoryContract = (name: string, layer: () => Layer.Layer<Services>) =>
   describe(`repository contract: ${name}`, () => {
     const test = (title: string, body: () => Effect.Effect<void, unknown, Services | Scope.Scope>) =>
-      it.scoped(title, () => body().pipe(Effect.provide(layer())))
+      it.effect(title, () => body().pipe(Effect.provide(layer())))
 
     test("agents: insert, find by id, token digest, lead, gateway agent, names", () =>
       Effect.gen(function*() {
         const world = yield* Fixtures.world()
         const agents = yield* AgentRepository
-        const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Ada" })
-        const { agent: lead } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true })
+        const { agent: worker } = yield* Fixtures.agent({
+          gatewayId: world.gateway.id,
+          boardId: world.board.id,
+          name: "Ada"
+        })
+        const { agent: lead } = yield* Fixtures.agent({
+          gatewayId: world.gateway.id,
+          boardId: world.board.id,
+          isBoardLead: true
+        })
         const { agent: main } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null, name: "Main" })
         const found = Option.getOrThrow(yield* agents.findById(worker.id))
         assert.deepStrictEqual(found, worker)
@@ -68,7 +77,11 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
       Effect.gen(function*() {
         const world = yield* Fixtures.world()
         const agents = yield* AgentRepository
-        const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Ada" })
+        const { agent: worker } = yield* Fixtures.agent({
+          gatewayId: world.gateway.id,
+          boardId: world.board.id,
+          name: "Ada"
+        })
         yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, isBoardLead: true, name: "L1" })
         yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null, name: "M1" })
         const copy = (fields: Partial<typeof worker>) =>
@@ -84,7 +97,9 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         assert.strictEqual(lead.constraint, "board_lead")
         const main = yield* agents.insert(copy({ name: "M2", boardId: null })).pipe(Effect.flip)
         assert.strictEqual(main.constraint, "gateway_main")
-        const digest = yield* agents.insert(copy({ name: "Other", agentTokenDigest: worker.agentTokenDigest })).pipe(Effect.flip)
+        const digest = yield* agents.insert(copy({ name: "Other", agentTokenDigest: worker.agentTokenDigest })).pipe(
+          Effect.flip
+        )
         assert.strictEqual(digest.constraint, "token_digest")
         yield* agents.insert(copy({ name: "ADA", boardId: world.other.board.id, gatewayId: world.other.gateway.id }))
         const renamed = yield* agents.update(worker.id, { name: "l1" }).pipe(Effect.flip)
@@ -101,7 +116,7 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
           heartbeatConfig: { every: "5m", nested: { a: [1, 2] } },
           identityProfile: { role: "Writer" }
         })
-        const seen = DateTime.unsafeMake("2026-02-12T09:30:00.123Z")
+        const seen = DateTime.makeUnsafe("2026-02-12T09:30:00.123Z")
         const updated = Option.getOrThrow(yield* agents.update(agent.id, { status: "busy", lastSeenAt: seen }))
         assert.strictEqual(updated.status, "busy")
         assert.isTrue(DateTime.Equivalence(updated.lastSeenAt!, seen))
@@ -133,9 +148,11 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const activity = yield* ActivityRepository
         const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Ada" })
         yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: "Bea" })
-        const at = DateTime.unsafeMake("2026-03-01T10:00:00.250Z")
+        const at = DateTime.makeUnsafe("2026-03-01T10:00:00.250Z")
         const beat = heartbeatActivity(agent.id, at)
-        const updated = Option.getOrThrow(yield* agents.updateWithActivity(agent.id, { status: "busy", lastSeenAt: at }, beat))
+        const updated = Option.getOrThrow(
+          yield* agents.updateWithActivity(agent.id, { status: "busy", lastSeenAt: at }, beat)
+        )
         assert.strictEqual(updated.status, "busy")
         assert.isTrue(DateTime.Equivalence(updated.lastSeenAt!, at))
         assert.deepStrictEqual((yield* activity.listByAgent(agent.id)).map((event) => event.id), [beat.id])
@@ -165,7 +182,10 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         let seenInside: ReadonlyArray<Option.Option<Agent>> = []
         const exit = yield* Effect.exit(transactor.withTransaction(Effect.gen(function*() {
           yield* agents.update(agent.id, { agentTokenDigest: rotated })
-          seenInside = [yield* agents.findByTokenDigest(rotated), yield* agents.findByTokenDigest(agent.agentTokenDigest!)]
+          seenInside = [
+            yield* agents.findByTokenDigest(rotated),
+            yield* agents.findByTokenDigest(agent.agentTokenDigest!)
+          ]
           yield* agents.updateWithActivity(agent.id, { status: "busy" }, beat)
           return yield* Effect.fail("boom" as const)
         })))
@@ -215,7 +235,9 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
       Effect.gen(function*() {
         const world = yield* Fixtures.world()
         const agents = yield* AgentRepository
-        for (let index = 0; index < 6; index++) yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+        for (let index = 0; index < 6; index++) {
+          yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+        }
         const visible = { visibleBoardIds: [world.board.id], visibleMainGatewayIds: [] }
         const all = (yield* agents.list(visible, { limit: 10, offset: 0 })).items.map((agent) => agent.id)
         assert.deepStrictEqual(all, [...all].sort().reverse())
@@ -255,7 +277,9 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const gateways = yield* GatewayRepository
         const organizations = yield* OrganizationRepository
         assert.deepStrictEqual(Option.getOrThrow(yield* boards.findById(world.board.id)), world.board)
-        assert.deepStrictEqual((yield* boards.listByGateway(world.gateway.id)).map((board) => board.id), [world.board.id])
+        assert.deepStrictEqual((yield* boards.listByGateway(world.gateway.id)).map((board) => board.id), [
+          world.board.id
+        ])
         assert.sameMembers([...(yield* boards.listIdsByOrganization(world.organization.id))], [world.board.id])
         const gateway = Option.getOrThrow(yield* gateways.findById(world.gateway.id))
         assert.strictEqual(gateway.name, world.gateway.name)
@@ -272,10 +296,16 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const owner = Option.getOrThrow(yield* organizations.findOwnerUser(world.organization.id))
         assert.strictEqual(owner.id, world.owner.id)
         assert.deepStrictEqual(Option.getOrThrow(yield* organizations.findUser(world.owner.id)), world.owner)
-        const membership = Option.getOrThrow(yield* organizations.findMembership(world.organization.id, world.reader.id))
+        const membership = Option.getOrThrow(
+          yield* organizations.findMembership(world.organization.id, world.reader.id)
+        )
         assert.strictEqual(membership.role, "member")
         const grants = yield* organizations.listBoardAccess(membership.id)
-        assert.deepStrictEqual(grants.map((grant) => [grant.boardId, grant.canRead, grant.canWrite]), [[world.board.id, true, false]])
+        assert.deepStrictEqual(grants.map((grant) => [grant.boardId, grant.canRead, grant.canWrite]), [[
+          world.board.id,
+          true,
+          false
+        ]])
         assert.strictEqual((yield* organizations.listMemberships(world.reader.id)).length, 1)
         assert.isTrue(Option.isSome(yield* organizations.findOrganization(world.organization.id)))
       }))
@@ -288,12 +318,20 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const memory = yield* BoardMemoryRepository
         const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
         const started = yield* DateTime.now
-        const inProgress = yield* Fixtures.task({ assignedAgentId: agent.id, status: "in_progress", inProgressAt: started })
+        const inProgress = yield* Fixtures.task({
+          assignedAgentId: agent.id,
+          status: "in_progress",
+          inProgressAt: started
+        })
         const review = yield* Fixtures.task({ assignedAgentId: agent.id, status: "review", inProgressAt: started })
-        const at = DateTime.unsafeMake("2026-01-01T00:00:00Z")
+        const at = DateTime.makeUnsafe("2026-01-01T00:00:00Z")
         assert.strictEqual(yield* tasks.releaseAgentTasks(agent.id, at), 2)
         const released = Option.getOrThrow(yield* tasks.findById(inProgress.id))
-        assert.deepStrictEqual([released.status, released.assignedAgentId, released.inProgressAt], ["inbox", null, null])
+        assert.deepStrictEqual([released.status, released.assignedAgentId, released.inProgressAt], [
+          "inbox",
+          null,
+          null
+        ])
         const kept = Option.getOrThrow(yield* tasks.findById(review.id))
         assert.deepStrictEqual([kept.status, kept.assignedAgentId], ["review", null])
         assert.isNotNull(kept.inProgressAt)
@@ -312,7 +350,10 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
             ))
         yield* record("first")
         yield* record("second")
-        assert.deepStrictEqual((yield* activity.listByAgent(agent.id)).map((event) => event.message), ["first", "second"])
+        assert.deepStrictEqual((yield* activity.listByAgent(agent.id)).map((event) => event.message), [
+          "first",
+          "second"
+        ])
         assert.deepStrictEqual((yield* activity.listRecent(1)).map((event) => event.message), ["second"])
         yield* activity.detachAgent(agent.id)
         assert.strictEqual((yield* activity.listByAgent(agent.id)).length, 0)
@@ -352,18 +393,18 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const changes = yield* AgentChanges
         const agents = yield* AgentRepository
         const live = yield* subscribeAgentChanges(undefined)
-        const collected = yield* Effect.fork(Stream.runCollect(Stream.take(live, 3)))
+        const collected = yield* Effect.forkChild(Stream.runCollect(Stream.take(live, 3)))
         yield* settle
         const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
         yield* agents.update(agent.id, { status: "busy" })
         yield* agents.delete(agent.id)
-        const seen = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+        const seen = yield* Fiber.join(collected)
         assert.deepStrictEqual(seen.map((change) => change.agent?.status ?? null), ["online", "busy", null])
         assert.isTrue(seen.every((change, index) => index === 0 || change.sequence > seen[index - 1]!.sequence))
         assert.deepStrictEqual(seen.map((change) => change.boardId), [world.board.id, world.board.id, world.board.id])
         assert.strictEqual(yield* changes.currentSequence, seen[2]!.sequence)
         const resumed = yield* subscribeAgentChanges(seen[0]!.sequence)
-        const replayed = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(resumed, 2)))
+        const replayed = yield* Stream.runCollect(Stream.take(resumed, 2))
         assert.deepStrictEqual(replayed.map((change) => change.sequence), [seen[1]!.sequence, seen[2]!.sequence])
       }))
 
@@ -390,7 +431,7 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
             }
           })
         yield* takeUntil(3)
-        const later = yield* Effect.fork(takeUntil(5))
+        const later = yield* Effect.forkChild(takeUntil(5))
         yield* settle
         yield* agents.update(agent.id, { status: "four" })
         yield* agents.delete(agent.id)
@@ -412,13 +453,13 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const agents = yield* AgentRepository
         const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
         const live = yield* subscribeAgentChanges(undefined)
-        const collected = yield* Effect.fork(Stream.runCollect(Stream.take(live, 1)))
+        const collected = yield* Effect.forkChild(Stream.runCollect(Stream.take(live, 1)))
         yield* settle
         yield* Effect.exit(transactor.withTransaction(
-          agents.update(agent.id, { status: "ghost" }).pipe(Effect.zipRight(Effect.fail("no")))
+          agents.update(agent.id, { status: "ghost" }).pipe(Effect.andThen(Effect.fail("no")))
         ))
         yield* agents.update(agent.id, { status: "real" })
-        const seen = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+        const seen = yield* Fiber.join(collected)
         assert.deepStrictEqual(seen.map((change) => change.agent?.status), ["real"])
       }))
   })

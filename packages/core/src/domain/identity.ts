@@ -45,8 +45,9 @@ export const leadSessionKey = (boardId: BoardId): string => `agent:lead-${boardI
 export const workerSessionKey = (agentId: AgentId): string => `agent:mc-${agentId}:main`
 
 /** The deterministic session key of a board agent (lead or worker). */
-export const boardScopedSessionKey = (agent: { readonly id: AgentId; readonly boardId: BoardId | null; readonly isBoardLead: boolean }): string =>
-  agent.isBoardLead && agent.boardId !== null ? leadSessionKey(agent.boardId) : workerSessionKey(agent.id)
+export const boardScopedSessionKey = (
+  agent: { readonly id: AgentId; readonly boardId: BoardId | null; readonly isBoardLead: boolean }
+): string => agent.isBoardLead && agent.boardId !== null ? leadSessionKey(agent.boardId) : workerSessionKey(agent.id)
 
 const randomHex = (): string => globalThis.crypto.randomUUID().replace(/-/g, "")
 

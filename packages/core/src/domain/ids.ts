@@ -1,43 +1,47 @@
 import { Schema } from "effect"
 
+// A UUID in canonical 8-4-4-4-12 hex form, any version (as pydantic and the reference accept); `isUUID()` would also
+// demand version and variant bits.
+const Uuid = Schema.String.check(Schema.isGUID())
+
 /** Identifier of an organization. */
-export const OrganizationId = Schema.UUID.pipe(Schema.brand("OrganizationId"))
+export const OrganizationId = Uuid.pipe(Schema.brand("OrganizationId"))
 export type OrganizationId = typeof OrganizationId.Type
 
 /** Identifier of a user of the host application. */
-export const UserId = Schema.UUID.pipe(Schema.brand("UserId"))
+export const UserId = Uuid.pipe(Schema.brand("UserId"))
 export type UserId = typeof UserId.Type
 
 /** Identifier of an organization membership. */
-export const MemberId = Schema.UUID.pipe(Schema.brand("MemberId"))
+export const MemberId = Uuid.pipe(Schema.brand("MemberId"))
 export type MemberId = typeof MemberId.Type
 
 /** Identifier of a board. */
-export const BoardId = Schema.UUID.pipe(Schema.brand("BoardId"))
+export const BoardId = Uuid.pipe(Schema.brand("BoardId"))
 export type BoardId = typeof BoardId.Type
 
 /** Identifier of a gateway row. */
-export const GatewayId = Schema.UUID.pipe(Schema.brand("GatewayId"))
+export const GatewayId = Uuid.pipe(Schema.brand("GatewayId"))
 export type GatewayId = typeof GatewayId.Type
 
 /** Identifier of an agent row. */
-export const AgentId = Schema.UUID.pipe(Schema.brand("AgentId"))
+export const AgentId = Uuid.pipe(Schema.brand("AgentId"))
 export type AgentId = typeof AgentId.Type
 
 /** Identifier of a task. */
-export const TaskId = Schema.UUID.pipe(Schema.brand("TaskId"))
+export const TaskId = Uuid.pipe(Schema.brand("TaskId"))
 export type TaskId = typeof TaskId.Type
 
 /** Identifier of an activity event. */
-export const ActivityEventId = Schema.UUID.pipe(Schema.brand("ActivityEventId"))
+export const ActivityEventId = Uuid.pipe(Schema.brand("ActivityEventId"))
 export type ActivityEventId = typeof ActivityEventId.Type
 
 /** Identifier of a board memory item. */
-export const BoardMemoryId = Schema.UUID.pipe(Schema.brand("BoardMemoryId"))
+export const BoardMemoryId = Uuid.pipe(Schema.brand("BoardMemoryId"))
 export type BoardMemoryId = typeof BoardMemoryId.Type
 
 /** Identifier of a board access grant. */
-export const BoardAccessId = Schema.UUID.pipe(Schema.brand("BoardAccessId"))
+export const BoardAccessId = Uuid.pipe(Schema.brand("BoardAccessId"))
 export type BoardAccessId = typeof BoardAccessId.Type
 
 const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/

@@ -12,15 +12,15 @@ import {
   UserId
 } from "./ids.js"
 
-const Timestamp = Schema.DateTimeUtcFromSelf
-const NullableTimestamp = Schema.NullOr(Schema.DateTimeUtcFromSelf)
+const Timestamp = Schema.DateTimeUtc
+const NullableTimestamp = Schema.NullOr(Schema.DateTimeUtc)
 
 /** A JSON object as stored in `heartbeat_config` and similar columns. */
-export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const JsonObject = Schema.Record(Schema.String, Schema.Unknown)
 export type JsonObject = typeof JsonObject.Type
 
 /** A normalised identity profile: trimmed, non-empty string values. */
-export const IdentityProfile = Schema.Record({ key: Schema.String, value: Schema.String })
+export const IdentityProfile = Schema.Record(Schema.String, Schema.String)
 export type IdentityProfile = typeof IdentityProfile.Type
 
 /** An organization owning boards, gateways and agents. */
@@ -32,7 +32,7 @@ export class Organization extends Schema.Class<Organization>("Organization")({
 }) {}
 
 /** The role of a member in an organization (rank owner > admin > member). */
-export const MemberRole = Schema.Literal("owner", "admin", "member")
+export const MemberRole = Schema.Literals(["owner", "admin", "member"])
 export type MemberRole = typeof MemberRole.Type
 
 /** A user's membership of an organization. */

@@ -1,4 +1,4 @@
-import { DateTime, Redacted, Schema } from "effect"
+import { DateTime, Effect, Redacted, Schema, SchemaTransformation } from "effect"
 import { computedStatus } from "./identity.js"
 import { AgentId, BoardId, GatewayId } from "./ids.js"
 import type { Agent, Gateway } from "./models.js"
@@ -6,91 +6,134 @@ import { JsonObject } from "./models.js"
 
 // Wire shapes keep the reference API's snake_case field names, so its HTTP clients work unchanged.
 
-const TrimmedNonEmpty = Schema.Trim.pipe(Schema.minLength(1))
+const TrimmedNonEmpty = Schema.Trim.check(Schema.isMinLength(1))
+const Uuid = Schema.String.check(Schema.isGUID())
+
+type WireKeys<F extends Schema.Struct.Fields, M extends { readonly [K in keyof F]?: string }> = {
+  readonly [K in keyof F as K extends keyof M ? M[K] extends string ? M[K] : K : K]: F[K]
+}
+
+const renameKeys = <A>(input: object, names: Readonly<Record<string, string>>): A => {
+  const output: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(input)) output[names[key] ?? key] = value
+  return output as A
+}
+
+/**
+ * A body schema whose decoded fields have the domain's names (`boardId`) while the wire, and every validation issue,
+ * use the reference's (`board_id`). Every field is validated under its wire key in one pass, so a request gets one
+ * issue per bad field, each at the path its client sent.
+ */
+const fromWireKeys = <
+  const F extends Schema.Struct.Fields,
+  const M extends { readonly [K in keyof F]?: string }
+>(fields: F, wireNames: M) => {
+  const wireFields: Record<string, F[keyof F]> = {}
+  const toDomain: Record<string, string> = {}
+  const toWire: Record<string, string> = {}
+  for (const [key, field] of Object.entries(fields)) {
+    const wireName: string = (wireNames as Readonly<Record<string, string | undefined>>)[key] ?? key
+    wireFields[wireName] = field as F[keyof F]
+    toDomain[wireName] = key
+    toWire[key] = wireName
+  }
+  const domain = Schema.toType(Schema.Struct(fields))
+  // The loop above builds exactly WireKeys<F, M>; TypeScript cannot follow a key renaming through a loop.
+  return Schema.Struct(wireFields as unknown as WireKeys<F, M>).pipe(
+    Schema.decodeTo(
+      domain,
+      SchemaTransformation.transform({
+        decode: (wire) => renameKeys<typeof domain.Encoded>(wire, toDomain),
+        encode: (value) => renameKeys<Schema.Struct<WireKeys<F, M>>["Type"]>(value, toWire)
+      })
+    )
+  )
+}
+
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"] & S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefault(Effect.succeed(value)))
 
 /** Body of `POST /agents`. */
-export const AgentCreate = Schema.Struct({
-  boardId: Schema.optionalWith(Schema.NullOr(BoardId), { default: () => null }).pipe(Schema.fromKey("board_id")),
+export const AgentCreate = fromWireKeys({
+  boardId: withDefault(Schema.NullOr(BoardId), null),
   name: TrimmedNonEmpty,
-  status: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => "provisioning" }),
-  heartbeatConfig: Schema.optionalWith(Schema.NullOr(JsonObject), { default: () => null }).pipe(
-    Schema.fromKey("heartbeat_config")
-  ),
-  identityProfile: Schema.optionalWith(Schema.Unknown, { default: () => null }).pipe(Schema.fromKey("identity_profile")),
-  identityTemplate: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }).pipe(
-    Schema.fromKey("identity_template")
-  ),
-  soulTemplate: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }).pipe(
-    Schema.fromKey("soul_template")
-  )
+  status: withDefault(Schema.NullOr(Schema.String), "provisioning"),
+  heartbeatConfig: withDefault(Schema.NullOr(JsonObject), null),
+  identityProfile: withDefault(Schema.Unknown, null),
+  identityTemplate: withDefault(Schema.NullOr(Schema.String), null),
+  soulTemplate: withDefault(Schema.NullOr(Schema.String), null)
+}, {
+  boardId: "board_id",
+  heartbeatConfig: "heartbeat_config",
+  identityProfile: "identity_profile",
+  identityTemplate: "identity_template",
+  soulTemplate: "soul_template"
 })
 export type AgentCreate = typeof AgentCreate.Type
 
 /** Body of `PATCH /agents/{id}`: only the fields present are applied. */
-export const AgentUpdate = Schema.Struct({
-  boardId: Schema.optionalWith(Schema.NullOr(BoardId), { exact: true }).pipe(Schema.fromKey("board_id")),
-  isGatewayMain: Schema.optionalWith(Schema.NullOr(Schema.Boolean), { exact: true }).pipe(
-    Schema.fromKey("is_gateway_main")
-  ),
-  name: Schema.optionalWith(TrimmedNonEmpty, { exact: true }),
-  status: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }),
-  heartbeatConfig: Schema.optionalWith(Schema.NullOr(JsonObject), { exact: true }).pipe(
-    Schema.fromKey("heartbeat_config")
-  ),
-  identityProfile: Schema.optionalWith(Schema.Unknown, { exact: true }).pipe(Schema.fromKey("identity_profile")),
-  identityTemplate: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }).pipe(
-    Schema.fromKey("identity_template")
-  ),
-  soulTemplate: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true }).pipe(
-    Schema.fromKey("soul_template")
-  )
+export const AgentUpdate = fromWireKeys({
+  boardId: Schema.optionalKey(Schema.NullOr(BoardId)),
+  isGatewayMain: Schema.optionalKey(Schema.NullOr(Schema.Boolean)),
+  name: Schema.optionalKey(TrimmedNonEmpty),
+  status: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  heartbeatConfig: Schema.optionalKey(Schema.NullOr(JsonObject)),
+  identityProfile: Schema.optionalKey(Schema.Unknown),
+  identityTemplate: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  soulTemplate: Schema.optionalKey(Schema.NullOr(Schema.String))
+}, {
+  boardId: "board_id",
+  isGatewayMain: "is_gateway_main",
+  heartbeatConfig: "heartbeat_config",
+  identityProfile: "identity_profile",
+  identityTemplate: "identity_template",
+  soulTemplate: "soul_template"
 })
 export type AgentUpdate = typeof AgentUpdate.Type
 
 /** Body of `POST /agents/{id}/heartbeat`. */
 export const AgentHeartbeat = Schema.Struct({
-  status: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+  status: withDefault(Schema.NullOr(Schema.String), null)
 })
 export type AgentHeartbeat = typeof AgentHeartbeat.Type
 
 /** Body of `POST /agents/heartbeat` and `POST /agent/heartbeat`. */
-export const AgentHeartbeatCreate = Schema.Struct({
-  status: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+export const AgentHeartbeatCreate = fromWireKeys({
+  status: withDefault(Schema.NullOr(Schema.String), null),
   name: TrimmedNonEmpty,
-  boardId: Schema.optionalWith(Schema.NullOr(BoardId), { default: () => null }).pipe(Schema.fromKey("board_id"))
-})
+  boardId: withDefault(Schema.NullOr(BoardId), null)
+}, { boardId: "board_id" })
 export type AgentHeartbeatCreate = typeof AgentHeartbeatCreate.Type
 
-const OptionalToken = Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+const OptionalToken = Schema.optionalKey(Schema.NullOr(Schema.String))
+
+const isWebSocketUrl = (text: string): boolean => {
+  if (!URL.canParse(text)) return false
+  const protocol = new URL(text).protocol
+  return protocol === "ws:" || protocol === "wss:"
+}
 
 /** A gateway's WebSocket URL: `ws://` or `wss://`, parseable. */
-export const GatewayUrl = TrimmedNonEmpty.pipe(
-  Schema.filter((text) => {
-    try {
-      const url = new URL(text)
-      return url.protocol === "ws:" || url.protocol === "wss:"
-    } catch {
-      return false
-    }
-  }, { message: () => "Expected a ws:// or wss:// URL" })
+export const GatewayUrl = TrimmedNonEmpty.check(
+  Schema.makeFilter((text: string) => isWebSocketUrl(text) || "Expected a ws:// or wss:// URL")
 )
 
 /** Body of `POST /gateways`. */
-export const GatewayCreate = Schema.Struct({
+export const GatewayCreate = fromWireKeys({
   name: TrimmedNonEmpty,
   url: GatewayUrl,
-  workspaceRoot: TrimmedNonEmpty.pipe(Schema.propertySignature, Schema.fromKey("workspace_root")),
+  workspaceRoot: TrimmedNonEmpty,
   token: OptionalToken
-})
+}, { workspaceRoot: "workspace_root" })
 export type GatewayCreate = typeof GatewayCreate.Type
 
 /** Body of `PATCH /gateways/{id}`. */
-export const GatewayUpdate = Schema.Struct({
-  name: Schema.optionalWith(TrimmedNonEmpty, { exact: true }),
-  url: Schema.optionalWith(GatewayUrl, { exact: true }),
-  workspaceRoot: Schema.optionalWith(TrimmedNonEmpty, { exact: true }).pipe(Schema.fromKey("workspace_root")),
+export const GatewayUpdate = fromWireKeys({
+  name: Schema.optionalKey(TrimmedNonEmpty),
+  url: Schema.optionalKey(GatewayUrl),
+  workspaceRoot: Schema.optionalKey(TrimmedNonEmpty),
   token: OptionalToken
-})
+}, { workspaceRoot: "workspace_root" })
 export type GatewayUpdate = typeof GatewayUpdate.Type
 
 /** Naive ISO-8601 in UTC, as the reference renders datetimes: `2026-02-12T09:30:00.123000`. */
@@ -104,13 +147,13 @@ const nullableTimestamp = (value: DateTime.Utc | null): string | null => value =
 
 /** `AgentRead` of the reference API. */
 export const AgentRead = Schema.Struct({
-  id: Schema.UUID,
-  board_id: Schema.NullOr(Schema.UUID),
-  gateway_id: Schema.UUID,
+  id: Uuid,
+  board_id: Schema.NullOr(Uuid),
+  gateway_id: Uuid,
   name: Schema.String,
   status: Schema.String,
   heartbeat_config: Schema.NullOr(JsonObject),
-  identity_profile: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })),
+  identity_profile: Schema.NullOr(Schema.Record(Schema.String, Schema.String)),
   identity_template: Schema.NullOr(Schema.String),
   soul_template: Schema.NullOr(Schema.String),
   is_board_lead: Schema.Boolean,
@@ -145,8 +188,8 @@ export const toAgentRead = (agent: Agent, now: DateTime.Utc): AgentRead => ({
 
 /** `GatewayRead` of the reference API (the token is shown to the organization's admins, as upstream does). */
 export const GatewayRead = Schema.Struct({
-  id: Schema.UUID,
-  organization_id: Schema.UUID,
+  id: Uuid,
+  organization_id: Uuid,
   name: Schema.String,
   url: Schema.String,
   workspace_root: Schema.String,
@@ -182,8 +225,8 @@ export const SyncResult = Schema.Struct({
   gateway_id: GatewayId,
   include_main: Schema.Boolean,
   reset_sessions: Schema.Boolean,
-  agents_updated: Schema.Number,
-  agents_skipped: Schema.Number,
+  agents_updated: Schema.Int,
+  agents_skipped: Schema.Int,
   main_updated: Schema.Boolean,
   errors: Schema.Array(SyncError),
   unsupported_files: Schema.Array(Schema.String)
@@ -195,8 +238,8 @@ export const OkResponse = Schema.Struct({ ok: Schema.Literal(true) })
 export type OkResponse = typeof OkResponse.Type
 
 /** A page of items as the reference paginates: `{items, total, limit, offset}`. */
-export const PageOf = <A, I>(item: Schema.Schema<A, I>) =>
-  Schema.Struct({ items: Schema.Array(item), total: Schema.Number, limit: Schema.Number, offset: Schema.Number })
+export const PageOf = <A, I>(item: Schema.Codec<A, I>) =>
+  Schema.Struct({ items: Schema.Array(item), total: Schema.Int, limit: Schema.Int, offset: Schema.Int })
 
 /** A page as returned by the programs. */
 export interface PageResult<A> {
@@ -206,13 +249,18 @@ export interface PageResult<A> {
   readonly offset: number
 }
 
+// A query parameter holding a number; a blank one is an error, not zero (which `Number("")` would give).
+const NumberFromQuery = Schema.String.check(
+  Schema.makeFilter((text: string) => text.trim() !== "" || "Expected a number")
+).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.numberFromString))
+
 /** Pagination query: `limit` 1..200 (default 200), `offset` ≥ 0 (default 0). */
 export const Pagination = Schema.Struct({
-  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 200)), {
-    default: () => 200
-  }),
-  offset: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.greaterThanOrEqualTo(0)), {
-    default: () => 0
-  })
+  limit: NumberFromQuery.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 200 })).pipe(
+    Schema.withDecodingDefaultType(Effect.succeed(200))
+  ),
+  offset: NumberFromQuery.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)).pipe(
+    Schema.withDecodingDefaultType(Effect.succeed(0))
+  )
 })
 export type Pagination = typeof Pagination.Type

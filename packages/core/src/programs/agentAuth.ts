@@ -1,5 +1,5 @@
 import { DateTime, Duration, Effect, Option } from "effect"
-import { Unauthorized, reason } from "../errors.js"
+import { reason, Unauthorized } from "../errors.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
 import { now } from "./common.js"
@@ -34,7 +34,7 @@ export const authenticateAgent = Effect.fnUntraced(function*(
   if (options.touchPresence === false) return agent
   const at = yield* now
   const stale = agent.lastSeenAt === null ||
-    Duration.greaterThanOrEqualTo(DateTime.distanceDuration(agent.lastSeenAt, at), presenceTouchInterval)
+    Duration.isGreaterThanOrEqualTo(DateTime.distance(agent.lastSeenAt, at), presenceTouchInterval)
   if (!stale) return agent
   const status = agent.status === "updating" || agent.status === "deleting" ? agent.status : "online"
   const touched = yield* agents.update(agent.id, { lastSeenAt: at, updatedAt: at, status }).pipe(Effect.orDie)

@@ -102,7 +102,12 @@ export const listAgents = Effect.fn("listAgents")(function*(user: User | null, q
   })
   const listVisible = (visible: Visible) =>
     agents.list(
-      { visibleBoardIds: visible.readable, visibleMainGatewayIds: visible.mainGatewayIds, boardId: query.boardId, gatewayId: query.gatewayId },
+      {
+        visibleBoardIds: visible.readable,
+        visibleMainGatewayIds: visible.mainGatewayIds,
+        boardId: query.boardId,
+        gatewayId: query.gatewayId
+      },
       pageRequest
     )
   // One board asked for: its page does not depend on the visibility reads, so it is read alongside them and returned
@@ -321,7 +326,11 @@ export const updateAgent = Effect.fn("updateAgent")(function*(
 const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string | null) {
   const agents = yield* AgentRepository
   const at = yield* now
-  const nextStatus = status !== null && status !== "" ? status : agent.status === "provisioning" ? "online" : agent.status
+  const nextStatus = status !== null && status !== ""
+    ? status
+    : agent.status === "provisioning"
+    ? "online"
+    : agent.status
   // Every field is typed and built here: the constructor's validation is skipped on this hot path.
   const activity = new ActivityEvent({
     id: yield* newUuid<ActivityEventId>(),
@@ -330,8 +339,12 @@ const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string
     agentId: agent.id,
     taskId: null,
     createdAt: at
-  }, true)
-  const updated = yield* agents.updateWithActivity(agent.id, { status: nextStatus, lastSeenAt: at, updatedAt: at }, activity).pipe(
+  }, { disableChecks: true })
+  const updated = yield* agents.updateWithActivity(
+    agent.id,
+    { status: nextStatus, lastSeenAt: at, updatedAt: at },
+    activity
+  ).pipe(
     Effect.orDie,
     Effect.flatMap(orFail(notFound))
   )
@@ -388,7 +401,13 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
     if (agent.agentTokenDigest === null) {
       const board = yield* requireBoard(agent.boardId, { user: actor.user, write: true })
       const { gateway } = yield* requireGateway(board)
-      yield* provisionAgentRecord(agent.id, { action: "provision", gateway, board, user: actor.user, resetSession: true })
+      yield* provisionAgentRecord(agent.id, {
+        action: "provision",
+        gateway,
+        board,
+        user: actor.user,
+        resetSession: true
+      })
     }
     agentId = agent.id
   }

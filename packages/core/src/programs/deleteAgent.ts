@@ -69,18 +69,18 @@ export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent:
   return yield* locks.withLock(`agent/${agent.id}`)(Effect.gen(function*() {
     let workspace: string | null = null
     if (Option.isSome(gateway)) {
-      const cleanup = yield* Effect.either(
+      const cleanup = yield* Effect.result(
         deleteAgentLifecycle(agent, gateway.value).pipe(retryTransient(settings.operationRetry))
       )
-      if (cleanup._tag === "Left") {
-        const error = cleanup.left
+      if (cleanup._tag === "Failure") {
+        const error = cleanup.failure
         const message = error._tag === "GatewayTimeout" ? error.detail : error.message
         yield* recordActivity("agent.delete.failed", `Delete message failed: ${message}`, agent.id)
         return yield* error._tag === "ProvisioningFault"
           ? new Internal({ detail: `Workspace cleanup failed: ${message}` })
           : new GatewayFailure({ detail: `Gateway cleanup failed: ${message}` })
       }
-      workspace = cleanup.right
+      workspace = cleanup.success
     }
     yield* transactor.withTransaction(Effect.gen(function*() {
       const at = yield* now

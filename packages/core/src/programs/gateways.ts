@@ -1,4 +1,4 @@
-import { Duration, DateTime, Effect, Option, Redacted } from "effect"
+import { DateTime, Duration, Effect, Option, Redacted } from "effect"
 import {
   defaultHeartbeatConfig,
   gatewayMainAgentKey,
@@ -24,8 +24,8 @@ import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
-import { newUuid, now } from "./common.js"
 import { duplicateToConflict } from "./agents.js"
+import { newUuid, now } from "./common.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
 import type { SyncOptions } from "./templateSync.js"
 import { syncGatewayTemplates, syncGatewayTemplatesStream } from "./templateSync.js"
@@ -70,7 +70,7 @@ const gatewayHasMainAgent = (gateway: Gateway) =>
     const client = yield* controlPlane.client(yield* gatewayTarget(gateway))
     return yield* client.listFiles(gatewayMainAgentKey(gateway.id)).pipe(
       Effect.as(true),
-      Effect.catchAll((error) => Effect.succeed(error.reason !== "NotFound"))
+      Effect.catch((error) => Effect.succeed(error.reason !== "NotFound"))
     )
   }).pipe(Effect.catchTag("Unprocessable", () => Effect.succeed(false)))
 
@@ -132,7 +132,10 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
     if (Object.keys(patch).length > 0) {
       changed = true
       patch.updatedAt = at
-      main = Option.getOrElse(yield* agents.update(main.id, patch).pipe(Effect.mapError(duplicateToConflict)), () => main!)
+      main = Option.getOrElse(
+        yield* agents.update(main.id, patch).pipe(Effect.mapError(duplicateToConflict)),
+        () => main!
+      )
     }
   }
   const known = yield* gatewayHasMainAgent(gateway)
@@ -269,7 +272,7 @@ export const reconcilePendingProvisioning = Effect.fn("reconcilePendingProvision
   const agents = yield* AgentRepository
   const boards = yield* BoardRepository
   const gateways = yield* GatewayRepository
-  const cutoff = DateTime.subtractDuration(yield* now, Duration.decode(settings.staleProvisionAfter))
+  const cutoff = DateTime.subtractDuration(yield* now, Duration.fromInputUnsafe(settings.staleProvisionAfter))
   const pending = yield* agents.listPendingProvision(cutoff)
   return yield* Effect.forEach(pending, (agent) =>
     Effect.gen(function*() {
@@ -290,7 +293,7 @@ export const reconcilePendingProvisioning = Effect.fn("reconcilePendingProvision
         onlyIfPending: true
       }).pipe(
         Effect.as({ agentId: agent.id, ok: true, error: null } satisfies ReconcileOutcome),
-        Effect.catchAll((error) => Effect.succeed({ agentId: agent.id, ok: false, error: error.detail }))
+        Effect.catch((error) => Effect.succeed({ agentId: agent.id, ok: false, error: error.detail }))
       )
     }), { concurrency: settings.syncConcurrency })
 })

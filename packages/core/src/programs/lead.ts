@@ -14,9 +14,9 @@ import { Conflict, Forbidden } from "../errors.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { requireBoard, requireGateway } from "./access.js"
+import { duplicateToConflict } from "./agents.js"
 import type { Actor } from "./common.js"
 import { newUuid, now } from "./common.js"
-import { duplicateToConflict } from "./agents.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
 
 /** How a new lead is set up. */
@@ -118,7 +118,8 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
     wake: true,
     deliverWakeup: true,
     resetSession: false,
-    onlyIfPending: !created
+    // Also for the lead just inserted: a concurrent caller that found it pending may have provisioned it already.
+    onlyIfPending: true
   })
   return { agent: provisioned, created }
 })
@@ -142,8 +143,12 @@ export const ensureBoardLead = Effect.fn("ensureBoardLead")(function*(
     const agent = actor.agent
     const dedicated = "Only the dedicated gateway agent may call this endpoint."
     if (agent.boardId !== null) return yield* new Forbidden({ detail: "Forbidden" })
-    if (board.gatewayId === null || agent.gatewayId !== board.gatewayId) return yield* new Forbidden({ detail: dedicated })
-    if (agent.openclawSessionId !== gatewayMainSessionKey(agent.gatewayId)) return yield* new Forbidden({ detail: dedicated })
+    if (board.gatewayId === null || agent.gatewayId !== board.gatewayId) {
+      return yield* new Forbidden({ detail: dedicated })
+    }
+    if (agent.openclawSessionId !== gatewayMainSessionKey(agent.gatewayId)) {
+      return yield* new Forbidden({ detail: dedicated })
+    }
   }
   const result = yield* ensureBoardLeadAgent(board, user, options)
   return { agent: toAgentRead(result.agent, yield* now), created: result.created }

@@ -56,10 +56,12 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
   const notFound = () => new NotFound({ detail: reason.notFound })
 
   return yield* locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
-    const current = yield* agents.findById(agentId).pipe(Effect.flatMap((found) => Option.match(found, {
-      onNone: () => Effect.fail(notFound()),
-      onSome: Effect.succeed
-    })))
+    const current = yield* agents.findById(agentId).pipe(Effect.flatMap((found) =>
+      Option.match(found, {
+        onNone: () => Effect.fail(notFound()),
+        onSome: Effect.succeed
+      })
+    ))
     if (request.onlyIfPending === true && !isProvisionPending(current)) return current
     if (request.board === null && current.boardId !== null) {
       return yield* new Internal({ detail: "board is required for non-main agent provisioning" })
@@ -84,10 +86,15 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
       heartbeatConfig: current.heartbeatConfig ?? defaultHeartbeatConfig(),
       openclawSessionId: provisioningSessionKey(current, request.gateway),
       updatedAt: startedAt
-    }).pipe(Effect.orDie, Effect.flatMap((found) => Option.match(found, {
-      onNone: () => Effect.fail(notFound()),
-      onSome: Effect.succeed
-    })))
+    }).pipe(
+      Effect.orDie,
+      Effect.flatMap((found) =>
+        Option.match(found, {
+          onNone: () => Effect.fail(notFound()),
+          onSome: Effect.succeed
+        })
+      )
+    )
 
     const idempotencyKey = yield* newUuid<string>()
     const run = applyAgentLifecycle(
@@ -107,10 +114,10 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
       },
       idempotencyKey
     ).pipe(retryTransient(settings.operationRetry))
-    const outcome = yield* Effect.either(run)
+    const outcome = yield* Effect.result(run)
     const finishedAt = yield* now
-    if (outcome._tag === "Left") {
-      const error = outcome.left
+    if (outcome._tag === "Failure") {
+      const error = outcome.failure
       const message = error._tag === "GatewayTimeout" ? error.detail : error.message
       const isGateway = error._tag !== "ProvisioningFault"
       yield* transactor.withTransaction(Effect.gen(function*() {
@@ -145,7 +152,9 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
         `${actionLabel(pastTense(request.action))} directly for ${pending.name}.`,
         agentId
       )
-      if (request.wake ?? true) yield* recordActivity("agent.wakeup.sent", `Wakeup message sent to ${pending.name}.`, agentId)
+      if (request.wake ?? true) {
+        yield* recordActivity("agent.wakeup.sent", `Wakeup message sent to ${pending.name}.`, agentId)
+      }
       return Option.getOrElse(completed, () => pending)
     }))
   }))

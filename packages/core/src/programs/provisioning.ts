@@ -12,7 +12,12 @@ import {
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
 import { formatTimestamp } from "../domain/wire.js"
 import { sha256Hex } from "../services/AgentTokens.js"
-import type { GatewayCapabilities, GatewayClient, GatewayError, HeartbeatEntry } from "../services/GatewayControlPlane.js"
+import type {
+  GatewayCapabilities,
+  GatewayClient,
+  GatewayError,
+  HeartbeatEntry
+} from "../services/GatewayControlPlane.js"
 import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import type { TemplateContext } from "../services/TemplateRenderer.js"
 import { TemplateRenderer } from "../services/TemplateRenderer.js"
@@ -86,7 +91,10 @@ export const pythonJson = (value: unknown): string => {
     return `{${Object.entries(value).map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item)}`).join(", ")}}`
   }
   if (typeof value === "string") {
-    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    return JSON.stringify(value).replace(
+      /[\u007f-\uffff]/g,
+      (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+    )
   }
   return JSON.stringify(value)
 }
@@ -114,7 +122,9 @@ const extraIdentityFields = [
 const identityContext = (agent: Agent): TemplateContext => {
   const profile = agent.identityProfile ?? {}
   const context: Record<string, string> = {}
-  for (const field of identityFields) context[`identity_${field}`] = profile[field] ?? defaultIdentityProfile[field] ?? ""
+  for (const field of identityFields) {
+    context[`identity_${field}`] = profile[field] ?? defaultIdentityProfile[field] ?? ""
+  }
   for (const field of extraIdentityFields) context[`identity_${field}`] = profile[field] ?? ""
   return context
 }
@@ -304,7 +314,16 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
       const capabilities = yield* client.capabilities
       yield* ensureGatewayAgent(client, gatewayAgentId, agent.name, workspace)
       if (options.patchHeartbeat) yield* client.patchHeartbeats([heartbeat])
-      const context = templateContext(agent, gateway, board, sessionKey, workspace, token, options.user, settings.baseUrl)
+      const context = templateContext(
+        agent,
+        gateway,
+        board,
+        sessionKey,
+        workspace,
+        token,
+        options.user,
+        settings.baseUrl
+      )
       const rendered = yield* renderWorkspace(agent, isMain, context, capabilities)
       const { unsupported, written } = yield* writeWorkspace(
         client,
@@ -315,7 +334,9 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
         capabilities
       )
       if (options.resetSession) {
-        yield* client.resetSession(sessionKey).pipe(Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void))
+        yield* client.resetSession(sessionKey).pipe(
+          Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)
+        )
       }
       if (options.wake) {
         yield* client.ensureSession(sessionKey, agent.name === "" ? undefined : agent.name)

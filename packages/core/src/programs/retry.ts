@@ -1,8 +1,8 @@
 import { Duration, Effect, Schedule } from "effect"
 import { GatewayTimeout } from "../errors.js"
-import type { RetryPolicy } from "../Settings.js"
 import type { GatewayError } from "../services/GatewayControlPlane.js"
 import { isTransientGatewayError } from "../services/GatewayControlPlane.js"
+import type { RetryPolicy } from "../Settings.js"
 
 /** `10 minutes` from 600 s, `45 seconds` from 45 s (minutes from 120 s up), as the reference words it. */
 export const describeDeadline = (deadline: Duration.Duration): string => {
@@ -12,7 +12,9 @@ export const describeDeadline = (deadline: Duration.Duration): string => {
 
 /** The message of a deadline that ran out while the gateway kept failing. */
 export const unreachableMessage = (policy: RetryPolicy, lastError: GatewayError): string =>
-  `Gateway unreachable after ${describeDeadline(policy.deadline)} (${policy.label} timeout). Last error: ${lastError.message}`
+  `Gateway unreachable after ${
+    describeDeadline(policy.deadline)
+  } (${policy.label} timeout). Last error: ${lastError.message}`
 
 const isTransient = (error: unknown): error is GatewayError =>
   isTaggedGatewayError(error) && isTransientGatewayError(error)
@@ -23,36 +25,36 @@ const isTaggedGatewayError = (error: unknown): error is GatewayError =>
 
 /** Exponential backoff with jitter, capped at `maxDelay`, for transient errors only, until the deadline. */
 export const transientSchedule = (policy: RetryPolicy) =>
-  Schedule.exponential(policy.baseDelay, 2).pipe(
-    Schedule.union(Schedule.spaced(policy.maxDelay)),
+  Schedule.min([Schedule.exponential(policy.baseDelay, 2), Schedule.spaced(policy.maxDelay)]).pipe(
     Schedule.jittered,
-    Schedule.upTo(policy.deadline),
-    Schedule.whileInput((error: unknown) => isTransient(error))
+    Schedule.upTo({ duration: policy.deadline }),
+    Schedule.while(({ input }: { readonly input: unknown }) => isTransient(input))
   )
 
 /**
  * Retries `effect` on transient gateway errors. When the deadline passes with a transient error, fails with
  * `GatewayTimeout`; non-transient errors fail at once, unchanged.
  */
-export const retryTransient = (policy: RetryPolicy) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | GatewayTimeout, R> =>
-  effect.pipe(
-    Effect.retry(transientSchedule(policy)),
-    Effect.catchIf(
-      (error): boolean => isTransient(error),
-      (error) => Effect.fail(new GatewayTimeout({ detail: unreachableMessage(policy, error as GatewayError) }))
-    )
-  )
-
-/** Retries only `NotFound` (an agent the gateway has not loaded yet), until the policy's deadline. */
-export const retryWhileNotVisible = (policy: RetryPolicy) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  effect.pipe(
-    Effect.retry(
-      Schedule.exponential(policy.baseDelay, 2).pipe(
-        Schedule.union(Schedule.spaced(policy.maxDelay)),
-        Schedule.upTo(policy.deadline),
-        Schedule.whileInput((error: unknown) => isTaggedGatewayError(error) && error.reason === "NotFound")
+export const retryTransient =
+  (policy: RetryPolicy) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | GatewayTimeout, R> =>
+    effect.pipe(
+      Effect.retry(transientSchedule(policy)),
+      Effect.catchIf(
+        (error): boolean => isTransient(error),
+        (error) => Effect.fail(new GatewayTimeout({ detail: unreachableMessage(policy, error as GatewayError) }))
       )
     )
-  )
+
+/** Retries only `NotFound` (an agent the gateway has not loaded yet), until the policy's deadline. */
+export const retryWhileNotVisible =
+  (policy: RetryPolicy) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    effect.pipe(
+      Effect.retry(
+        Schedule.min([Schedule.exponential(policy.baseDelay, 2), Schedule.spaced(policy.maxDelay)]).pipe(
+          Schedule.upTo({ duration: policy.deadline }),
+          Schedule.while(({ input }: { readonly input: unknown }) =>
+            isTaggedGatewayError(input) && input.reason === "NotFound"
+          )
+        )
+      )
+    )

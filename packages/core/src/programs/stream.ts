@@ -1,7 +1,7 @@
 import { DateTime, Effect, Option, Stream } from "effect"
+import { computedStatus } from "../domain/identity.js"
 import type { BoardId } from "../domain/ids.js"
 import type { Agent, User } from "../domain/models.js"
-import { computedStatus } from "../domain/identity.js"
 import type { AgentRead } from "../domain/wire.js"
 import { toAgentRead } from "../domain/wire.js"
 import { Forbidden, reason } from "../errors.js"
@@ -95,7 +95,10 @@ export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: 
     }
     // A batch with nothing this watch may show is skipped: the next one is awaited instead.
     const orNext = (events: ReadonlyArray<AgentEvent>) => events.length === 0 ? next : Effect.succeed(events)
-    const next: Effect.Effect<ReadonlyArray<AgentEvent>> = feed.take.pipe(Effect.flatMap(toEvents), Effect.flatMap(orNext))
+    const next: Effect.Effect<ReadonlyArray<AgentEvent>> = feed.take.pipe(
+      Effect.flatMap(toEvents),
+      Effect.flatMap(orNext)
+    )
     const take = Effect.suspend(() => {
       if (initial.length === 0) return next
       const batch = initial
@@ -109,5 +112,5 @@ export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: 
 /** `prepareAgentWatch` as a stream: access checked now, the watch open while the stream runs. */
 export const streamAgents = Effect.fn("streamAgents")(function*(user: User | null, query: StreamAgentsQuery) {
   const open = yield* prepareAgentWatch(user, query)
-  return Stream.unwrapScoped(Effect.map(open, feedToStream))
+  return Stream.unwrap(Effect.map(open, feedToStream))
 })

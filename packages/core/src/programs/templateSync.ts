@@ -1,4 +1,4 @@
-import { Effect, Option, Redacted, Ref, Stream } from "effect"
+import { Effect, Option, Queue, Redacted, Ref, Stream } from "effect"
 import { agentKey, gatewayMainAgentKey, parseKeyValueLines } from "../domain/identity.js"
 import type { BoardId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
@@ -86,7 +86,12 @@ interface SyncContext {
 }
 
 type TokenReadBack =
-  | { readonly _tag: "Token"; readonly token: Redacted.Redacted<string>; readonly newDigest: string | null; readonly warnings: ReadonlyArray<SyncError> }
+  | {
+    readonly _tag: "Token"
+    readonly token: Redacted.Redacted<string>
+    readonly newDigest: string | null
+    readonly warnings: ReadonlyArray<SyncError>
+  }
   | { readonly _tag: "Skip"; readonly errors: ReadonlyArray<SyncError> }
   | { readonly _tag: "Fatal"; readonly errors: ReadonlyArray<SyncError> }
 
@@ -98,13 +103,13 @@ type TokenReadBack =
 const readBackToken = Effect.fn("readBackToken")(function*(context: SyncContext, agent: Agent, gatewayAgentId: string) {
   const settings = yield* Settings
   const tokens = yield* AgentTokens
-  const read = yield* Effect.either(
+  const read = yield* Effect.result(
     context.client.readFile(gatewayAgentId, context.tokenFile).pipe(retryTransient(settings.syncRetry))
   )
-  if (read._tag === "Left" && read.left._tag === "GatewayTimeout") {
-    return { _tag: "Fatal", errors: [syncError(agent, read.left.detail)] } satisfies TokenReadBack
+  if (read._tag === "Failure" && read.failure._tag === "GatewayTimeout") {
+    return { _tag: "Fatal", errors: [syncError(agent, read.failure.detail)] } satisfies TokenReadBack
   }
-  const content = read._tag === "Right" ? Option.getOrNull(read.right)?.content ?? null : null
+  const content = read._tag === "Success" ? Option.getOrNull(read.success)?.content ?? null : null
   const fileToken = content === null ? "" : parseKeyValueLines(content).get("AUTH_TOKEN") ?? ""
   const rotate = context.options.rotateTokens === true
   if (fileToken === "") {
@@ -164,7 +169,7 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
       if (readBack._tag === "Fatal") return outcome({ skipped: true, errors: readBack.errors, stop: true })
       if (readBack._tag === "Skip") return outcome({ skipped: true, errors: readBack.errors, missingToken: true })
       const idempotencyKey = yield* newUuid<string>()
-      const run = yield* Effect.either(
+      const run = yield* Effect.result(
         applyAgentLifecycle(agent, context.gateway, board, readBack.token, {
           action: "update",
           forceBootstrap: context.options.forceBootstrap === true,
@@ -176,8 +181,8 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
           user: context.user
         }, idempotencyKey).pipe(retryTransient(settings.syncRetry))
       )
-      if (run._tag === "Left") {
-        const error = run.left
+      if (run._tag === "Failure") {
+        const error = run.failure
         if (error._tag === "GatewayTimeout") {
           return outcome({ skipped: true, errors: [...readBack.warnings, syncError(agent, error.detail)], stop: true })
         }
@@ -197,8 +202,8 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
       return outcome({
         updated: true,
         errors: readBack.warnings,
-        heartbeat: run.right.heartbeat,
-        unsupportedFiles: run.right.unsupportedFiles
+        heartbeat: run.success.heartbeat,
+        unsupportedFiles: run.success.unsupportedFiles
       })
     }))
   })
@@ -254,19 +259,22 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const controlPlane = yield* GatewayControlPlane
   const target = yield* gatewayTarget(gateway).pipe(Effect.orDie)
   const client = yield* controlPlane.client(target)
-  const ping = yield* Effect.either(client.health.pipe(retryTransient(settings.syncRetry)))
-  if (ping._tag === "Left") {
-    errors.push(syncError(null, ping.left._tag === "GatewayTimeout" ? ping.left.detail : ping.left.message))
+  const ping = yield* Effect.result(client.health.pipe(retryTransient(settings.syncRetry)))
+  if (ping._tag === "Failure") {
+    errors.push(syncError(null, ping.failure._tag === "GatewayTimeout" ? ping.failure.detail : ping.failure.message))
     return result()
   }
-  const capabilities = yield* Effect.either(client.capabilities.pipe(retryTransient(settings.syncRetry)))
-  if (capabilities._tag === "Left") {
+  const capabilities = yield* Effect.result(client.capabilities.pipe(retryTransient(settings.syncRetry)))
+  if (capabilities._tag === "Failure") {
     errors.push(
-      syncError(null, capabilities.left._tag === "GatewayTimeout" ? capabilities.left.detail : capabilities.left.message)
+      syncError(
+        null,
+        capabilities.failure._tag === "GatewayTimeout" ? capabilities.failure.detail : capabilities.failure.message
+      )
     )
     return result()
   }
-  const context: SyncContext = { gateway, client, tokenFile: capabilities.right.tokenFile, user, options }
+  const context: SyncContext = { gateway, client, tokenFile: capabilities.success.tokenFile, user, options }
 
   const boardRepository = yield* BoardRepository
   let boards = yield* boardRepository.listByGateway(gateway.id)
@@ -289,7 +297,10 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
       const board = agent.boardId === null ? undefined : boardsById.get(agent.boardId)
       let agentOutcome: AgentOutcome
       if (board === undefined) {
-        agentOutcome = outcome({ skipped: true, errors: [syncError(agent, "Skipping agent: board not found for agent.")] })
+        agentOutcome = outcome({
+          skipped: true,
+          errors: [syncError(agent, "Skipping agent: board not found for agent.")]
+        })
       } else if (paused.has(board.id)) {
         agentOutcome = outcome({ skipped: true })
       } else {
@@ -334,9 +345,9 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   }
 
   if (heartbeats.length > 0) {
-    const patched = yield* Effect.either(client.patchHeartbeats(heartbeats).pipe(retryTransient(settings.syncRetry)))
-    if (patched._tag === "Left") {
-      const message = patched.left._tag === "GatewayTimeout" ? patched.left.detail : patched.left.message
+    const patched = yield* Effect.result(client.patchHeartbeats(heartbeats).pipe(retryTransient(settings.syncRetry)))
+    if (patched._tag === "Failure") {
+      const message = patched.failure._tag === "GatewayTimeout" ? patched.failure.detail : patched.failure.message
       errors.push(syncError(null, `Failed to update heartbeat settings: ${message}`))
     }
   }
@@ -345,11 +356,11 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
 
 /** `syncGatewayTemplates` as a stream: a progress event per agent, then the result. */
 export const syncGatewayTemplatesStream = (gateway: Gateway, options: SyncOptions = {}) =>
-  Stream.asyncScoped<SyncEvent, never, Effect.Effect.Context<ReturnType<typeof syncGatewayTemplates>>>((emit) =>
-    syncGatewayTemplates(gateway, options, (event) => Effect.promise(() => emit.single(event))).pipe(
-      Effect.flatMap((result) => Effect.promise(() => emit.single({ type: "result", result }))),
-      Effect.zipRight(Effect.promise(() => emit.end())),
-      Effect.catchAllCause((cause) => Effect.promise(() => emit.halt(cause))),
+  Stream.callback<SyncEvent, never, Effect.Services<ReturnType<typeof syncGatewayTemplates>>>((queue) =>
+    syncGatewayTemplates(gateway, options, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
+      Effect.flatMap((result) => Queue.offer(queue, { type: "result", result })),
+      Effect.andThen(Queue.end(queue)),
+      Effect.catchCause((cause) => Queue.failCause(queue, cause)),
       Effect.forkScoped
     )
   )

@@ -4,7 +4,7 @@ import type { AgentId } from "../domain/ids.js"
 import type { ActivityEvent } from "../domain/models.js"
 
 /** The activity log. */
-export class ActivityRepository extends Context.Tag("@mission-control/core/ActivityRepository")<ActivityRepository, {
+export class ActivityRepository extends Context.Service<ActivityRepository, {
   readonly record: (event: ActivityEvent) => Effect.Effect<void>
   /** Sets `agentId` to null on every event of the agent. */
   readonly detachAgent: (agentId: AgentId) => Effect.Effect<void>
@@ -12,4 +12,4 @@ export class ActivityRepository extends Context.Tag("@mission-control/core/Activ
   readonly listByAgent: (agentId: AgentId) => Effect.Effect<ReadonlyArray<ActivityEvent>>
   /** The newest events, newest first. */
   readonly listRecent: (limit: number) => Effect.Effect<ReadonlyArray<ActivityEvent>>
-}>() {}
+}>()("@mission-control/core/ActivityRepository") {}

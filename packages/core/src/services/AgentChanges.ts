@@ -1,5 +1,5 @@
 import type { Scope } from "effect"
-import { Chunk, Context, Effect, Stream } from "effect"
+import { Context, Effect, Stream } from "effect"
 import type { AgentId, BoardId, GatewayId } from "../domain/ids.js"
 import type { Agent } from "../domain/models.js"
 
@@ -22,7 +22,7 @@ export interface AgentChangeFeed {
 }
 
 /** The feed of agent changes. Subscribers cost the store nothing while idle. */
-export class AgentChanges extends Context.Tag("@mission-control/core/AgentChanges")<AgentChanges, {
+export class AgentChanges extends Context.Service<AgentChanges, {
   /** The sequence number of the newest change. */
   readonly currentSequence: Effect.Effect<number>
   /**
@@ -30,11 +30,11 @@ export class AgentChanges extends Context.Tag("@mission-control/core/AgentChange
    * The subscription is open once the returned effect completes, and lasts as long as the scope.
    */
   readonly open: (after: number | undefined) => Effect.Effect<AgentChangeFeed, never, Scope.Scope>
-}>() {}
+}>()("@mission-control/core/AgentChanges") {}
 
 /** A pull of batches (a change feed, an agent watch) as a stream of their items. */
 export const feedToStream = <A>(feed: { readonly take: Effect.Effect<ReadonlyArray<A>> }): Stream.Stream<A> =>
-  Stream.repeatEffectChunk(Effect.map(feed.take, Chunk.unsafeFromArray))
+  Stream.fromEffectRepeat(feed.take).pipe(Stream.flattenIterable)
 
 /** `AgentChanges.open`, as a stream: the subscription is open once the effect completes, for as long as the scope. */
 export const subscribeAgentChanges = (

@@ -1,20 +1,20 @@
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Semaphore } from "effect"
 
 /** Serialises work on one agent, so that concurrent provisioning of it never interleaves. */
-export class AgentLocks extends Context.Tag("@mission-control/core/AgentLocks")<AgentLocks, {
+export class AgentLocks extends Context.Service<AgentLocks, {
   readonly withLock: (key: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-}>() {}
+}>()("@mission-control/core/AgentLocks") {}
 
 /** Locks held in this process: one semaphore per key, dropped when nobody holds or waits for it. */
-export const makeMemory = (): AgentLocks["Type"] => {
-  const locks = new Map<string, { readonly semaphore: Effect.Semaphore; users: number }>()
+export const makeMemory = (): AgentLocks["Service"] => {
+  const locks = new Map<string, { readonly semaphore: Semaphore.Semaphore; users: number }>()
   return {
     withLock: (key) => (effect) =>
       Effect.acquireUseRelease(
         Effect.sync(() => {
           let entry = locks.get(key)
           if (entry === undefined) {
-            entry = { semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }
+            entry = { semaphore: Semaphore.makeUnsafe(1), users: 0 }
             locks.set(key, entry)
           }
           entry.users++

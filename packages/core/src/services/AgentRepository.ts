@@ -5,7 +5,7 @@ import type { ActivityEvent, Agent } from "../domain/models.js"
 
 /** A write broke one of the agent table's uniqueness rules. */
 export class DuplicateAgent extends Schema.TaggedError<DuplicateAgent>()("DuplicateAgent", {
-  constraint: Schema.Literal("board_name", "board_lead", "gateway_main", "token_digest")
+  constraint: Schema.Literals(["board_name", "board_lead", "gateway_main", "token_digest"])
 }) {}
 
 /** The fields of an agent a write may change. */
@@ -57,7 +57,7 @@ export interface PageRequest {
 }
 
 /** Persistence of agent records. Writes are seen by `AgentChanges` subscribers once committed. */
-export class AgentRepository extends Context.Tag("@mission-control/core/AgentRepository")<AgentRepository, {
+export class AgentRepository extends Context.Service<AgentRepository, {
   readonly findById: (id: AgentId) => Effect.Effect<Option.Option<Agent>>
   /** The agent whose token digest this is: one indexed lookup. */
   readonly findByTokenDigest: (digest: string) => Effect.Effect<Option.Option<Agent>>
@@ -96,4 +96,4 @@ export class AgentRepository extends Context.Tag("@mission-control/core/AgentRep
     activity: ActivityEvent
   ) => Effect.Effect<Option.Option<Agent>, DuplicateAgent>
   readonly delete: (id: AgentId) => Effect.Effect<void>
-}>() {}
+}>()("@mission-control/core/AgentRepository") {}

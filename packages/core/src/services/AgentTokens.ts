@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto"
 import { Context, Effect, Layer, Redacted } from "effect"
+import { createHash } from "node:crypto"
 
 /** A freshly minted agent token and the digest stored in its place. */
 export interface MintedToken {
@@ -8,11 +8,11 @@ export interface MintedToken {
 }
 
 /** Minting and digesting agent tokens. Raw tokens exist only at minting; the database keeps digests. */
-export class AgentTokens extends Context.Tag("@mission-control/core/AgentTokens")<AgentTokens, {
+export class AgentTokens extends Context.Service<AgentTokens, {
   readonly mint: Effect.Effect<MintedToken>
   /** The digest under which a raw token is stored and looked up. */
   readonly digest: (token: string) => Effect.Effect<string>
-}>() {}
+}>()("@mission-control/core/AgentTokens") {}
 
 const toBase64Url = (bytes: Uint8Array): string => {
   let binary = ""

@@ -4,11 +4,11 @@ import type { BoardId } from "../domain/ids.js"
 import type { BoardMemory } from "../domain/models.js"
 
 /** Board memory, as far as pausing goes. */
-export class BoardMemoryRepository extends Context.Tag("@mission-control/core/BoardMemoryRepository")<
+export class BoardMemoryRepository extends Context.Service<
   BoardMemoryRepository,
   {
     readonly insert: (memory: BoardMemory) => Effect.Effect<void>
     /** Boards among these whose latest `/pause` or `/resume` chat command is `/pause`. */
     readonly pausedBoardIds: (boardIds: ReadonlyArray<BoardId>) => Effect.Effect<ReadonlySet<BoardId>>
   }
->() {}
+>()("@mission-control/core/BoardMemoryRepository") {}

@@ -58,7 +58,7 @@ export const makeChangeFanout: Effect.Effect<ChangeFanout, never, Scope.Scope> =
         resume?.(Effect.interrupt)
       }
     }
-    const take = Effect.async<ReadonlyArray<AgentChange>>((resume) => {
+    const take = Effect.callback<ReadonlyArray<AgentChange>>((resume) => {
       if (buffered.length > 0) {
         const batch = buffered
         buffered = []

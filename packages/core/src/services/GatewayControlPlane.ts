@@ -7,7 +7,7 @@ import type { JsonObject } from "../domain/models.js"
  * Why a gateway call failed. Implementations classify the gateway's own error texts into these, so that the core
  * decides what to tolerate or retry without matching strings.
  */
-export const GatewayErrorReason = Schema.Literal(
+export const GatewayErrorReason = Schema.Literals([
   /** The agent or session addressed does not exist (yet). */
   "NotFound",
   /** The agent to create exists already. */
@@ -26,7 +26,7 @@ export const GatewayErrorReason = Schema.Literal(
   "Restarting",
   /** Credentials or scopes were refused. */
   "Unauthorized"
-)
+])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
 /** A failed gateway call. `message` never contains the gateway token. */
@@ -115,12 +115,17 @@ export interface GatewayClient {
   readonly capabilities: Effect.Effect<GatewayCapabilities, GatewayError>
   readonly health: Effect.Effect<unknown, GatewayError>
   /** `agents.create`: fails `AlreadyExists` when the agent exists. */
-  readonly createAgent: (params: { readonly agentId: string; readonly workspace: string }) => Effect.Effect<void, GatewayError>
+  readonly createAgent: (
+    params: { readonly agentId: string; readonly workspace: string }
+  ) => Effect.Effect<void, GatewayError>
   /** `agents.update`: fails `NotFound` until a just-created agent becomes visible. */
   readonly updateAgent: (
     params: { readonly agentId: string; readonly name: string; readonly workspace: string }
   ) => Effect.Effect<void, GatewayError>
-  readonly deleteAgent: (agentId: string, options: { readonly deleteFiles: boolean }) => Effect.Effect<void, GatewayError>
+  readonly deleteAgent: (
+    agentId: string,
+    options: { readonly deleteFiles: boolean }
+  ) => Effect.Effect<void, GatewayError>
   readonly listFiles: (agentId: string) => Effect.Effect<ReadonlyMap<string, GatewayFileEntry>, GatewayError>
   /** The file's content, or none when the gateway reports it missing. */
   readonly readFile: (agentId: string, name: string) => Effect.Effect<Option.Option<GatewayFile>, GatewayError>
@@ -141,9 +146,9 @@ export interface GatewayClient {
 }
 
 /** Gives a client for any gateway row; implementations pool one connection per gateway. */
-export class GatewayControlPlane extends Context.Tag("@mission-control/core/GatewayControlPlane")<
+export class GatewayControlPlane extends Context.Service<
   GatewayControlPlane,
   {
     readonly client: (target: GatewayTarget) => Effect.Effect<GatewayClient>
   }
->() {}
+>()("@mission-control/core/GatewayControlPlane") {}

@@ -5,7 +5,7 @@ import type { Gateway } from "../domain/models.js"
 import type { Page, PageRequest } from "./AgentRepository.js"
 
 /** Persistence of gateway rows. */
-export class GatewayRepository extends Context.Tag("@mission-control/core/GatewayRepository")<GatewayRepository, {
+export class GatewayRepository extends Context.Service<GatewayRepository, {
   readonly findById: (id: GatewayId) => Effect.Effect<Option.Option<Gateway>>
   /** Gateways of an organization, newest first. */
   readonly listByOrganization: (organizationId: OrganizationId, page: PageRequest) => Effect.Effect<Page<Gateway>>
@@ -15,4 +15,4 @@ export class GatewayRepository extends Context.Tag("@mission-control/core/Gatewa
   readonly delete: (id: GatewayId) => Effect.Effect<void>
   /** True when a board still points at the gateway. */
   readonly hasBoards: (id: GatewayId) => Effect.Effect<boolean>
-}>() {}
+}>()("@mission-control/core/GatewayRepository") {}

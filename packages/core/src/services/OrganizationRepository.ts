@@ -4,7 +4,7 @@ import type { MemberId, OrganizationId, UserId } from "../domain/ids.js"
 import type { BoardAccess, Organization, OrganizationMember, User } from "../domain/models.js"
 
 /** Organizations, users, memberships and board access grants. */
-export class OrganizationRepository extends Context.Tag("@mission-control/core/OrganizationRepository")<
+export class OrganizationRepository extends Context.Service<
   OrganizationRepository,
   {
     readonly findOrganization: (id: OrganizationId) => Effect.Effect<Option.Option<Organization>>
@@ -23,4 +23,4 @@ export class OrganizationRepository extends Context.Tag("@mission-control/core/O
     readonly insertMember: (member: OrganizationMember) => Effect.Effect<void>
     readonly insertBoardAccess: (access: BoardAccess) => Effect.Effect<void>
   }
->() {}
+>()("@mission-control/core/OrganizationRepository") {}

@@ -4,9 +4,9 @@ import type { AgentId, TaskId } from "../domain/ids.js"
 import type { Task } from "../domain/models.js"
 
 /** The task writes agent deletion needs. */
-export class TaskRepository extends Context.Tag("@mission-control/core/TaskRepository")<TaskRepository, {
+export class TaskRepository extends Context.Service<TaskRepository, {
   /** Unassigns the agent's tasks; in-progress ones go back to `inbox`. Returns how many changed. */
   readonly releaseAgentTasks: (agentId: AgentId, now: DateTime.Utc) => Effect.Effect<number>
   readonly findById: (id: TaskId) => Effect.Effect<Option.Option<Task>>
   readonly insert: (task: Task) => Effect.Effect<void>
-}>() {}
+}>()("@mission-control/core/TaskRepository") {}

@@ -12,18 +12,18 @@ export class TemplateError extends Schema.TaggedError<TemplateError>()("Template
 }) {}
 
 /** Renders workspace templates. Rendered output is trimmed. */
-export class TemplateRenderer extends Context.Tag("@mission-control/core/TemplateRenderer")<TemplateRenderer, {
+export class TemplateRenderer extends Context.Service<TemplateRenderer, {
   /** Renders the template of this name (e.g. `HEARTBEAT_LEAD.md`). */
   readonly render: (name: string, context: TemplateContext) => Effect.Effect<string, TemplateError>
   /** Renders template source given inline (an agent's identity or soul override). */
   readonly renderText: (label: string, source: string, context: TemplateContext) => Effect.Effect<string, TemplateError>
-}>() {}
+}>()("@mission-control/core/TemplateRenderer") {}
 
 /**
  * Liquid rendering with the built-in templates, any of which `overrides` replaces by name. Liquid runs no host code:
  * templates, including the per-agent overrides users type in, can only read the variables they are given.
  */
-export const make = (overrides: Readonly<Record<string, string>> = {}): TemplateRenderer["Type"] => {
+export const make = (overrides: Readonly<Record<string, string>> = {}): TemplateRenderer["Service"] => {
   const templates = { ...defaultTemplates, ...overrides }
   const engine = new Liquid({
     templates,

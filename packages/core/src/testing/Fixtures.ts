@@ -1,6 +1,15 @@
 import { DateTime, Effect, Option, Redacted } from "effect"
 import { defaultHeartbeatConfig, leadSessionKey, workerSessionKey } from "../domain/identity.js"
-import type { AgentId, BoardAccessId, BoardId, GatewayId, MemberId, OrganizationId, TaskId, UserId } from "../domain/ids.js"
+import type {
+  AgentId,
+  BoardAccessId,
+  BoardId,
+  GatewayId,
+  MemberId,
+  OrganizationId,
+  TaskId,
+  UserId
+} from "../domain/ids.js"
 import type { MemberRole } from "../domain/models.js"
 import {
   Agent,
@@ -211,7 +220,9 @@ export const chatCommand = (boardId: BoardId, content: string) =>
 /** Reads an agent back from the repository (dies when it is gone). */
 export const reload = (id: AgentId) =>
   Effect.flatMap(AgentRepository, (repo) => repo.findById(id)).pipe(
-    Effect.flatMap((found) => Option.isSome(found) ? Effect.succeed(found.value) : Effect.dieMessage(`agent ${id} is gone`))
+    Effect.flatMap((found) =>
+      Option.isSome(found) ? Effect.succeed(found.value) : Effect.die(new Error(`agent ${id} is gone`))
+    )
   )
 
 /**

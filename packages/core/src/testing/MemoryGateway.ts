@@ -1,4 +1,5 @@
 import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import type { JsonObject } from "../domain/models.js"
 import { sha256Hex } from "../services/AgentTokens.js"
 import type {
   GatewayCapabilities,
@@ -9,7 +10,6 @@ import type {
 } from "../services/GatewayControlPlane.js"
 import type { GatewayError } from "../services/GatewayControlPlane.js"
 import { GatewayControlPlane, gatewayError, protocol4WritableFiles } from "../services/GatewayControlPlane.js"
-import type { JsonObject } from "../domain/models.js"
 
 /** One call the in-memory gateway received. */
 export interface GatewayCall {
@@ -43,9 +43,9 @@ export interface MemoryGatewayBehaviour {
   /** The file carrying the token that capabilities report. */
   readonly tokenFile: string
   /** Delay before every call. */
-  readonly latency: Duration.DurationInput | null
+  readonly latency: Duration.Input | null
   /** How long a created agent stays invisible (the real gateway reloads its config). */
-  readonly visibilityDelay: Duration.DurationInput | null
+  readonly visibilityDelay: Duration.Input | null
   /** Refuse `sessions.delete` of `agent:<id>:main`, as gateway 2026.9 does. */
   readonly refuseMainSessionDelete: boolean
   readonly serverVersion: string
@@ -96,7 +96,7 @@ interface GatewayState {
 }
 
 /** Control and inspection of the in-memory gateways (one per gateway id). */
-export class MemoryGateway extends Context.Tag("@mission-control/core/testing/MemoryGateway")<MemoryGateway, {
+export class MemoryGateway extends Context.Service<MemoryGateway, {
   readonly calls: (gatewayId?: string) => ReadonlyArray<GatewayCall>
   readonly clearCalls: () => void
   readonly agents: (gatewayId: string) => ReadonlyMap<string, MemoryGatewayAgent>
@@ -105,14 +105,16 @@ export class MemoryGateway extends Context.Tag("@mission-control/core/testing/Me
   readonly putFile: (gatewayId: string, agentId: string, name: string, content: string) => void
   readonly removeFile: (gatewayId: string, agentId: string, name: string) => void
   readonly chats: (gatewayId: string) => ReadonlyArray<MemoryChatMessage>
-  readonly heartbeats: (gatewayId: string) => ReadonlyMap<string, { readonly workspace: string; readonly heartbeat: JsonObject }>
+  readonly heartbeats: (
+    gatewayId: string
+  ) => ReadonlyMap<string, { readonly workspace: string; readonly heartbeat: JsonObject }>
   readonly configPatches: (gatewayId: string) => number
   readonly sessions: (gatewayId: string) => ReadonlySet<string>
   readonly fail: (failure: InjectedGatewayFailure) => void
   readonly clearFailures: () => void
   /** Sets the behaviour of every gateway (or of one). */
   readonly configure: (behaviour: Partial<MemoryGatewayBehaviour>, gatewayId?: string) => void
-}>() {}
+}>()("@mission-control/core/testing/MemoryGateway") {}
 
 const agentIdOf = (params: Readonly<Record<string, unknown>>): string | undefined => {
   const value = params["agentId"] ?? params["sessionKey"] ?? params["key"]
@@ -197,11 +199,16 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
           return Effect.void
         }),
       updateAgent: ({ agentId, name, workspace }) =>
-        call(gatewayId, "agents.update", { agentId, name, workspace }, (state, now) =>
-          visibleAgent("agents.update", state, agentId, now).pipe(Effect.map((agent) => {
-            agent.name = name
-            agent.workspace = workspace
-          }))),
+        call(
+          gatewayId,
+          "agents.update",
+          { agentId, name, workspace },
+          (state, now) =>
+            visibleAgent("agents.update", state, agentId, now).pipe(Effect.map((agent) => {
+              agent.name = name
+              agent.workspace = workspace
+            }))
+        ),
       deleteAgent: (agentId, { deleteFiles }) =>
         call(gatewayId, "agents.delete", { agentId, deleteFiles }, (state) => {
           if (!state.agents.delete(agentId)) {
@@ -211,62 +218,85 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
           return Effect.void
         }),
       listFiles: (agentId) =>
-        call(gatewayId, "agents.files.list", { agentId }, (state, now) =>
-          visibleAgent("agents.files.list", state, agentId, now).pipe(Effect.map((agent) =>
-            new Map<string, GatewayFileEntry>(
-              [...agent.files].map(([name, content]) => [name, {
-                name,
-                missing: false,
-                size: new TextEncoder().encode(content).length
-              }])
-            )
-          ))),
+        call(
+          gatewayId,
+          "agents.files.list",
+          { agentId },
+          (state, now) =>
+            visibleAgent("agents.files.list", state, agentId, now).pipe(Effect.map((agent) =>
+              new Map<string, GatewayFileEntry>(
+                [...agent.files].map(([name, content]) => [name, {
+                  name,
+                  missing: false,
+                  size: new TextEncoder().encode(content).length
+                }])
+              )
+            ))
+        ),
       readFile: (agentId, name) =>
-        call(gatewayId, "agents.files.get", { agentId, name }, (state, now) =>
-          visibleAgent("agents.files.get", state, agentId, now).pipe(Effect.flatMap((agent) => {
-            const writable = behaviourOf(gatewayId).writableFiles
-            if (writable !== null && !writable.has(name)) {
-              return Effect.fail(gatewayError("agents.files.get", "UnsupportedFile", `unsupported file "${name}"`))
-            }
-            const content = agent.files.get(name)
-            if (content === undefined) return Effect.succeed(Option.none())
-            return sha256Hex(content).pipe(Effect.map((hash) => Option.some({ content, hash })))
-          }))),
+        call(
+          gatewayId,
+          "agents.files.get",
+          { agentId, name },
+          (state, now) =>
+            visibleAgent("agents.files.get", state, agentId, now).pipe(Effect.flatMap((agent) => {
+              const writable = behaviourOf(gatewayId).writableFiles
+              if (writable !== null && !writable.has(name)) {
+                return Effect.fail(gatewayError("agents.files.get", "UnsupportedFile", `unsupported file "${name}"`))
+              }
+              const content = agent.files.get(name)
+              if (content === undefined) return Effect.succeed(Option.none())
+              return sha256Hex(content).pipe(Effect.map((hash) => Option.some({ content, hash })))
+            }))
+        ),
       writeFile: (agentId, name, content) =>
-        call(gatewayId, "agents.files.set", { agentId, name, content }, (state, now) =>
-          visibleAgent("agents.files.set", state, agentId, now).pipe(Effect.flatMap((agent) => {
-            const writable = behaviourOf(gatewayId).writableFiles
-            if (writable !== null && !writable.has(name)) {
-              return Effect.fail(gatewayError("agents.files.set", "UnsupportedFile", `unsupported file "${name}"`))
-            }
-            agent.files.set(name, content)
-            return Effect.void
-          }))),
+        call(
+          gatewayId,
+          "agents.files.set",
+          { agentId, name, content },
+          (state, now) =>
+            visibleAgent("agents.files.set", state, agentId, now).pipe(Effect.flatMap((agent) => {
+              const writable = behaviourOf(gatewayId).writableFiles
+              if (writable !== null && !writable.has(name)) {
+                return Effect.fail(gatewayError("agents.files.set", "UnsupportedFile", `unsupported file "${name}"`))
+              }
+              agent.files.set(name, content)
+              return Effect.void
+            }))
+        ),
       patchHeartbeats: (entries: ReadonlyArray<HeartbeatEntry>) =>
-        call(gatewayId, "config.get", {}, (state) => Effect.succeed(state)).pipe(Effect.flatMap((state): Effect.Effect<{ readonly patched: boolean }, GatewayError> => {
-          const changed = entries.filter((entry) => {
-            const current = state.heartbeats.get(entry.agentId)
-            return current === undefined || current.workspace !== entry.workspace ||
-              JSON.stringify(current.heartbeat) !== JSON.stringify(entry.heartbeat)
+        call(gatewayId, "config.get", {}, (state) => Effect.succeed(state)).pipe(
+          Effect.flatMap((state): Effect.Effect<{ readonly patched: boolean }, GatewayError> => {
+            const changed = entries.filter((entry) => {
+              const current = state.heartbeats.get(entry.agentId)
+              return current === undefined || current.workspace !== entry.workspace ||
+                JSON.stringify(current.heartbeat) !== JSON.stringify(entry.heartbeat)
+            })
+            if (changed.length === 0) return Effect.succeed({ patched: false })
+            return call(gatewayId, "config.patch", { entries: changed.map((entry) => entry.agentId) }, (patchState) => {
+              for (const entry of changed) {
+                patchState.heartbeats.set(entry.agentId, { workspace: entry.workspace, heartbeat: entry.heartbeat })
+              }
+              patchState.configPatches++
+              return Effect.succeed({ patched: true })
+            })
           })
-          if (changed.length === 0) return Effect.succeed({ patched: false })
-          return call(gatewayId, "config.patch", { entries: changed.map((entry) => entry.agentId) }, (patchState) => {
-            for (const entry of changed) {
-              patchState.heartbeats.set(entry.agentId, { workspace: entry.workspace, heartbeat: entry.heartbeat })
-            }
-            patchState.configPatches++
-            return Effect.succeed({ patched: true })
-          })
-        })),
+        ),
       ensureSession: (key, label) =>
-        call(gatewayId, "sessions.patch", label === undefined ? { key } : { key, label }, (state) =>
-          Effect.sync(() => void state.sessions.add(key))),
+        call(
+          gatewayId,
+          "sessions.patch",
+          label === undefined ? { key } : { key, label },
+          (state) => Effect.sync(() => void state.sessions.add(key))
+        ),
       resetSession: (key) =>
         call(gatewayId, "sessions.reset", { key }, (state) => Effect.sync(() => void state.sessions.add(key))),
       deleteSession: (key) =>
         call(gatewayId, "sessions.delete", { key }, (state) => {
           if (behaviourOf(gatewayId).refuseMainSessionDelete && key.endsWith(":main")) {
-            return Effect.fail(gatewayError("sessions.delete", "MainSession", `Cannot delete the main session (${key}).`))
+            return Effect.fail(
+              gatewayError("sessions.delete", "MainSession", `Cannot delete the main session (${key}).`)
+            )
           }
           state.sessions.delete(key)
           return Effect.void
@@ -280,17 +310,21 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
               gatewayError("chat.send", "NotFound", `Agent "${agentId}" no longer exists in configuration`)
             )
           }
-          if (!state.chats.some((chat) => chat.idempotencyKey === params.idempotencyKey)) state.chats.push({ ...params })
+          if (!state.chats.some((chat) => chat.idempotencyKey === params.idempotencyKey)) {
+            state.chats.push({ ...params })
+          }
           return Effect.void
         })
     })
 
-    const control: MemoryGateway["Type"] = {
-      calls: (gatewayId) => gatewayId === undefined ? [...calls] : calls.filter((entry) => entry.gatewayId === gatewayId),
+    const control: MemoryGateway["Service"] = {
+      calls: (gatewayId) =>
+        gatewayId === undefined ? [...calls] : calls.filter((entry) => entry.gatewayId === gatewayId),
       clearCalls: () => void calls.splice(0, calls.length),
       agents: (gatewayId) => stateOf(gatewayId).agents,
       file: (gatewayId, agentId, name) => stateOf(gatewayId).agents.get(agentId)?.files.get(name),
-      putFile: (gatewayId, agentId, name, content) => void stateOf(gatewayId).agents.get(agentId)?.files.set(name, content),
+      putFile: (gatewayId, agentId, name, content) =>
+        void stateOf(gatewayId).agents.get(agentId)?.files.set(name, content),
       removeFile: (gatewayId, agentId, name) => void stateOf(gatewayId).agents.get(agentId)?.files.delete(name),
       chats: (gatewayId) => stateOf(gatewayId).chats,
       heartbeats: (gatewayId) => stateOf(gatewayId).heartbeats,
@@ -303,15 +337,18 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
         else overrides.set(gatewayId, { ...overrides.get(gatewayId), ...behaviour })
       }
     }
-    const controlPlane: GatewayControlPlane["Type"] = {
+    const controlPlane: GatewayControlPlane["Service"] = {
       client: (target) => Effect.succeed(client(target.gatewayId))
     }
     return { control, controlPlane }
   })
   return Layer.effectContext(
-    Effect.map(make, ({ control, controlPlane }) =>
-      Context.make(MemoryGateway, control).pipe(Context.add(GatewayControlPlane, controlPlane)))
+    Effect.map(
+      make,
+      ({ control, controlPlane }) =>
+        Context.make(MemoryGateway, control).pipe(Context.add(GatewayControlPlane, controlPlane))
+    )
   )
 }
 
-const durationMillis = (input: Duration.DurationInput): number => Duration.toMillis(Duration.decode(input))
+const durationMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))

@@ -13,7 +13,7 @@ import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import type { MemoryTables } from "./MemoryStore.js"
-import { MemoryStore, layer as memoryStoreLayer } from "./MemoryStore.js"
+import { layer as memoryStoreLayer, MemoryStore } from "./MemoryStore.js"
 
 const newestFirst = <A extends { readonly createdAt: DateTime.Utc; readonly id: string }>(left: A, right: A) =>
   DateTime.Order(right.createdAt, left.createdAt) || (right.id < left.id ? -1 : right.id > left.id ? 1 : 0)
@@ -57,8 +57,11 @@ const agentRepository = Layer.effect(
   Effect.gen(function*() {
     const store = yield* MemoryStore
     const find = (operation: string, predicate: (agent: Agent, tables: MemoryTables) => boolean) =>
-      store.run(operation, (tables) =>
-        Option.fromNullable([...tables.agents.values()].sort(oldestFirst).find((agent) => predicate(agent, tables))))
+      store.run(
+        operation,
+        (tables) =>
+          Option.fromNullishOr([...tables.agents.values()].sort(oldestFirst).find((agent) => predicate(agent, tables)))
+      )
     const write = (operation: string, agent: Agent, previous: Agent | undefined) =>
       Effect.flatMap(
         store.run(operation, (tables) => {
@@ -82,7 +85,7 @@ const agentRepository = Layer.effect(
         }
       )
     return {
-      findById: (id) => store.run("agents.findById", (tables) => Option.fromNullable(tables.agents.get(id))),
+      findById: (id) => store.run("agents.findById", (tables) => Option.fromNullishOr(tables.agents.get(id))),
       findByTokenDigest: (digest) => find("agents.findByTokenDigest", (agent) => agent.agentTokenDigest === digest),
       findLead: (boardId) => find("agents.findLead", (agent) => agent.boardId === boardId && agent.isBoardLead),
       findGatewayMain: (gatewayId) =>
@@ -90,55 +93,78 @@ const agentRepository = Layer.effect(
       findByNameOnBoard: (boardId, name) =>
         find("agents.findByNameOnBoard", (agent) => agent.boardId === boardId && sameName(agent.name, name)),
       findByNameInGateway: (gatewayId, name) =>
-        find("agents.findByNameInGateway", (agent, tables) =>
-          agent.boardId !== null && tables.boards.get(agent.boardId)?.gatewayId === gatewayId &&
-          sameName(agent.name, name)),
+        find(
+          "agents.findByNameInGateway",
+          (agent, tables) =>
+            agent.boardId !== null && tables.boards.get(agent.boardId)?.gatewayId === gatewayId &&
+            sameName(agent.name, name)
+        ),
       findByExactName: (name, boardId) =>
-        find("agents.findByExactName", (agent) => agent.name === name && (boardId === undefined || agent.boardId === boardId)),
+        find(
+          "agents.findByExactName",
+          (agent) => agent.name === name && (boardId === undefined || agent.boardId === boardId)
+        ),
       list: (filter, page) =>
         store.run("agents.list", (tables) => {
           const all = [...tables.agents.values()].filter(matchesFilter(tables, filter)).sort(newestFirst)
           return { items: all.slice(page.offset, page.offset + page.limit), total: all.length }
         }),
       listByBoards: (boardIds) =>
-        store.run("agents.listByBoards", (tables) =>
-          [...tables.agents.values()].filter((agent) => agent.boardId !== null && boardIds.includes(agent.boardId))
-            .sort(oldestFirst)),
+        store.run(
+          "agents.listByBoards",
+          (tables) =>
+            [...tables.agents.values()].filter((agent) => agent.boardId !== null && boardIds.includes(agent.boardId))
+              .sort(oldestFirst)
+        ),
       listByGateway: (gatewayId) =>
-        store.run("agents.listByGateway", (tables) =>
-          [...tables.agents.values()].filter((agent) =>
-            agent.gatewayId === gatewayId ||
-            (agent.boardId !== null && tables.boards.get(agent.boardId)?.gatewayId === gatewayId)
-          ).sort(oldestFirst)),
+        store.run(
+          "agents.listByGateway",
+          (tables) =>
+            [...tables.agents.values()].filter((agent) =>
+              agent.gatewayId === gatewayId ||
+              (agent.boardId !== null && tables.boards.get(agent.boardId)?.gatewayId === gatewayId)
+            ).sort(oldestFirst)
+        ),
       listChangedSince: (boardIds, since) =>
-        store.run("agents.listChangedSince", (tables) =>
-          [...tables.agents.values()].filter((agent) =>
-            agent.boardId !== null && boardIds.includes(agent.boardId) &&
-            (DateTime.greaterThanOrEqualTo(agent.updatedAt, since) ||
-              (agent.lastSeenAt !== null && DateTime.greaterThanOrEqualTo(agent.lastSeenAt, since)))
-          ).sort((left, right) => DateTime.Order(left.updatedAt, right.updatedAt))),
+        store.run(
+          "agents.listChangedSince",
+          (tables) =>
+            [...tables.agents.values()].filter((agent) =>
+              agent.boardId !== null && boardIds.includes(agent.boardId) &&
+              (DateTime.isGreaterThanOrEqualTo(agent.updatedAt, since) ||
+                (agent.lastSeenAt !== null && DateTime.isGreaterThanOrEqualTo(agent.lastSeenAt, since)))
+            ).sort((left, right) => DateTime.Order(left.updatedAt, right.updatedAt))
+        ),
       listPendingProvision: (before) =>
-        store.run("agents.listPendingProvision", (tables) =>
-          [...tables.agents.values()].filter((agent) =>
-            agent.provisionRequestedAt !== null && agent.provisionAction !== null &&
-            DateTime.lessThan(agent.provisionRequestedAt, before)
-          ).sort(oldestFirst)),
+        store.run(
+          "agents.listPendingProvision",
+          (tables) =>
+            [...tables.agents.values()].filter((agent) =>
+              agent.provisionRequestedAt !== null && agent.provisionAction !== null &&
+              DateTime.isLessThan(agent.provisionRequestedAt, before)
+            ).sort(oldestFirst)
+        ),
       insert: (agent) => write("agents.insert", agent, undefined),
       update,
       updateWithActivity: (id, patch, activity) =>
-        store.withTransaction(update(id, patch).pipe(
-          Effect.tap((updated) =>
-            updated._tag === "None"
-              ? Effect.void
-              : store.run("activity.record", (tables) => void tables.activity.set(activity.id, activity))
+        store.withTransaction(
+          update(id, patch).pipe(
+            Effect.tap((updated) =>
+              updated._tag === "None"
+                ? Effect.void
+                : store.run("activity.record", (tables) => void tables.activity.set(activity.id, activity))
+            )
           )
-        )),
+        ),
       delete: (id) =>
-        Effect.flatMap(store.run("agents.delete", (tables) => {
-          const previous = tables.agents.get(id)
-          tables.agents.delete(id)
-          return previous
-        }), (previous) => previous === undefined ? Effect.void : store.publishAgentChange(null, previous))
+        Effect.flatMap(
+          store.run("agents.delete", (tables) => {
+            const previous = tables.agents.get(id)
+            tables.agents.delete(id)
+            return previous
+          }),
+          (previous) => previous === undefined ? Effect.void : store.publishAgentChange(null, previous)
+        )
     }
   })
 )
@@ -146,13 +172,20 @@ const agentRepository = Layer.effect(
 const boardRepository = Layer.effect(
   BoardRepository,
   Effect.map(MemoryStore, (store) => ({
-    findById: (id) => store.run("boards.findById", (tables) => Option.fromNullable(tables.boards.get(id))),
+    findById: (id) => store.run("boards.findById", (tables) => Option.fromNullishOr(tables.boards.get(id))),
     listByGateway: (gatewayId) =>
-      store.run("boards.listByGateway", (tables) =>
-        [...tables.boards.values()].filter((board) => board.gatewayId === gatewayId).sort(oldestFirst)),
+      store.run(
+        "boards.listByGateway",
+        (tables) => [...tables.boards.values()].filter((board) => board.gatewayId === gatewayId).sort(oldestFirst)
+      ),
     listIdsByOrganization: (organizationId) =>
-      store.run("boards.listIdsByOrganization", (tables) =>
-        [...tables.boards.values()].filter((board) => board.organizationId === organizationId).map((board) => board.id)),
+      store.run(
+        "boards.listIdsByOrganization",
+        (tables) =>
+          [...tables.boards.values()].filter((board) => board.organizationId === organizationId).map((board) =>
+            board.id
+          )
+      ),
     insert: (board) => store.run("boards.insert", (tables) => void tables.boards.set(board.id, board)),
     update: (board) => store.run("boards.update", (tables) => void tables.boards.set(board.id, board))
   }))
@@ -161,7 +194,7 @@ const boardRepository = Layer.effect(
 const gatewayRepository = Layer.effect(
   GatewayRepository,
   Effect.map(MemoryStore, (store) => ({
-    findById: (id) => store.run("gateways.findById", (tables) => Option.fromNullable(tables.gateways.get(id))),
+    findById: (id) => store.run("gateways.findById", (tables) => Option.fromNullishOr(tables.gateways.get(id))),
     listByOrganization: (organizationId, page) =>
       store.run("gateways.listByOrganization", (tables) => {
         const all = [...tables.gateways.values()].filter((gateway) => gateway.organizationId === organizationId)
@@ -169,9 +202,12 @@ const gatewayRepository = Layer.effect(
         return { items: all.slice(page.offset, page.offset + page.limit), total: all.length }
       }),
     listIdsByOrganization: (organizationId) =>
-      store.run("gateways.listIdsByOrganization", (tables) =>
-        [...tables.gateways.values()].filter((gateway) => gateway.organizationId === organizationId)
-          .map((gateway) => gateway.id)),
+      store.run(
+        "gateways.listIdsByOrganization",
+        (tables) =>
+          [...tables.gateways.values()].filter((gateway) => gateway.organizationId === organizationId)
+            .map((gateway) => gateway.id)
+      ),
     insert: (gateway) => store.run("gateways.insert", (tables) => void tables.gateways.set(gateway.id, gateway)),
     update: (gateway) => store.run("gateways.update", (tables) => void tables.gateways.set(gateway.id, gateway)),
     delete: (id) => store.run("gateways.delete", (tables) => void tables.gateways.delete(id)),
@@ -184,27 +220,31 @@ const organizationRepository = Layer.effect(
   OrganizationRepository,
   Effect.map(MemoryStore, (store) => ({
     findOrganization: (id) =>
-      store.run("organizations.find", (tables) => Option.fromNullable(tables.organizations.get(id))),
-    findUser: (id) => store.run("users.find", (tables) => Option.fromNullable(tables.users.get(id))),
+      store.run("organizations.find", (tables) => Option.fromNullishOr(tables.organizations.get(id))),
+    findUser: (id) => store.run("users.find", (tables) => Option.fromNullishOr(tables.users.get(id))),
     findMembership: (organizationId, userId) =>
       store.run("members.find", (tables) =>
-        Option.fromNullable(
+        Option.fromNullishOr(
           [...tables.members.values()].find((member) =>
             member.organizationId === organizationId && member.userId === userId
           )
         )),
     listMemberships: (userId) =>
-      store.run("members.listByUser", (tables) =>
-        [...tables.members.values()].filter((member) => member.userId === userId).sort(oldestFirst)),
+      store.run(
+        "members.listByUser",
+        (tables) => [...tables.members.values()].filter((member) => member.userId === userId).sort(oldestFirst)
+      ),
     listBoardAccess: (memberId) =>
-      store.run("boardAccess.listByMember", (tables) =>
-        [...tables.boardAccess.values()].filter((access) => access.memberId === memberId)),
+      store.run(
+        "boardAccess.listByMember",
+        (tables) => [...tables.boardAccess.values()].filter((access) => access.memberId === memberId)
+      ),
     findOwnerUser: (organizationId) =>
       store.run("organizations.findOwnerUser", (tables) => {
         const owner = [...tables.members.values()]
           .filter((member) => member.organizationId === organizationId && member.role === "owner")
           .sort(oldestFirst)[0]
-        return Option.fromNullable(owner === undefined ? undefined : tables.users.get(owner.userId))
+        return Option.fromNullishOr(owner === undefined ? undefined : tables.users.get(owner.userId))
       }),
     insertOrganization: (organization) =>
       store.run("organizations.insert", (tables) => void tables.organizations.set(organization.id, organization)),
@@ -236,7 +276,7 @@ const taskRepository = Layer.effect(
         }
         return changed
       }),
-    findById: (id) => store.run("tasks.findById", (tables) => Option.fromNullable(tables.tasks.get(id))),
+    findById: (id) => store.run("tasks.findById", (tables) => Option.fromNullishOr(tables.tasks.get(id))),
     insert: (task) => store.run("tasks.insert", (tables) => void tables.tasks.set(task.id, task))
   }))
 )
@@ -257,9 +297,12 @@ const activityRepository = Layer.effect(
         [...tables.activity.values()].filter((event) => event.agentId === agentId)
           .sort((left, right) => DateTime.Order(left.createdAt, right.createdAt))),
     listRecent: (limit) =>
-      store.run("activity.listRecent", (tables) =>
-        [...tables.activity.values()].reverse().sort((left, right) => DateTime.Order(right.createdAt, left.createdAt))
-          .slice(0, limit))
+      store.run(
+        "activity.listRecent",
+        (tables) =>
+          [...tables.activity.values()].reverse().sort((left, right) => DateTime.Order(right.createdAt, left.createdAt))
+            .slice(0, limit)
+      )
   }))
 )
 
@@ -276,7 +319,7 @@ const boardMemoryRepository = Layer.effect(
             continue
           }
           const seen = latest.get(memory.boardId)
-          if (seen === undefined || DateTime.greaterThanOrEqualTo(memory.createdAt, seen.at)) {
+          if (seen === undefined || DateTime.isGreaterThanOrEqualTo(memory.createdAt, seen.at)) {
             latest.set(memory.boardId, { at: memory.createdAt, command })
           }
         }

@@ -1,5 +1,5 @@
 import type { Scope } from "effect"
-import { Context, Effect, FiberRef, Layer } from "effect"
+import { Context, Effect, Layer, Semaphore } from "effect"
 import type {
   ActivityEventId,
   AgentId,
@@ -79,7 +79,7 @@ interface InjectedFault {
  * The in-memory database behind every memory repository of the test kit, with an agent change feed, transactions
  * that roll back on failure, and fault injection by operation name (`"tasks.releaseAgentTasks"`, …).
  */
-export class MemoryStore extends Context.Tag("@mission-control/core/testing/MemoryStore")<MemoryStore, {
+export class MemoryStore extends Context.Service<MemoryStore, {
   readonly tables: () => MemoryTables
   /** Runs a read or a write against the tables; dies when a fault is injected for `operation`. */
   readonly run: <A>(operation: string, f: (tables: MemoryTables) => A) => Effect.Effect<A>
@@ -91,10 +91,19 @@ export class MemoryStore extends Context.Tag("@mission-control/core/testing/Memo
   readonly operationCount: () => number
   /** Makes the next `times` calls of the named operation die, as a lost database connection would. */
   readonly injectFault: (operation: string, times?: number) => Effect.Effect<void>
-}>() {}
+}>()("@mission-control/core/testing/MemoryStore") {}
+
+/**
+ * The changes buffered by the transactions the current fiber is in, per store (a fiber may use several stores): they
+ * are published when the outermost transaction of that store commits.
+ */
+const PendingChanges = Context.Reference<ReadonlyMap<object, Array<AgentChange>>>(
+  "@mission-control/core/testing/MemoryStore/PendingChanges",
+  { defaultValue: () => new Map() }
+)
 
 /** A fresh, empty store. */
-export const layer = Layer.scoped(
+export const layer = Layer.effect(
   MemoryStore,
   Effect.gen(function*() {
     let tables = emptyTables()
@@ -102,8 +111,9 @@ export const layer = Layer.scoped(
     const log: Array<AgentChange> = []
     const faults: Array<InjectedFault> = []
     const fanout = yield* makeChangeFanout
-    const pending = yield* FiberRef.make<Array<AgentChange> | null>(null)
-    const transactionLock = yield* Effect.makeSemaphore(1)
+    const storeKey = {}
+    const pendingBuffer = Effect.map(PendingChanges, (pending) => pending.get(storeKey) ?? null)
+    const transactionLock = yield* Semaphore.make(1)
 
     const publish = (change: AgentChange) =>
       Effect.suspend(() => {
@@ -135,7 +145,7 @@ export const layer = Layer.scoped(
             gatewayId: agent?.gatewayId ?? previous.gatewayId,
             agent
           }
-          const buffer = yield* FiberRef.get(pending)
+          const buffer = yield* pendingBuffer
           if (buffer !== null) {
             buffer.push({ ...change, sequence: -1 })
             return
@@ -144,12 +154,15 @@ export const layer = Layer.scoped(
           yield* publish({ ...change, sequence })
         }),
       withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-        Effect.flatMap(FiberRef.get(pending), (outer) => {
+        Effect.flatMap(PendingChanges, (pending) => {
+          const outer = pending.get(storeKey) ?? null
           if (outer !== null) return effect // nested: part of the outer transaction
           return transactionLock.withPermits(1)(Effect.gen(function*() {
             const snapshot = copyTables(tables)
             const buffer: Array<AgentChange> = []
-            const exit = yield* Effect.exit(Effect.locally(effect, pending, buffer))
+            const exit = yield* Effect.exit(
+              Effect.provideService(effect, PendingChanges, new Map(pending).set(storeKey, buffer))
+            )
             if (exit._tag === "Failure") {
               tables = snapshot
               return yield* exit

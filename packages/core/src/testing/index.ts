@@ -1,10 +1,5 @@
 export * as Fixtures from "./Fixtures.js"
-export {
-  classicBehaviour,
-  MemoryGateway,
-  modernBehaviour,
-  modernWritableFiles
-} from "./MemoryGateway.js"
+export { classicBehaviour, MemoryGateway, modernBehaviour, modernWritableFiles } from "./MemoryGateway.js"
 export type {
   GatewayCall,
   InjectedGatewayFailure,

@@ -1,5 +1,6 @@
 import type { Effect as EffectType } from "effect"
-import { Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
 
 const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 2)))
 
@@ -10,15 +11,15 @@ const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout
  */
 export const runWithTestClock = <A, E, R>(
   effect: EffectType.Effect<A, E, R>,
-  options: { readonly step?: Duration.DurationInput; readonly limit?: Duration.DurationInput } = {}
+  options: { readonly step?: Duration.Input; readonly limit?: Duration.Input } = {}
 ) =>
   Effect.gen(function*() {
-    const fiber = yield* Effect.fork(effect)
-    const step = Duration.decode(options.step ?? "1 second")
+    const fiber = yield* Effect.forkChild(effect)
+    const step = Duration.fromInputUnsafe(options.step ?? "1 second")
     const steps = Math.ceil(Duration.toMillis(options.limit ?? "30 minutes") / Duration.toMillis(step))
     for (let index = 0; index < steps; index++) {
       yield* realPause
-      if (Option.isSome(yield* Fiber.poll(fiber))) break
+      if (fiber.pollUnsafe() !== undefined) break
       yield* TestClock.adjust(step)
     }
     return yield* Fiber.join(fiber)

@@ -1,13 +1,13 @@
+import { protocol4WritableFiles } from "@mission-control/core"
+import { Effect } from "effect"
 import { createHash, createPublicKey, randomUUID, verify } from "node:crypto"
 import type { AddressInfo } from "node:net"
-import { Effect } from "effect"
 import WebSocket, { WebSocketServer } from "ws"
+import type { SignedConnect } from "../deviceIdentity.js"
+import { signaturePayload } from "../deviceIdentity.js"
 import { canonicalJson } from "../GatewayRpcClient.js"
 import type { RequestFrame } from "../protocol.js"
 import { isObject, parseFrame, protocol4HeartbeatKeys } from "../protocol.js"
-import type { SignedConnect } from "../deviceIdentity.js"
-import { signaturePayload } from "../deviceIdentity.js"
-import { protocol4WritableFiles } from "@mission-control/core"
 
 /** Which real gateway release the simulator behaves like. */
 export type GatewayProfile = "2026.9" | "2026.4"
@@ -41,7 +41,11 @@ export interface SimulatorBehaviour {
   readonly restartOnConfigPatch: boolean
   readonly faults: ReadonlyArray<SimulatedFault>
   /** Random faults: each call fails with this probability, from a seeded generator. */
-  readonly randomFaults: { readonly probability: number; readonly kinds: ReadonlyArray<SimulatedFault["kind"]>; readonly seed: number } | null
+  readonly randomFaults: {
+    readonly probability: number
+    readonly kinds: ReadonlyArray<SimulatedFault["kind"]>
+    readonly seed: number
+  } | null
   readonly tickIntervalMs: number
 }
 
@@ -62,7 +66,15 @@ export interface SimulatedAgent {
 }
 
 const modernFiles = protocol4WritableFiles
-const legacyFiles = new Set([...modernFiles, "TOOLS.md", "HEARTBEAT.md", "SELF.md", "TASK_SOUL.md", "AUTONOMY.md", "BOOT.md"])
+const legacyFiles = new Set([
+  ...modernFiles,
+  "TOOLS.md",
+  "HEARTBEAT.md",
+  "SELF.md",
+  "TASK_SOUL.md",
+  "AUTONOMY.md",
+  "BOOT.md"
+])
 const seededFiles = ["AGENTS.md", "SOUL.md", "USER.md", "BOOTSTRAP.md"]
 const clientIds = new Set(["gateway-client", "cli", "openclaw-control-ui", "webchat-ui", "test", "openclaw-probe"])
 
@@ -193,7 +205,9 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
     const allowed = allowedParams[method]
     if (allowed === undefined) throw new SimulatedError(`unknown method: ${method}`)
     for (const key of Object.keys(params)) {
-      if (!allowed.includes(key)) throw new SimulatedError(`invalid ${method} params: at root: unexpected property '${key}'`)
+      if (!allowed.includes(key)) {
+        throw new SimulatedError(`invalid ${method} params: at root: unexpected property '${key}'`)
+      }
     }
     switch (method) {
       case "health":
@@ -222,8 +236,14 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
       }
       case "agents.files.list": {
         const agent = visibleAgent(params["agentId"])
-        const names = behaviour.profile === "2026.9" ? ["AGENTS.md", "SOUL.md", "USER.md", "BOOTSTRAP.md", "MEMORY.md"] : [...writable()]
-        return { agentId: agent.id, workspace: agent.workspace, files: names.map((name) => fileInfo(agent, name, false)) }
+        const names = behaviour.profile === "2026.9"
+          ? ["AGENTS.md", "SOUL.md", "USER.md", "BOOTSTRAP.md", "MEMORY.md"]
+          : [...writable()]
+        return {
+          agentId: agent.id,
+          workspace: agent.workspace,
+          files: names.map((name) => fileInfo(agent, name, false))
+        }
       }
       case "agents.files.get": {
         const agent = visibleAgent(params["agentId"])
@@ -270,8 +290,12 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
         return { config, parsed: config, hash: hashOf(), valid: true }
       case "config.patch": {
         if (behaviour.profile === "2026.9") {
-          if (typeof params["baseHash"] !== "string") throw new SimulatedError("config base hash required; re-run config.get and retry")
-          if (params["baseHash"] !== hashOf()) throw new SimulatedError("config changed since last load; re-run config.get and retry")
+          if (typeof params["baseHash"] !== "string") {
+            throw new SimulatedError("config base hash required; re-run config.get and retry")
+          }
+          if (params["baseHash"] !== hashOf()) {
+            throw new SimulatedError("config changed since last load; re-run config.get and retry")
+          }
         }
         let patch: unknown
         try {
@@ -282,15 +306,17 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
         if (!isObject(patch)) throw new SimulatedError("invalid config.patch params: raw")
         const patchAgents = isObject(patch["agents"]) ? patch["agents"] : {}
         if (behaviour.profile === "2026.9") {
-          if ("list" in patchAgents) throw new SimulatedError('invalid config: agents: Unrecognized key: "list"')
+          if ("list" in patchAgents) throw new SimulatedError("invalid config: agents: Unrecognized key: \"list\"")
           const entries = isObject(patchAgents["entries"]) ? patchAgents["entries"] : {}
           for (const entry of Object.values(entries)) {
             const heartbeat = isObject(entry) && isObject(entry["heartbeat"]) ? entry["heartbeat"] : {}
             const unknown = Object.keys(heartbeat).find((key) => !protocol4HeartbeatKeys.has(key))
-            if (unknown !== undefined) throw new SimulatedError(`invalid config: agents.entries: Unrecognized key: "${unknown}"`)
+            if (unknown !== undefined) {
+              throw new SimulatedError(`invalid config: agents.entries: Unrecognized key: "${unknown}"`)
+            }
           }
         } else if ("entries" in patchAgents) {
-          throw new SimulatedError('invalid config: agents: Unrecognized key: "entries"')
+          throw new SimulatedError("invalid config: agents: Unrecognized key: \"entries\"")
         }
         config = deepMerge(config, patch)
         configPatches++
@@ -347,7 +373,10 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
             ...(result.error.retryable === undefined ? {} : { retryable: result.error.retryable })
           }
         })
-    const tick = setInterval(() => send({ type: "event", event: "tick", payload: { ts: Date.now() } }), behaviour.tickIntervalMs)
+    const tick = setInterval(
+      () => send({ type: "event", event: "tick", payload: { ts: Date.now() } }),
+      behaviour.tickIntervalMs
+    )
     socket.on("close", () => clearInterval(tick))
     send({
       type: "event",
@@ -373,7 +402,9 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
         return false
       }
       if (!clientIds.has(String(client["id"]))) {
-        reply(request, { error: new SimulatedError("invalid connect params: at /client/id: must be equal to one of the allowed values") })
+        reply(request, {
+          error: new SimulatedError("invalid connect params: at /client/id: must be equal to one of the allowed values")
+        })
         socket.close(1008, "invalid connect params")
         return false
       }
@@ -402,7 +433,11 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
           platform: String(client["platform"] ?? "")
         })
         if (!valid) {
-          reply(request, { error: new SimulatedError("device signature invalid", "INVALID_REQUEST", { code: "DEVICE_AUTH_SIGNATURE_INVALID" }) })
+          reply(request, {
+            error: new SimulatedError("device signature invalid", "INVALID_REQUEST", {
+              code: "DEVICE_AUTH_SIGNATURE_INVALID"
+            })
+          })
           socket.close(1008, "device auth")
           return false
         }
@@ -451,7 +486,12 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
         if (fault?.kind === "stall") return
         if (fault?.kind === "error") {
           reply(frame, {
-            error: new SimulatedError(fault.message ?? "simulated failure", fault.code ?? "INVALID_REQUEST", undefined, fault.retryable)
+            error: new SimulatedError(
+              fault.message ?? "simulated failure",
+              fault.code ?? "INVALID_REQUEST",
+              undefined,
+              fault.retryable
+            )
           })
           return
         }
@@ -462,17 +502,26 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
             setTimeout(() => {
               for (const open of sockets) {
                 if (open.readyState === WebSocket.OPEN) {
-                  open.send(JSON.stringify({ type: "event", event: "shutdown", payload: { reason: "gateway restarting", restartExpectedMs: 100 } }))
+                  open.send(
+                    JSON.stringify({
+                      type: "event",
+                      event: "shutdown",
+                      payload: { reason: "gateway restarting", restartExpectedMs: 100 }
+                    })
+                  )
                   open.close(1012, "service restart")
                 }
               }
             }, 5)
           }
         } catch (error) {
-          reply(frame, { error: error instanceof SimulatedError ? error : new SimulatedError(String(error), "UNAVAILABLE") })
+          reply(frame, {
+            error: error instanceof SimulatedError ? error : new SimulatedError(String(error), "UNAVAILABLE")
+          })
         }
       }
-      const delay = behaviour.latencyMs + (behaviour.latencyJitterMs > 0 ? Math.floor(random() * behaviour.latencyJitterMs) : 0)
+      const delay = behaviour.latencyMs +
+        (behaviour.latencyJitterMs > 0 ? Math.floor(random() * behaviour.latencyJitterMs) : 0)
       if (delay > 0) setTimeout(respond, delay)
       else respond()
     })
@@ -518,7 +567,11 @@ const verifyDevice = (
     if (device["nonce"] !== connect.nonce) return false
     const raw = Buffer.from(String(device["publicKey"]), "base64url")
     if (createHash("sha256").update(raw).digest("hex") !== device["id"]) return false
-    const key = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]), format: "der", type: "spki" })
+    const key = createPublicKey({
+      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), raw]),
+      format: "der",
+      type: "spki"
+    })
     const payload = signaturePayload(String(device["id"]), {
       ...connect,
       deviceFamily: "",
@@ -532,4 +585,7 @@ const verifyDevice = (
 
 /** The simulator for as long as the scope lasts. */
 export const simulator = (behaviour: Partial<SimulatorBehaviour> = {}) =>
-  Effect.acquireRelease(Effect.promise(() => startGatewaySimulator(behaviour)), (running) => Effect.promise(running.stop))
+  Effect.acquireRelease(
+    Effect.promise(() => startGatewaySimulator(behaviour)),
+    (running) => Effect.promise(running.stop)
+  )

@@ -1,0 +1,72 @@
+import { Board, BoardId, BoardRepository, GatewayId, JsonObject, OrganizationId } from "@mission-control/core"
+import { Effect, Layer, Schema } from "effect"
+import { SqlSchema } from "effect/sql"
+import { Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
+
+/** A row of `mc_boards` as a `Board`, and back. */
+export const BoardFromRow = Schema.Struct({
+  id: Schema.String,
+  organizationId: Schema.String,
+  name: Schema.String,
+  slug: Schema.String,
+  description: Schema.String,
+  gatewayId: Schema.NullOr(Schema.String),
+  boardType: Schema.String,
+  objective: Schema.NullOr(Schema.String),
+  successMetrics: Jsonb(JsonObject),
+  targetDate: NullableTimestamp,
+  goalConfirmed: Schema.Boolean,
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}).pipe(
+  Schema.encodeKeys({
+    organizationId: "organization_id",
+    gatewayId: "gateway_id",
+    boardType: "board_type",
+    successMetrics: "success_metrics",
+    targetDate: "target_date",
+    goalConfirmed: "goal_confirmed",
+    createdAt: "created_at",
+    updatedAt: "updated_at"
+  }),
+  Schema.decodeTo(Board)
+)
+
+/** `BoardRepository` on the `SqlClient` in context. */
+export const layer = Layer.effect(
+  BoardRepository,
+  Effect.gen(function*() {
+    const sql = yield* sqlClient
+    const findById = SqlSchema.findOneOption({
+      Request: BoardId,
+      Result: BoardFromRow,
+      execute: (id) => sql`SELECT * FROM mc_boards WHERE id = ${id}`
+    })
+    const listByGateway = SqlSchema.findAll({
+      Request: GatewayId,
+      Result: BoardFromRow,
+      execute: (gatewayId) => sql`SELECT * FROM mc_boards WHERE gateway_id = ${gatewayId} ORDER BY created_at, id`
+    })
+    const listIdsByOrganization = SqlSchema.findAll({
+      Request: OrganizationId,
+      Result: Schema.Struct({ id: BoardId }),
+      execute: (organizationId) => sql`SELECT id FROM mc_boards WHERE organization_id = ${organizationId}`
+    })
+    const insert = SqlSchema.void({
+      Request: BoardFromRow,
+      execute: (row) => sql`INSERT INTO mc_boards ${sql.insert(row)}`
+    })
+    const update = SqlSchema.void({
+      Request: BoardFromRow,
+      execute: ({ id, ...changes }) => sql`UPDATE mc_boards SET ${sql.update(changes)} WHERE id = ${id}`
+    })
+    return BoardRepository.of({
+      findById: (id) => Effect.orDie(findById(id)),
+      listByGateway: (gatewayId) => Effect.orDie(listByGateway(gatewayId)),
+      listIdsByOrganization: (organizationId) =>
+        listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), Effect.orDie),
+      insert: (board) => Effect.orDie(insert(board)),
+      update: (board) => Effect.orDie(update(board))
+    })
+  })
+)

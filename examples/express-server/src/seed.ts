@@ -28,8 +28,16 @@ export interface SeededOrganization {
     readonly member: { readonly id: string; readonly token: string }
   }
   readonly board: { readonly id: string }
-  readonly gateway: { readonly id: string }
+  readonly gateway: { readonly id: string; readonly url: string; readonly simulator: boolean }
   readonly lead: { readonly id: string; readonly token: string | null }
+}
+
+/** The gateway one organization is seeded on. */
+export interface DemoGateway {
+  readonly url: string
+  readonly token: string | null
+  /** A gateway simulator the example started, rather than the real gateway at GATEWAY_URL. */
+  readonly simulator: boolean
 }
 
 /** Reads the lead's token back from its workspace, as template sync does: the only place a raw token lives. */
@@ -45,11 +53,7 @@ const readLeadToken = (gatewayId: GatewayId, boardId: BoardId) =>
   }).pipe(Effect.orElseSucceed(() => null))
 
 /** One organization: an owner, a member without board access, a gateway (its agent provisioned), a board, its lead. */
-const seedOrganization = (
-  name: string,
-  gateway: { readonly url: string; readonly token: string | null },
-  tokens: DemoUserTokens
-) =>
+const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTokens) =>
   Effect.gen(function*() {
     const organizations = yield* OrganizationRepository
     const boards = yield* BoardRepository
@@ -116,11 +120,25 @@ const seedOrganization = (
         member: { id: member.id, token: tokens.add(member.id) }
       },
       board: { id: board.id },
-      gateway: { id: created.id },
+      gateway: { id: created.id, url: gateway.url, simulator: gateway.simulator },
       lead: { id: lead.agent.id, token: yield* readLeadToken(created.id as GatewayId, board.id) }
     } satisfies SeededOrganization
   })
 
-/** The demo: two organizations on the given gateway. */
-export const seedDemo = (gateway: { readonly url: string; readonly token: string | null }, tokens: DemoUserTokens) =>
-  Effect.all([seedOrganization("Acme", gateway, tokens), seedOrganization("Globex", gateway, tokens)])
+/**
+ * The demo: two organizations, each on its own gateway. Never one gateway for both: its token drives every agent on
+ * it, so one organization's admin could drive the other's agents.
+ */
+export const seedDemo = (
+  gateways: { readonly acme: DemoGateway; readonly globex: DemoGateway },
+  tokens: DemoUserTokens
+) =>
+  Effect.gen(function*() {
+    if (gateways.acme.url === gateways.globex.url) {
+      return yield* Effect.die(new Error("The demo organizations must not share a gateway"))
+    }
+    return [
+      yield* seedOrganization("Acme", gateways.acme, tokens),
+      yield* seedOrganization("Globex", gateways.globex, tokens)
+    ]
+  })

@@ -46,6 +46,17 @@ describe("example server", () => {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }
     })
 
+    // Each organization on its own gateway simulator, never one shared: a gateway's token drives all its agents.
+    assert.isTrue(acme.gateway.simulator && globex.gateway.simulator)
+    assert.notStrictEqual(acme.gateway.url, globex.gateway.url)
+    for (const [mine, theirs] of [[acme, globex], [globex, acme]]) {
+      const own = await fetch(`${info.url}/api/v1/gateways/${mine.gateway.id}`, as(mine.users.owner.token))
+      assert.strictEqual(own.status, 200)
+      assert.strictEqual((await own.json()).url, mine.gateway.url)
+      const other = await fetch(`${info.url}/api/v1/gateways/${theirs.gateway.id}`, as(mine.users.owner.token))
+      assert.strictEqual(other.status, 404)
+    }
+
     const agents = await fetch(`${info.url}/api/v1/agents`, as(acme.users.owner.token))
     assert.strictEqual(agents.status, 200)
     assert.strictEqual((await agents.json()).total, 2) // the lead and the gateway agent

@@ -23,10 +23,30 @@ type Found = { readonly type: string; readonly msg: string }
 const found = (type: string, msg: string): Found => ({ type, msg })
 const intParsing = found("int_parsing", "Input should be a valid integer, unable to parse string as an integer")
 const boolParsing = found("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+const invalidValue = "Invalid value"
 
-/** The pydantic type and message of a failed check, read from the check's representation. */
+/**
+ * The message an issue's own annotations carry, if any. Messages are only ever read from annotations, never built
+ * from the input: an input can be megabytes long or nested thousands of levels deep (Effect's default formatters
+ * print it, recursively).
+ */
+const ownMessage = (annotations: { readonly [key: string]: unknown } | undefined): string | undefined => {
+  const message = annotations?.["message"]
+  return typeof message === "string" ? message : undefined
+}
+
+const characters = (count: number) => `${count} character${count === 1 ? "" : "s"}`
+
+/** The pydantic type and message of a failed check, read from the check's annotations. */
 const fromFilter = (issue: SchemaIssue.Filter): Found => {
   const annotations = issue.filter.annotations
+  // A check's own message: what the predicate returned (on the inner issue), else the check's `message` annotation.
+  const inner = issue.issue
+  const message = (inner._tag === "InvalidValue" ? ownMessage(inner.annotations) : undefined) ??
+    ownMessage(annotations)
+  // Our own checks name their type (`Schema.makeFilter(p, { errorType: "string_nul_character" })`).
+  const errorType = annotations?.["errorType"]
+  if (typeof errorType === "string") return found(errorType, message ?? invalidValue)
   const representation = annotations?.representation as
     | { readonly id?: string; readonly payload?: Readonly<Record<string, unknown>> | null }
     | undefined
@@ -38,13 +58,10 @@ const fromFilter = (issue: SchemaIssue.Filter): Found => {
     case "effect/schema/isFinite":
     case "effect/schema/isInt":
       return intParsing
-    case "effect/schema/isMinLength": {
-      const minLength = Number(payload["minLength"])
-      return found(
-        "string_too_short",
-        `String should have at least ${minLength} character${minLength === 1 ? "" : "s"}`
-      )
-    }
+    case "effect/schema/isMinLength":
+      return found("string_too_short", `String should have at least ${characters(Number(payload["minLength"]))}`)
+    case "effect/schema/isMaxLength":
+      return found("string_too_long", `String should have at most ${characters(Number(payload["maxLength"]))}`)
     case "effect/schema/isGreaterThanOrEqualTo":
       return found("greater_than_equal", `Input should be greater than or equal to ${payload["minimum"]}`)
     case "effect/schema/isLessThanOrEqualTo":
@@ -57,18 +74,20 @@ const fromFilter = (issue: SchemaIssue.Filter): Found => {
         : found("less_than_equal", `Input should be less than or equal to ${payload["maximum"]}`)
     }
   }
-  // Our own checks (`Schema.makeFilter(... || "message")`) carry their message on the inner issue.
-  const inner = issue.issue
-  const message = inner._tag === "InvalidValue" ? inner.annotations?.message : undefined
-  return found(
-    "value_error",
-    typeof message === "string" ? message : SchemaIssue.defaultCheckHook(issue) ?? "Invalid value"
-  )
+  // Our own checks without a type (`Schema.makeFilter(... || "message")`) keep their message.
+  return found("value_error", message ?? invalidValue)
 }
 
 /** What a value of `ast`'s encoded form had to be, as pydantic names it. */
 const fromType = (ast: SchemaAST.AST): Found => {
-  switch (ast._tag) {
+  // `NullOr(X)`, `optional(X)`: X is what was expected (unions of unions unwrapped without recursion).
+  let current = ast
+  while (current._tag === "Union") {
+    const member = current.types.find((type) => type._tag !== "Null" && type._tag !== "Undefined")
+    if (member === undefined) return found("value_error", invalidValue)
+    current = SchemaAST.toEncoded(member)
+  }
+  switch (current._tag) {
     case "String":
       return found("string_type", "Input should be a valid string")
     case "Number":
@@ -78,22 +97,18 @@ const fromType = (ast: SchemaAST.AST): Found => {
     case "Arrays":
       return found("list_type", "Input should be a valid list")
     case "Objects":
-      return ast.propertySignatures.length === 0 && ast.indexSignatures.length > 0
+      return current.propertySignatures.length === 0 && current.indexSignatures.length > 0
         ? found("dict_type", "Input should be a valid dictionary")
         : found("model_attributes_type", "Input should be a valid dictionary or object to extract fields from")
-    case "Union": {
-      // `NullOr(X)`, `optional(X)`: X is what was expected.
-      const member = ast.types.find((type) => type._tag !== "Null" && type._tag !== "Undefined")
-      return member === undefined ? found("value_error", "Invalid value") : fromType(SchemaAST.toEncoded(member))
-    }
     default:
-      return found("value_error", "Invalid value")
+      return found("value_error", invalidValue)
   }
 }
 
 /**
  * The FastAPI-style entries of a decoding failure, each located under `source`: one per field (the first problem
- * found in it, as pydantic reports), in the order of the schema's fields.
+ * found in it, as pydantic reports), in the order of the schema's fields. Walks the issue tree without recursion and
+ * never formats the input.
  */
 export const toValidationIssues = (root: SchemaIssue.Issue, source: string): Array<ValidationIssue> => {
   const entries = new Map<string, ValidationIssue>()
@@ -102,36 +117,51 @@ export const toValidationIssues = (root: SchemaIssue.Issue, source: string): Arr
     const key = JSON.stringify(loc)
     if (!entries.has(key)) entries.set(key, { loc, msg, type })
   }
-  const walk = (issue: SchemaIssue.Issue, path: ReadonlyArray<PropertyKey>): void => {
+  // Depth first, children pushed in reverse so that entries keep the schema's order.
+  const pending: Array<readonly [SchemaIssue.Issue, ReadonlyArray<PropertyKey>]> = [[root, []]]
+  while (pending.length > 0) {
+    const [issue, path] = pending.pop()!
     switch (issue._tag) {
       case "Pointer":
-        return walk(issue.issue, [...path, ...issue.path])
+        pending.push([issue.issue, [...path, ...issue.path]])
+        break
       case "Composite":
-        return issue.issues.forEach((inner) => walk(inner, path))
+        for (let index = issue.issues.length - 1; index >= 0; index--) pending.push([issue.issues[index]!, path])
+        break
       case "Encoding":
-        return walk(issue.issue, path)
+        pending.push([issue.issue, path])
+        break
       case "AnyOf": {
         // A union member that got as far as its own checks says more than one whose type did not match.
         const best = issue.issues.find((inner) => inner._tag !== "InvalidType") ?? issue.issues[0]
-        return best === undefined ? push(path, fromType(issue.ast)) : walk(best, path)
+        if (best === undefined) push(path, fromType(issue.ast))
+        else pending.push([best, path])
+        break
       }
       case "Filter":
-        return push(path, fromFilter(issue))
+        push(path, fromFilter(issue))
+        break
       case "MissingKey":
-        return push(path, found("missing", "Field required"))
+        push(path, found("missing", "Field required"))
+        break
       case "UnexpectedKey":
-        return push(path, found("extra_forbidden", "Extra inputs are not permitted"))
+        push(path, found("extra_forbidden", "Extra inputs are not permitted"))
+        break
       case "InvalidType":
-        return push(path, fromType(issue.ast))
+        push(path, fromType(issue.ast))
+        break
       case "InvalidValue": {
         const type = issue.annotations?.["errorType"]
-        return push(path, found(typeof type === "string" ? type : "value_error", SchemaIssue.defaultLeafHook(issue)))
+        push(
+          path,
+          found(typeof type === "string" ? type : "value_error", ownMessage(issue.annotations) ?? invalidValue)
+        )
+        break
       }
       default:
-        return push(path, found("value_error", SchemaIssue.defaultLeafHook(issue)))
+        push(path, found("value_error", invalidValue))
     }
   }
-  walk(root, [])
   return [...entries.values()]
 }
 
@@ -164,61 +194,135 @@ export const requestIdOf = (req: Request): string => {
     : globalThis.crypto.randomUUID().replace(/-/g, "")
 }
 
-const bodyLimit = 1024 * 1024
+/** The request's body is larger than the router's limit: answered with 413. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("PayloadTooLarge", {}) {}
+
+/** The request's body is not JSON by its content type: answered with 415. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", {}) {}
+
+/** The `detail` of a 413. */
+export const tooLarge = "Request body too large"
+
+/** The `detail` of a 415. */
+export const unsupportedMediaType = "Unsupported Media Type: expected application/json"
+
+/** The default limit of a request body, in bytes: 1 MiB. */
+export const defaultBodyLimit = 1024 * 1024
+
+/** How deep a JSON body may nest (an object in an object is depth 2): deeper bodies answer 422. */
+export const maxBodyDepth = 64
 
 /**
- * The JSON body: the host's parsed `req.body` when it parsed one, else read here. Malformed JSON is a 422, as the
- * reference answers, on Express 4 and 5 alike.
+ * Whether a `Content-Type` names JSON: `application/json` or `application/*+json`, with any parameters
+ * (`; charset=utf-8`).
  */
-export const readJsonBody = (req: Request): Effect.Effect<unknown, InvalidRequest> => {
-  if (req.body !== undefined && typeof req.body === "object" && !Buffer.isBuffer(req.body)) {
-    return Effect.succeed(req.body)
+export const isJsonContentType = (contentType: string): boolean => {
+  const essence = contentType.split(";", 1)[0]!.trim().toLowerCase()
+  return essence === "application/json" || /^application\/[a-z0-9!#$&^_.+-]+\+json$/.test(essence)
+}
+
+const bodyIssue = (loc: ReadonlyArray<string | number>, msg: string, type: string) =>
+  new InvalidRequest({ issues: [{ loc: ["body", ...loc], msg, type }] })
+
+/**
+ * Where `value` nests deeper than `maxDepth`: the top-level field it is under (`[]` for a body that is not an
+ * object), or `undefined` when it keeps the limit. Walks without recursion, so any depth is safe.
+ */
+const tooDeep = (value: unknown, maxDepth: number): ReadonlyArray<string> | undefined => {
+  const pending: Array<readonly [object, number, ReadonlyArray<string>]> = []
+  if (typeof value === "object" && value !== null) pending.push([value, 1, []])
+  while (pending.length > 0) {
+    const [current, depth, field] = pending.pop()!
+    if (depth > maxDepth) return field
+    const atTop = depth === 1 && !Array.isArray(current)
+    const entries = Object.entries(current)
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const [key, inner] = entries[index]!
+      if (typeof inner === "object" && inner !== null) pending.push([inner, depth + 1, atTop ? [key] : field])
+    }
   }
-  return Effect.callback<unknown, InvalidRequest>((resume) => {
+  return undefined
+}
+
+/** `value` when it nests at most `maxBodyDepth` deep, else a 422 located at the field that nests too deep. */
+const withinDepth = (value: unknown): Effect.Effect<unknown, InvalidRequest> => {
+  const field = tooDeep(value, maxBodyDepth)
+  return field === undefined
+    ? Effect.succeed(value)
+    : Effect.fail(bodyIssue(field, `JSON should be nested at most ${maxBodyDepth} levels deep`, "json_limits"))
+}
+
+/** The body's text parsed as JSON (blank: `undefined`); malformed JSON is a 422, as the reference answers. */
+const parseJson = (text: string): Effect.Effect<unknown, InvalidRequest> => {
+  if (text.trim() === "") return Effect.succeed(undefined)
+  let value: unknown
+  try {
+    // V8 parses without recursion: a deeply nested body is parsed, then refused by `withinDepth`.
+    value = JSON.parse(text)
+  } catch (error) {
+    // V8's message quotes at most a few characters of the input.
+    return Effect.fail(
+      bodyIssue([0], `JSON decode error: ${error instanceof Error ? error.message : "invalid"}`, "json_invalid")
+    )
+  }
+  return withinDepth(value)
+}
+
+/**
+ * The JSON body, at most `limit` bytes. A `Content-Type` other than JSON is a 415 (without one the body is read as
+ * JSON, as FastAPI does); a larger body is a 413, answered with `sendJsonThenClose`, which discards the rest; bad JSON
+ * or JSON nested deeper than `maxBodyDepth` is a 422. A body the host already parsed (`express.json()`) is used as it
+ * is, with the same depth check, on Express 4 and 5 alike.
+ */
+export const readJsonBody = (
+  req: Request,
+  limit: number
+): Effect.Effect<unknown, InvalidRequest | PayloadTooLarge | UnsupportedMediaType> => {
+  const contentType = req.header("content-type")
+  if (contentType !== undefined && contentType.trim() !== "" && !isJsonContentType(contentType)) {
+    return Effect.fail(new UnsupportedMediaType())
+  }
+  const parsed: unknown = req.body
+  if (typeof parsed === "string") return parseJson(parsed)
+  if (Buffer.isBuffer(parsed)) return parseJson(parsed.toString("utf8"))
+  if (typeof parsed === "object" && parsed !== null) return withinDepth(parsed)
+  // Refused before a byte is read when the client declares it.
+  const declared = Number(req.header("content-length"))
+  if (Number.isFinite(declared) && declared > limit) return Effect.fail(new PayloadTooLarge())
+  // Read by someone else already, without leaving a parsed body: nothing more will come.
+  if (req.readableEnded) return Effect.succeed(undefined)
+  return Effect.callback<string, PayloadTooLarge | InvalidRequest>((resume) => {
     const chunks: Array<Buffer> = []
     let size = 0
-    let done = false
-    const finish = (effect: Effect.Effect<unknown, InvalidRequest>) => {
-      if (done) return
-      done = true
-      resume(effect)
-    }
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length
-      if (size > bodyLimit) {
-        finish(
-          Effect.fail(new InvalidRequest({ issues: [{ loc: ["body"], msg: "Body too large", type: "too_long" }] }))
-        )
-        req.destroy()
+      if (size > limit) {
+        // The rest is for `sendJsonThenClose` to discard; until then the request waits, paused.
+        cleanup()
+        req.pause()
+        resume(Effect.fail(new PayloadTooLarge()))
         return
       }
       chunks.push(chunk)
-    })
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8")
-      if (text.trim() === "") return finish(Effect.succeed(undefined))
-      try {
-        finish(Effect.succeed(JSON.parse(text)))
-      } catch (error) {
-        finish(Effect.fail(
-          new InvalidRequest({
-            issues: [{
-              loc: ["body", 0],
-              msg: `JSON decode error: ${error instanceof Error ? error.message : "invalid"}`,
-              type: "json_invalid"
-            }]
-          })
-        ))
-      }
-    })
-    req.on(
-      "error",
-      () =>
-        finish(
-          Effect.fail(new InvalidRequest({ issues: [{ loc: ["body"], msg: "Body unreadable", type: "value_error" }] }))
-        )
-    )
-  })
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = () => {
+      cleanup()
+      resume(Effect.fail(bodyIssue([], "Body unreadable", "value_error")))
+    }
+    const cleanup = () => {
+      req.off("data", onData)
+      req.off("end", onEnd)
+      req.off("error", onError)
+    }
+    req.on("data", onData)
+    req.on("end", onEnd)
+    req.on("error", onError)
+    return Effect.sync(cleanup)
+  }).pipe(Effect.flatMap(parseJson))
 }
 
 /** Writes a JSON response. */
@@ -228,20 +332,86 @@ export const sendJson = (res: Response, status: number, body: unknown) => {
   res.end(JSON.stringify(body))
 }
 
+/** How much of a refused body is read and thrown away, at most, before the connection is cut instead. */
+const drainLimit = { bytes: 64 * 1024 * 1024, millis: 10_000 }
+
+/**
+ * Writes a JSON response to a request whose body is left unread (413), and closes the connection once the client has
+ * sent the rest. Closing at once would reset the connection while the client is still sending, and the client would
+ * never read the answer; so the answer goes out complete (with its `Content-Length`) at once, the rest of the body is
+ * read and discarded, and the connection ends after it. A client that sends more than 64 MiB more, or takes more than
+ * 10 seconds, is cut off.
+ */
+export const sendJsonThenClose = (req: Request, res: Response, status: number, body: unknown) => {
+  if (res.headersSent) return
+  const text = JSON.stringify(body)
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    Connection: "close"
+  })
+  if (req.readableEnded) {
+    res.end(text)
+    return
+  }
+  res.write(text)
+  let discarded = 0
+  const finish = (cut: boolean) => {
+    clearTimeout(timer)
+    req.off("data", onData)
+    req.off("end", onEnd)
+    req.off("error", onCut)
+    req.off("close", onCut)
+    res.end()
+    if (cut) req.socket.destroy()
+  }
+  const onData = (chunk: Buffer) => {
+    discarded += chunk.length
+    if (discarded > drainLimit.bytes) finish(true)
+  }
+  const onEnd = () => finish(false)
+  const onCut = () => finish(true)
+  const timer = setTimeout(onCut, drainLimit.millis).unref()
+  req.on("data", onData)
+  req.on("end", onEnd)
+  req.on("error", onCut)
+  req.on("close", onCut)
+  req.resume()
+}
+
 /** What a failed request answers: the one mapping from failures to statuses and bodies. */
 export const failureResponse = (
   cause: Cause.Cause<unknown>,
   requestId: string
-): { readonly status: number; readonly body: unknown; readonly defect: boolean } => {
+): {
+  readonly status: number
+  readonly body: unknown
+  readonly defect: boolean
+  /** The body was left unread: answer with `sendJsonThenClose`. */
+  readonly close: boolean
+} => {
   const failure = Cause.findErrorOption(cause)
   if (failure._tag === "Some") {
     const error = failure.value
-    if (typeof error === "object" && error !== null && "_tag" in error && error._tag === "InvalidRequest") {
-      return { status: 422, body: { detail: (error as InvalidRequest).issues, request_id: requestId }, defect: false }
+    const tag = typeof error === "object" && error !== null && "_tag" in error ? error._tag : undefined
+    if (tag === "InvalidRequest") {
+      const body = { detail: (error as InvalidRequest).issues, request_id: requestId }
+      return { status: 422, body, defect: false, close: false }
+    }
+    if (tag === "PayloadTooLarge") {
+      return { status: 413, body: { detail: tooLarge, request_id: requestId }, defect: false, close: true }
+    }
+    if (tag === "UnsupportedMediaType") {
+      return { status: 415, body: { detail: unsupportedMediaType, request_id: requestId }, defect: false, close: false }
     }
     if (isCoreError(error)) {
-      return { status: httpStatus[error._tag], body: { detail: error.detail, request_id: requestId }, defect: false }
+      return {
+        status: httpStatus[error._tag],
+        body: { detail: error.detail, request_id: requestId },
+        defect: false,
+        close: false
+      }
     }
   }
-  return { status: 500, body: { detail: "Internal Server Error", request_id: requestId }, defect: true }
+  return { status: 500, body: { detail: "Internal Server Error", request_id: requestId }, defect: true, close: false }
 }

@@ -57,7 +57,19 @@ import {
 } from "effect"
 import type { NextFunction, Request, Response } from "express"
 import express from "express"
-import { decode, failureResponse, InvalidRequest, readJsonBody, requestIdOf, sendJson } from "./http.js"
+import type { PayloadTooLarge, UnsupportedMediaType } from "./http.js"
+import {
+  decode,
+  defaultBodyLimit,
+  failureResponse,
+  InvalidRequest,
+  readJsonBody,
+  requestIdOf,
+  sendJson,
+  sendJsonThenClose,
+  tooLarge,
+  unsupportedMediaType
+} from "./http.js"
 import { openApiDocument } from "./openapi.js"
 
 /** Options of `createMissionControlRouter`. */
@@ -72,6 +84,11 @@ export interface RouterOptions<E> {
   readonly basePath?: string
   /** Seconds between SSE keep-alive pings (default 15). */
   readonly pingIntervalSeconds?: number
+  /**
+   * The largest request body accepted, in bytes (default 1 MiB). A larger one answers 413 without being buffered;
+   * its rest is read and discarded (up to 64 MiB, for up to 10 seconds), then the connection is closed.
+   */
+  readonly bodyLimitBytes?: number
 }
 
 /** The Express router with the runtime it runs on. */
@@ -116,10 +133,6 @@ const Bool = Schema.String.pipe(Schema.decodeTo(
 ))
 const flag = (fallback: boolean) => Bool.pipe(Schema.withDecodingDefaultType(Effect.succeed(fallback)))
 
-/** The request's JSON body decoded with `schema`; an empty body counts as `whenEmpty` when given. */
-const decodeBody = <A, I>(req: Request, schema: Schema.Codec<A, I>, whenEmpty?: unknown) =>
-  readJsonBody(req).pipe(Effect.flatMap((raw) => decode(schema, raw ?? whenEmpty, "body")))
-
 /** The `gateway_id` path parameter; malformed or unknown ids answer the reference's 404 `Gateway not found`. */
 const gatewayIdOf = (req: Request) =>
   pathId(GatewayId, req.params["gateway_id"]).pipe(Effect.mapError(() => new NotFound({ detail: "Gateway not found" })))
@@ -163,8 +176,13 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   }
   const runtime = options.runtime ?? ManagedRuntime.make(options.layer!)
   const pingInterval = Duration.seconds(options.pingIntervalSeconds ?? 15)
+  const bodyLimit = options.bodyLimitBytes ?? defaultBodyLimit
 
-  type Program = Effect.Effect<Reply, CoreError | InvalidRequest, MissionControlServices>
+  type Program = Effect.Effect<
+    Reply,
+    CoreError | InvalidRequest | PayloadTooLarge | UnsupportedMediaType,
+    MissionControlServices
+  >
   type Context = { readonly req: Request; readonly res: Response; readonly requestId: string }
 
   const user = (req: Request) =>
@@ -180,6 +198,10 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       { agentToken: req.header("x-agent-token"), authorization: req.header("authorization") },
       allowBearer
     )
+
+  /** The request's JSON body decoded with `schema`; an empty body counts as `whenEmpty` when given. */
+  const decodeBody = <A, I>(req: Request, schema: Schema.Codec<A, I>, whenEmpty?: unknown) =>
+    readJsonBody(req, bodyLimit).pipe(Effect.flatMap((raw) => decode(schema, raw ?? whenEmpty, "body")))
 
   /** The agent of an `X-Agent-Token` (or bearer) header; 401 when missing or unknown. */
   const agent = (req: Request) => authenticateAgent(agentToken(req, true))
@@ -223,6 +245,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
             if (Cause.hasInterruptsOnly(cause)) return logged(499)
             const failure = failureResponse(cause as Cause.Cause<unknown>, requestId)
             if (res.headersSent) res.end()
+            else if (failure.close) sendJsonThenClose(req, res, failure.status, failure.body)
             else sendJson(res, failure.status, failure.body)
             const log = logged(failure.status)
             return failure.defect
@@ -279,11 +302,11 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     })
 
   /** Writes a stream as SSE, with keep-alive pings, until it ends or the client leaves (then the fiber is interrupted). */
-  const serveEvents = <A, R>(
+  const serveEvents = <A, E extends CoreError, R>(
     context: Context,
-    events: Stream.Stream<A, never, R>,
+    events: Stream.Stream<A, E, R>,
     frame: (event: A) => string
-  ): Effect.Effect<Reply, never, R | Scope.Scope> =>
+  ): Effect.Effect<Reply, E, R | Scope.Scope> =>
     Effect.gen(function*() {
       context.res.writeHead(200, sseHeaders)
       context.res.flushHeaders()
@@ -298,13 +321,16 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
    * the watch's queue and one short loop, not the whole request pipeline. The client leaving stops the loop and
    * closes the watch. Opening is not interrupted half-way, so a watch is either served or closed.
    */
-  const serveWatch = (
+  const serveWatch = <E extends CoreError>(
     context: Context,
-    openWatch: Effect.Effect<AgentWatch, never, Scope.Scope>
-  ): Effect.Effect<Reply> =>
+    openWatch: Effect.Effect<AgentWatch, E, Scope.Scope>
+  ): Effect.Effect<Reply, E> =>
     Effect.uninterruptible(Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const watch = yield* Scope.provide(openWatch, scope)
+      // A watch that fails to open (before anything is sent) answers as any failure, its scope closed.
+      const watch = yield* Scope.provide(openWatch, scope).pipe(
+        Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+      )
       const { res } = context
       res.writeHead(200, sseHeaders)
       res.flushHeaders()
@@ -336,9 +362,20 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     }\r\n\r\n`
 
   const router = express.Router()
+  // The methods of every path, for the 405 of a path asked with another method.
+  const methodsOf = new Map<string, Array<string>>()
+  const on = (
+    method: "get" | "post" | "patch" | "delete",
+    path: string,
+    handler: (req: Request, res: Response, next: NextFunction) => void
+  ) => {
+    methodsOf.set(path, [...(methodsOf.get(path) ?? []), method.toUpperCase()])
+    router[method](path, handler)
+  }
 
   // --- /agent (agent tokens), first: agents call these all day, and Express tries routes in order
-  router.get(
+  on(
+    "get",
     "/agent/agents",
     handle("/agent/agents", ({ req }) =>
       Effect.gen(function*() {
@@ -350,7 +387,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/agent/agents",
     handle("/agent/agents", ({ req }) =>
       Effect.gen(function*() {
@@ -363,7 +401,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/agent/heartbeat",
     handle("/agent/heartbeat", ({ req }) =>
       Effect.gen(function*() {
@@ -373,7 +412,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.delete(
+  on(
+    "delete",
     "/agent/boards/:board_id/agents/:agent_id",
     handle("/agent/boards/{board_id}/agents/{agent_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -385,10 +425,11 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.get("/openapi.json", (_req, res) => sendJson(res, 200, openApiDocument(options.basePath ?? "")))
+  on("get", "/openapi.json", (_req, res) => sendJson(res, 200, openApiDocument(options.basePath ?? "")))
 
   // --- /agents (users; heartbeats also agents)
-  router.get(
+  on(
+    "get",
     "/agents",
     handle("/agents", ({ req }) =>
       Effect.gen(function*() {
@@ -405,7 +446,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.get(
+  on(
+    "get",
     "/agents/stream",
     handle("/agents/stream", (context) =>
       Effect.gen(function*() {
@@ -422,7 +464,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/agents/heartbeat",
     handle("/agents/heartbeat", ({ req }) =>
       Effect.gen(function*() {
@@ -432,7 +475,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/agents",
     handle("/agents", ({ req }) =>
       Effect.gen(function*() {
@@ -442,7 +486,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.get(
+  on(
+    "get",
     "/agents/:agent_id",
     handle("/agents/{agent_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -452,7 +497,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.patch(
+  on(
+    "patch",
     "/agents/:agent_id",
     handle("/agents/{agent_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -464,7 +510,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/agents/:agent_id/heartbeat",
     handle("/agents/{agent_id}/heartbeat", ({ req }) =>
       Effect.gen(function*() {
@@ -475,7 +522,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.delete(
+  on(
+    "delete",
     "/agents/:agent_id",
     handle("/agents/{agent_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -486,7 +534,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   )
 
   // --- boards
-  router.post(
+  on(
+    "post",
     "/boards/:board_id/lead",
     handle("/boards/{board_id}/lead", ({ req }) =>
       Effect.gen(function*() {
@@ -503,7 +552,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   )
 
   // --- /gateways (org admins)
-  router.get(
+  on(
+    "get",
     "/gateways",
     handle("/gateways", ({ req }) =>
       Effect.gen(function*() {
@@ -513,7 +563,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/gateways",
     handle("/gateways", ({ req }) =>
       Effect.gen(function*() {
@@ -523,7 +574,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.get(
+  on(
+    "get",
     "/gateways/:gateway_id",
     handle("/gateways/{gateway_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -533,7 +585,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.patch(
+  on(
+    "patch",
     "/gateways/:gateway_id",
     handle("/gateways/{gateway_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -544,7 +597,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.delete(
+  on(
+    "delete",
     "/gateways/:gateway_id",
     handle("/gateways/{gateway_id}", ({ req }) =>
       Effect.gen(function*() {
@@ -554,7 +608,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
-  router.post(
+  on(
+    "post",
     "/gateways/:gateway_id/templates/sync",
     handle("/gateways/{gateway_id}/templates/sync", (context) =>
       Effect.gen(function*() {
@@ -576,6 +631,24 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
       }))
   )
 
+  /** Answers a request no route handles, in the API's JSON shape. */
+  const unrouted = (res: Response, req: Request, status: number, detail: string) => {
+    const requestId = requestIdOf(req)
+    res.setHeader("X-Request-Id", requestId)
+    sendJson(res, status, { detail, request_id: requestId })
+  }
+
+  // Every request under the mount point is the API's, answered in JSON as FastAPI answers (never Express's HTML
+  // page): a known path asked with another method is a 405 with the methods it takes, anything else a 404.
+  for (const [path, methods] of methodsOf) {
+    const allow = (methods.includes("GET") ? [...methods, "HEAD"] : methods).join(", ")
+    router.all(path, (req: Request, res: Response) => {
+      res.setHeader("Allow", allow)
+      unrouted(res, req, 405, "Method Not Allowed")
+    })
+  }
+  router.use((req: Request, res: Response) => unrouted(res, req, 404, reason.notFound))
+
   // Failures before a handler runs (Express cannot decode a path parameter, a body parser the host mounted throws):
   // answered in the API's JSON shape. An undecodable id names nothing, as a malformed one: 404.
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -591,6 +664,8 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
     ) {
       return sendJson(res, 404, { detail: reason.notFound, request_id: requestId })
     }
+    if (status === 413) return sendJson(res, 413, { detail: tooLarge, request_id: requestId })
+    if (status === 415) return sendJson(res, 415, { detail: unsupportedMediaType, request_id: requestId })
     if (status >= 400 && status < 500) {
       return sendJson(res, status === 400 ? 422 : status, {
         detail: [{ loc: ["body"], msg: "Invalid request body", type: "value_error" }],

@@ -1,5 +1,6 @@
-// Bad input, generated, over every route: whatever the body, query or path, the API answers a 4xx with a JSON body
-// (never a 500), and a refused request writes nothing.
+// Bad input, generated, over every route: whatever the body (NUL characters, over-long strings, deep nesting, huge or
+// malformed JSON, a form's content type), query or path, the API answers a 4xx with a JSON body (never a 500), a
+// refused request writes nothing, and nothing stored ever holds what the limits refuse.
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import { Fixtures } from "@mission-control/core/testing"
@@ -27,28 +28,88 @@ afterAll(async () => {
   await closeSharedTestDatabase()
 })
 
-/** How much is stored: agents and gateways the owner can see. */
+/** What is stored: the agents and gateways the owner can see, with what a write would change. */
 const stored = async () => {
-  const agents = await api.call("GET", "/agents?limit=1", { user: api.world.owner })
-  const gateways = await api.call("GET", "/gateways?limit=1", { user: api.world.owner })
-  return `${agents.body.total}/${gateways.body.total}`
+  const agents = await api.call("GET", "/agents?limit=200", { user: api.world.owner })
+  const gateways = await api.call("GET", "/gateways?limit=200", { user: api.world.owner })
+  // Whatever was accepted, nothing stored holds what the limits refuse.
+  let nul = false
+  JSON.stringify([agents.body, gateways.body], (_key, value: unknown) => {
+    if (typeof value === "string" && value.includes("\u0000")) nul = true
+    return value
+  })
+  assert.isFalse(nul, "a NUL character was stored")
+  for (const item of [...agents.body.items, ...gateways.body.items]) assert.isAtMost(item.name.length, 200)
+  return JSON.stringify({
+    agents: [
+      agents.body.total,
+      agents.body.items.map((agent: Record<string, unknown>) => [agent["id"], agent["updated_at"]])
+    ],
+    gateways: [
+      gateways.body.total,
+      gateways.body.items.map((gateway: Record<string, unknown>) => [gateway["id"], gateway["updated_at"]])
+    ]
+  })
 }
+
+/** A value nested `depth` levels deep, in arrays or objects, built without recursion. */
+const nestedValue = (depth: number, inObjects: boolean): unknown => {
+  let value: unknown = inObjects ? {} : []
+  for (let level = 1; level < depth; level++) value = inObjects ? { a: value } : [value]
+  return value
+}
+// Past every limit: NUL characters Postgres text cannot hold, strings longer than any field allows, and nesting past
+// the JSON limits (16 for stored values, 64 for a whole body). Values nest at most 80 deep (fast-check prints them
+// recursively); deeper nesting, up to depths that overflow a recursive formatter, comes as raw JSON text.
+const nulText = fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 })).map(([a, b]) => `${a}\u0000${b}`)
+const longText = fc.oneof(
+  fc.integer({ min: 101, max: 5_000 }).map((length) => "n".repeat(length)),
+  fc.integer({ min: 100_001, max: 150_000 }).map((length) => "t".repeat(length))
+)
+const deep = fc.tuple(fc.integer({ min: 17, max: 80 }), fc.boolean())
+  .map(([depth, inObjects]) => nestedValue(depth, inObjects))
+const hostile = fc.oneof(nulText, longText, deep)
+const text = fc.oneof(fc.string(), hostile)
 
 const body = fc.oneof(
   fc.jsonValue(),
+  deep,
   fc.record({
-    board_id: fc.oneof(fc.uuid(), fc.string(), fc.integer(), fc.constant(null)),
-    name: fc.oneof(fc.string(), fc.constant(""), fc.constant("   "), fc.integer(), fc.constant(null)),
-    status: fc.oneof(fc.string(), fc.constant(null)),
-    heartbeat_config: fc.oneof(fc.jsonValue(), fc.constant(null)),
-    identity_profile: fc.jsonValue(),
+    board_id: fc.oneof(fc.uuid(), fc.string(), fc.integer(), fc.constant(null), hostile),
+    name: fc.oneof(fc.string(), fc.constant(""), fc.constant("   "), fc.integer(), fc.constant(null), hostile),
+    status: fc.oneof(text, fc.constant(null)),
+    heartbeat_config: fc.oneof(fc.jsonValue(), fc.constant(null), hostile, deep.map((value) => ({ nested: value }))),
+    identity_profile: fc.oneof(fc.jsonValue(), hostile, nulText.map((value) => ({ role: value }))),
+    identity_template: fc.oneof(text, fc.constant(null)),
+    soul_template: fc.oneof(text, fc.constant(null)),
     is_gateway_main: fc.oneof(fc.boolean(), fc.string()),
-    url: fc.oneof(fc.string(), fc.integer()),
-    workspace_root: fc.oneof(fc.string(), fc.constant(null)),
-    token: fc.oneof(fc.string(), fc.integer())
+    url: fc.oneof(fc.string(), fc.integer(), hostile, nulText.map((value) => `ws://host/${value}`)),
+    workspace_root: fc.oneof(text, fc.constant(null)),
+    token: fc.oneof(fc.string(), fc.integer(), hostile)
   }, { requiredKeys: [] })
 )
-const raw = fc.oneof(fc.string(), fc.constantFrom("{", "[1,", "nul", "\"", "{\"name\":}", "\u0000"))
+const raw = fc.oneof(
+  fc.string(),
+  fc.constantFrom("{", "[1,", "nul", "\"", "{\"name\":}", "\u0000", "{\"name\":\"\\u0000\"}"),
+  fc.integer({ min: 65, max: 20_000 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
+  fc.tuple(
+    fc.constantFrom("name", "status", "heartbeat_config", "identity_profile", "soul_template", "url", "token"),
+    fc.integer({ min: 65, max: 20_000 }),
+    fc.boolean()
+  ).map(([field, depth, inObjects]) =>
+    `{"name":"Deep","${field}":${inObjects ? "{\"a\":".repeat(depth) : "[".repeat(depth)}1${
+      (inObjects ? "}" : "]").repeat(depth)
+    }}`
+  ),
+  // Over the 1 MiB body limit: a 413.
+  fc.constant(JSON.stringify({ name: "x".repeat(1_100_000) }))
+)
+/** Mostly JSON; sometimes none (read as JSON), sometimes what a cross-site form sends (415). */
+const contentType = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.constantFrom(null, "application/json; charset=utf-8", "application/merge-patch+json") },
+  { weight: 1, arbitrary: fc.constantFrom("text/plain", "application/x-www-form-urlencoded", "multipart/form-data") }
+)
 const segment = fc.oneof(
   fc.uuid(),
   fc.string({ minLength: 1, maxLength: 40 }).map((text) => encodeURIComponent(text)),
@@ -105,7 +166,8 @@ describe("bad input never gets a 500", () => {
           segment,
           query,
           fc.oneof(body.map((value) => ({ body: value })), raw.map((text) => ({ raw: text }))),
-          async (id, search, input) => {
+          contentType,
+          async (id, search, input, type) => {
             const sendsBody = method === "POST" || method === "PATCH"
             const before = await stored()
             const target = `${path(id)}?${search}`
@@ -113,7 +175,7 @@ describe("bad input never gets a 500", () => {
               ? await openStream(target)
               : await api.call(method, target, {
                 ...(caller === "user" ? { user: api.world.owner } : { agentToken: agentTokens[caller] }),
-                ...(sendsBody ? input : {})
+                ...(sendsBody ? { ...input, ...(type === undefined ? {} : { contentType: type }) } : {})
               })
             if (response.status >= 500) throw new Error(`${response.status}: ${JSON.stringify(response.body)}`)
             if (response.status >= 400) {

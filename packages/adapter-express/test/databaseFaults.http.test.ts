@@ -15,7 +15,7 @@ const reachable = await serverReachable()
 
 describe.skipIf(!reachable)("database faults over HTTP", () => {
   it(
-    "a heartbeat whose connection is killed mid-transaction: a JSON 500, nothing written, the next one succeeds",
+    "a heartbeat whose connection is killed mid-statement: a JSON 503 (retryable), nothing written, the next one succeeds",
     async () => {
       const api = await startApi(express as never)
       const admin = new pg.Client({ connectionString: Redacted.value(api.database.config.url!) })
@@ -51,8 +51,9 @@ describe.skipIf(!reachable)("database faults over HTTP", () => {
         assert.strictEqual(killed, 1)
 
         const response = await pending
-        assert.strictEqual(response.status, 500)
+        assert.strictEqual(response.status, 503)
         assert.deepStrictEqual(Object.keys(response.body).sort(), ["detail", "request_id"])
+        assert.strictEqual(response.body.detail, "Database unavailable, try again")
         // Nothing of it was written: not the status, not the activity.
         const stored = (await admin.query("SELECT status FROM mc_agents WHERE id = $1", [agent.id])).rows[0]
         assert.strictEqual(stored.status, "before")

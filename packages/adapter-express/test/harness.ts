@@ -1,5 +1,5 @@
 import { createMissionControlRouter } from "@mission-control/adapter-express"
-import type { MissionControlRouter } from "@mission-control/adapter-express"
+import type { MissionControlRouter, RouterOptions } from "@mission-control/adapter-express"
 import { layerOnTestDatabase, sharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import type { MissionControlServices, User } from "@mission-control/core"
 import { AgentChanges, AgentTokens, OrganizationRepository, TemplateRenderer } from "@mission-control/core"
@@ -33,7 +33,11 @@ type ExpressFactory = () => {
 }
 
 /** A running API on a fresh database (Postgres, else PGlite) and the gateway simulator, with a seeded world. */
-export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<never> = Layer.empty) => {
+export const startApi = async (
+  createApp: ExpressFactory,
+  extra: Layer.Layer<never> = Layer.empty,
+  routerOptions: Pick<RouterOptions<never>, "bodyLimitBytes"> = {}
+) => {
   const simulator: GatewaySimulator = await startGatewaySimulator()
   const database = await sharedTestDatabase()
   const services = layerOnTestDatabase(database).pipe(Layer.orDie)
@@ -61,7 +65,13 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
       await runtime.runPromise(Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(userId)))
     )
   }
-  const router = createMissionControlRouter({ runtime, authenticateUser, basePath: "/api/v1", pingIntervalSeconds: 1 })
+  const router = createMissionControlRouter({
+    runtime,
+    authenticateUser,
+    basePath: "/api/v1",
+    pingIntervalSeconds: 1,
+    ...routerOptions
+  })
   const app = createApp()
   app.use("/api/v1", router)
   const server = app.listen(0, "127.0.0.1")
@@ -76,27 +86,28 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
       readonly body?: unknown
       readonly raw?: string
       readonly headers?: Record<string, string>
+      /** The body's content type (default `application/json`); `null` sends none. */
+      readonly contentType?: string | null
     } = {}
   ) => {
     const headers: Record<string, string> = { ...options.headers }
     if (options.user !== undefined) headers["authorization"] = `Bearer ${tokenFor(options.user)}`
     if (options.agentToken !== undefined) headers["x-agent-token"] = options.agentToken
-    if (options.body !== undefined || options.raw !== undefined) headers["content-type"] = "application/json"
+    const text = options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined)
+    const contentType = options.contentType === undefined ? "application/json" : options.contentType
+    if (text !== undefined && contentType !== null) headers["content-type"] = contentType
     const response = await fetch(`${base}${path}`, {
       method,
       headers,
-      ...(options.raw !== undefined
-        ? { body: options.raw }
-        : options.body !== undefined
-        ? { body: JSON.stringify(options.body) }
-        : {})
+      // Bytes, not a string: for a string fetch would add `text/plain` itself.
+      ...(text !== undefined ? { body: new TextEncoder().encode(text) } : {})
     })
-    const text = await response.text()
+    const answer = await response.text()
     let json: any
     try {
-      json = JSON.parse(text)
+      json = JSON.parse(answer)
     } catch {
-      json = text
+      json = answer
     }
     return { status: response.status, body: json, headers: response.headers }
   }
@@ -108,4 +119,29 @@ export const startApi = async (createApp: ExpressFactory, extra: Layer.Layer<nev
     await simulator.stop()
   }
   return { base, call, database, runtime, simulator, world, stop, tokenFor }
+}
+
+/** Every `AUTH_TOKEN=` the simulator's agents hold in their workspace files (the agent tokens provisioning wrote). */
+export const tokensOnGateway = (simulator: GatewaySimulator): Set<string> => {
+  const found = new Set<string>()
+  for (const agent of simulator.agents().values()) {
+    for (const content of agent.files.values()) {
+      for (const match of content.matchAll(/AUTH_TOKEN=(\S+)/g)) found.add(match[1]!)
+    }
+  }
+  return found
+}
+
+/** The agent token provisioning wrote for an agent (from its `openclaw_session_id`, `agent:<key>:…`), if any. */
+export const tokenOnGateway = (
+  simulator: GatewaySimulator,
+  agent: { readonly openclaw_session_id: string | null }
+): string | undefined => {
+  const key = agent.openclaw_session_id?.split(":")[1]
+  const files = key === undefined ? undefined : simulator.agents().get(key)?.files
+  for (const content of files?.values() ?? []) {
+    const match = /AUTH_TOKEN=(\S+)/.exec(content)
+    if (match !== null) return match[1]
+  }
+  return undefined
 }

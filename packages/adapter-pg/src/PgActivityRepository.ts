@@ -1,7 +1,7 @@
 import { ActivityEvent, ActivityRepository, AgentId } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { sqlClient, Timestamp } from "./internal/sql.js"
+import { databaseFailures, sqlClient, Timestamp } from "./internal/sql.js"
 
 /** A row of `mc_activity_events` as an `ActivityEvent`, and back. Its `seq` column only orders the log. */
 export const ActivityFromRow = Schema.Struct({
@@ -36,14 +36,14 @@ export const layer = Layer.effect(
       execute: (limit) => sql`SELECT * FROM mc_activity_events ORDER BY created_at DESC, seq DESC LIMIT ${limit}`
     })
     return ActivityRepository.of({
-      record: (event) => Effect.orDie(record(event)),
+      record: (event) => databaseFailures(record(event)),
       detachAgent: (agentId) =>
         sql`UPDATE mc_activity_events SET agent_id = NULL WHERE agent_id = ${agentId}`.pipe(
           Effect.asVoid,
-          Effect.orDie
+          databaseFailures
         ),
-      listByAgent: (agentId) => Effect.orDie(listByAgent(agentId)),
-      listRecent: (limit) => Effect.orDie(listRecent(limit))
+      listByAgent: (agentId) => databaseFailures(listByAgent(agentId)),
+      listRecent: (limit) => databaseFailures(listRecent(limit))
     })
   })
 )

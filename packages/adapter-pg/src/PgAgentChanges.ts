@@ -3,6 +3,7 @@ import type { AgentChange, AgentChangeFeed } from "@mission-control/core"
 import { AgentChanges, AgentId, BoardId, GatewayId, makeChangeFanout } from "@mission-control/core"
 import { Clock, Context, Duration, Effect, Layer, Queue, Schedule, Schema, Semaphore } from "effect"
 import { SqlSchema } from "effect/sql"
+import type { SqlError } from "effect/sql"
 import type { PgConnectionConfig } from "./config.js"
 import { toConnectionConfig } from "./config.js"
 import type { ChangeSignals } from "./internal/signals.js"
@@ -48,7 +49,8 @@ const Horizon = Schema.Struct({
 // sequence order respects every dependency between writes, and every process hands out the same order. There is no
 // lock, so numbers do not follow commits: a long transaction may draw 10, another draw 11 and commit first. A reader
 // that handed out 11 and moved its cursor past it would never hand out 10. The hub therefore hands out a settled
-// prefix only: changes up to a number below which no transaction that could still commit has drawn.
+// prefix only: changes up to a number below which no transaction that could still commit has drawn. Without a gap
+// every visible number is settled at once (`settleContiguous`); a gap waits for the horizon below.
 //
 // Settling uses transaction ids. One statement reads `last`, the newest visible change, and `next`, the next
 // transaction id to be assigned (`pg_snapshot_xmax` will not do: it is the newest completed id plus one, and a running
@@ -100,6 +102,14 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
           SELECT sequence, agent_id, board_id, gateway_id, agent FROM mc_agent_changes
           WHERE sequence > ${after} AND sequence <= ${upTo} ORDER BY sequence LIMIT ${batchSize}`
     })
+    const readSequences = SqlSchema.findAll({
+      Request: Schema.Struct({ after: Schema.Number, upTo: Schema.Number }),
+      Result: Schema.Struct({ sequence: BigIntAsNumber }),
+      execute: ({ after, upTo }) =>
+        sql`
+          SELECT sequence FROM mc_agent_changes
+          WHERE sequence > ${after} AND sequence <= ${upTo} ORDER BY sequence LIMIT ${batchSize}`
+    })
     // A row that does not decode is a defect (the schema is ours); a failed statement stays an `SqlError`.
     const readBetween = (after: number, upTo: number) =>
       outsideTransaction(readChanges({ after, upTo })).pipe(
@@ -126,6 +136,24 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         return last
       })
     )
+    // The common case needs no horizon: when every number from the settled point up to `last` is visible, none of
+    // them can still appear (each number is drawn once), so they are settled at once. Only a gap (a number drawn by a
+    // transaction still running, or one rolled back) waits for the horizon above.
+    const settleContiguous = (last: number): Effect.Effect<void, SqlError.SqlError> =>
+      Effect.gen(function*() {
+        while (settled < last) {
+          const rows = yield* outsideTransaction(readSequences({ after: settled, upTo: last })).pipe(
+            Effect.catchTag("SchemaError", (error) => Effect.die(error))
+          )
+          const before = settled
+          for (const { sequence } of rows) {
+            if (sequence !== settled + 1) break
+            settled = sequence
+          }
+          // Stop at a gap, or once everything up to `last` has been read.
+          if (settled === before || rows.length < batchSize || settled !== rows.at(-1)?.sequence) return
+        }
+      })
     const pollSettled = (target: number) =>
       observe.pipe(
         Effect.repeat({
@@ -146,6 +174,7 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
      */
     const settledNow = Effect.gen(function*() {
       const target = yield* observe
+      yield* settleContiguous(target)
       if (settled < target) yield* pollSettled(target)
       return settled >= target ? target : settled
     })
@@ -177,7 +206,8 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         return false
       }
       yield* catchUp
-      yield* observe
+      const last = yield* observe
+      yield* settleContiguous(last)
       while (delivered < settled) {
         const upTo = settled
         const batch = yield* readBetween(delivered, upTo)
@@ -185,7 +215,7 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         if (last !== undefined) fanout.publish(batch)
         delivered = batch.length < batchSize || last === undefined ? upTo : last.sequence
       }
-      return pending.length > 0
+      return settled < last
     }))
 
     // A failed read (database restarting) is retried; the hub itself never dies. While changes wait for running

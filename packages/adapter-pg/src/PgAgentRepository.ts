@@ -1,4 +1,4 @@
-import type { AgentPatch } from "@mission-control/core"
+import type { AgentPatch, DatabaseUnavailable } from "@mission-control/core"
 import {
   Agent,
   AgentId,
@@ -7,13 +7,14 @@ import {
   DuplicateAgent,
   GatewayId,
   IdentityProfile,
-  JsonObject
+  JsonObject,
+  OrganizationId
 } from "@mission-control/core"
 import { Effect, Layer, Option, Schema, Struct } from "effect"
 import { SqlSchema } from "effect/sql"
 import type { SqlError } from "effect/sql"
 import { LocalChangeSignal } from "./internal/signals.js"
-import { CountRow, Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
+import { CountRow, databaseFailures, Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
 import { ActivityFromRow } from "./PgActivityRepository.js"
 
 /** The columns of `mc_agents`, by the field of `Agent` they hold. */
@@ -93,13 +94,15 @@ const duplicateConstraints: Readonly<Record<string, DuplicateAgent["constraint"]
   mc_agents_token_digest_key: "token_digest"
 }
 
-/** Unique violations of the agent rules become `DuplicateAgent`; any other failure is a defect. */
+/** Unique violations of the agent rules become `DuplicateAgent`; the rest as `databaseFailures` has them. */
 const agentWriteErrors = <A, R>(
   effect: Effect.Effect<A, SqlError.SqlError | Schema.SchemaError, R>
-): Effect.Effect<A, DuplicateAgent, R> =>
-  Effect.catch(effect, (error) => {
+): Effect.Effect<A, DuplicateAgent | DatabaseUnavailable, R> =>
+  Effect.catch(effect, (error): Effect.Effect<never, DuplicateAgent | DatabaseUnavailable> => {
     const constraint = error._tag === "SqlError" ? duplicateConstraints[uniqueConstraint(error) ?? ""] : undefined
-    return constraint === undefined ? Effect.die(error) : Effect.fail(new DuplicateAgent({ constraint }))
+    return constraint === undefined
+      ? databaseFailures(Effect.fail(error))
+      : Effect.fail(new DuplicateAgent({ constraint }))
   })
 
 const encodeActivity = Schema.encodeEffect(ActivityFromRow)
@@ -163,12 +166,19 @@ export const layer = Layer.effect(
           ORDER BY a.created_at LIMIT 1`
     })
     const findByExactName = SqlSchema.findOneOption({
-      Request: Schema.Struct({ boardId: Schema.UndefinedOr(BoardId), name: Schema.String }),
+      Request: Schema.Struct({
+        boardId: Schema.UndefinedOr(BoardId),
+        name: Schema.String,
+        organizationId: OrganizationId
+      }),
       Result: AgentFromRow,
-      execute: ({ boardId, name }) =>
-        boardId === undefined
-          ? sql`SELECT * FROM mc_agents WHERE name = ${name} ORDER BY created_at, id LIMIT 1`
-          : sql`SELECT * FROM mc_agents WHERE name = ${name} AND board_id = ${boardId} ORDER BY created_at, id LIMIT 1`
+      execute: ({ boardId, name, organizationId }) =>
+        sql`
+          SELECT * FROM mc_agents
+          WHERE name = ${name}
+            AND gateway_id IN (SELECT id FROM mc_gateways WHERE organization_id = ${organizationId})
+            ${boardId === undefined ? sql`` : sql`AND board_id = ${boardId}`}
+          ORDER BY created_at, id LIMIT 1`
     })
     const listByBoards = SqlSchema.findAll({
       Request: Schema.Array(BoardId),
@@ -214,13 +224,14 @@ export const layer = Layer.effect(
     })
 
     return AgentRepository.of({
-      findById: (id) => Effect.orDie(findById(id)),
-      findByTokenDigest: (digest) => Effect.orDie(findByTokenDigest(digest)),
-      findLead: (boardId) => Effect.orDie(findLead(boardId)),
-      findGatewayMain: (gatewayId) => Effect.orDie(findGatewayMain(gatewayId)),
-      findByNameOnBoard: (boardId, name) => Effect.orDie(findByNameOnBoard({ boardId, name })),
-      findByNameInGateway: (gatewayId, name) => Effect.orDie(findByNameInGateway({ gatewayId, name })),
-      findByExactName: (name, boardId) => Effect.orDie(findByExactName({ boardId, name })),
+      findById: (id) => databaseFailures(findById(id)),
+      findByTokenDigest: (digest) => databaseFailures(findByTokenDigest(digest)),
+      findLead: (boardId) => databaseFailures(findLead(boardId)),
+      findGatewayMain: (gatewayId) => databaseFailures(findGatewayMain(gatewayId)),
+      findByNameOnBoard: (boardId, name) => databaseFailures(findByNameOnBoard({ boardId, name })),
+      findByNameInGateway: (gatewayId, name) => databaseFailures(findByNameInGateway({ gatewayId, name })),
+      findByExactName: (name, { boardId, organizationId }) =>
+        databaseFailures(findByExactName({ boardId, name, organizationId })),
       list: (filter, page) => {
         // One visible board asked for: a plain equality the board index serves (the OR below would not).
         const conditions = filter.boardId !== undefined
@@ -241,17 +252,17 @@ export const layer = Layer.effect(
             Effect.flatMap(decodeAgents)
           ),
           total: sql`SELECT count(*)::int AS total FROM mc_agents WHERE ${where}`.pipe(Effect.flatMap(decodeTotal))
-        }, { concurrency: 2 }).pipe(Effect.orDie)
+        }, { concurrency: 2 }).pipe(databaseFailures)
       },
-      listByBoards: (boardIds) => Effect.orDie(listByBoards(boardIds)),
-      listByGateway: (gatewayId) => Effect.orDie(listByGateway(gatewayId)),
-      listChangedSince: (boardIds, since) => Effect.orDie(listChangedSince({ boardIds, since })),
-      listPendingProvision: (before) => Effect.orDie(listPendingProvision(before)),
+      listByBoards: (boardIds) => databaseFailures(listByBoards(boardIds)),
+      listByGateway: (gatewayId) => databaseFailures(listByGateway(gatewayId)),
+      listChangedSince: (boardIds, since) => databaseFailures(listChangedSince({ boardIds, since })),
+      listPendingProvision: (before) => databaseFailures(listPendingProvision(before)),
       insert: (agent) => agentWriteErrors(insert(agent)),
       update: (id, patch) => {
         const fields = definedFields(patch)
         return Object.keys(fields).length === 0
-          ? Effect.orDie(findById(id))
+          ? databaseFailures(findById(id))
           : agentWriteErrors(update({ id, patch: fields }))
       },
       updateWithActivity: (id, patch, activity) =>
@@ -273,7 +284,7 @@ export const layer = Layer.effect(
           const row = rows[0]
           return row === undefined ? Option.none() : Option.some(yield* decodeAgent(row))
         }).pipe(agentWriteErrors),
-      delete: (id) => signalled(sql`DELETE FROM mc_agents WHERE id = ${id}`).pipe(Effect.asVoid, Effect.orDie)
+      delete: (id) => signalled(sql`DELETE FROM mc_agents WHERE id = ${id}`).pipe(Effect.asVoid, databaseFailures)
     })
   })
 )

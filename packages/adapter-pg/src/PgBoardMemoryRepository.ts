@@ -1,7 +1,7 @@
 import { BoardId, BoardMemory, BoardMemoryRepository } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { Jsonb, sqlClient, Timestamp } from "./internal/sql.js"
+import { databaseFailures, Jsonb, sqlClient, Timestamp } from "./internal/sql.js"
 
 /** A row of `mc_board_memory` as a `BoardMemory`, and back. */
 export const BoardMemoryFromRow = Schema.Struct({
@@ -37,11 +37,11 @@ export const layer = Layer.effect(
           ORDER BY board_id, created_at DESC`
     })
     return BoardMemoryRepository.of({
-      insert: (memory) => Effect.orDie(insert(memory)),
+      insert: (memory) => databaseFailures(insert(memory)),
       pausedBoardIds: (boardIds) =>
         pausedBoardIds(boardIds).pipe(
           Effect.map((rows) => new Set(rows.filter((row) => row.command === "/pause").map((row) => row.board_id))),
-          Effect.orDie
+          databaseFailures
         )
     })
   })

@@ -1,7 +1,7 @@
 import { Board, BoardId, BoardRepository, GatewayId, JsonObject, OrganizationId } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
+import { databaseFailures, Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
 
 /** A row of `mc_boards` as a `Board`, and back. */
 export const BoardFromRow = Schema.Struct({
@@ -61,12 +61,12 @@ export const layer = Layer.effect(
       execute: ({ id, ...changes }) => sql`UPDATE mc_boards SET ${sql.update(changes)} WHERE id = ${id}`
     })
     return BoardRepository.of({
-      findById: (id) => Effect.orDie(findById(id)),
-      listByGateway: (gatewayId) => Effect.orDie(listByGateway(gatewayId)),
+      findById: (id) => databaseFailures(findById(id)),
+      listByGateway: (gatewayId) => databaseFailures(listByGateway(gatewayId)),
       listIdsByOrganization: (organizationId) =>
-        listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), Effect.orDie),
-      insert: (board) => Effect.orDie(insert(board)),
-      update: (board) => Effect.orDie(update(board))
+        listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), databaseFailures),
+      insert: (board) => databaseFailures(insert(board)),
+      update: (board) => databaseFailures(update(board))
     })
   })
 )

@@ -1,7 +1,7 @@
 import { Gateway, GatewayId, GatewayRepository, OrganizationId } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { CountRow, Nullable, sqlClient, Timestamp } from "./internal/sql.js"
+import { CountRow, databaseFailures, Nullable, sqlClient, Timestamp } from "./internal/sql.js"
 
 /** A row of `mc_gateways` as a `Gateway`, and back. The token column holds the secret in clear. */
 export const GatewayFromRow = Schema.Struct({
@@ -62,21 +62,21 @@ export const layer = Layer.effect(
       execute: ({ id, ...changes }) => sql`UPDATE mc_gateways SET ${sql.update(changes)} WHERE id = ${id}`
     })
     return GatewayRepository.of({
-      findById: (id) => Effect.orDie(findById(id)),
+      findById: (id) => databaseFailures(findById(id)),
       listByOrganization: (organizationId, page) =>
         Effect.all({
           items: listPage({ organizationId, limit: page.limit, offset: page.offset }),
           total: Effect.map(countByOrganization(organizationId), (row) => row.total)
-        }).pipe(Effect.orDie),
+        }).pipe(databaseFailures),
       listIdsByOrganization: (organizationId) =>
-        listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), Effect.orDie),
-      insert: (gateway) => Effect.orDie(insert(gateway)),
-      update: (gateway) => Effect.orDie(update(gateway)),
-      delete: (id) => sql`DELETE FROM mc_gateways WHERE id = ${id}`.pipe(Effect.asVoid, Effect.orDie),
+        listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), databaseFailures),
+      insert: (gateway) => databaseFailures(insert(gateway)),
+      update: (gateway) => databaseFailures(update(gateway)),
+      delete: (id) => sql`DELETE FROM mc_gateways WHERE id = ${id}`.pipe(Effect.asVoid, databaseFailures),
       hasBoards: (id) =>
         sql`SELECT 1 FROM mc_boards WHERE gateway_id = ${id} LIMIT 1`.pipe(
           Effect.map((rows) => rows.length > 0),
-          Effect.orDie
+          databaseFailures
         )
     })
   })

@@ -10,7 +10,7 @@ import {
 } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { sqlClient, Timestamp } from "./internal/sql.js"
+import { databaseFailures, sqlClient, Timestamp } from "./internal/sql.js"
 
 const NullableText = Schema.NullOr(Schema.String)
 const timestamps = { createdAt: "created_at", updatedAt: "updated_at" } as const
@@ -137,16 +137,16 @@ export const layer = Layer.effect(
       execute: (row) => sql`INSERT INTO mc_board_access ${sql.insert(row)}`
     })
     return OrganizationRepository.of({
-      findOrganization: (id) => Effect.orDie(findOrganization(id)),
-      findUser: (id) => Effect.orDie(findUser(id)),
-      findMembership: (organizationId, userId) => Effect.orDie(findMembership({ organizationId, userId })),
-      listMemberships: (userId) => Effect.orDie(listMemberships(userId)),
-      listBoardAccess: (memberId) => Effect.orDie(listBoardAccess(memberId)),
-      findOwnerUser: (organizationId) => Effect.orDie(findOwnerUser(organizationId)),
-      insertOrganization: (organization) => Effect.orDie(insertOrganization(organization)),
-      insertUser: (user) => Effect.orDie(insertUser(user)),
-      insertMember: (member) => Effect.orDie(insertMember(member)),
-      insertBoardAccess: (access) => Effect.orDie(insertBoardAccess(access))
+      findOrganization: (id) => databaseFailures(findOrganization(id)),
+      findUser: (id) => databaseFailures(findUser(id)),
+      findMembership: (organizationId, userId) => databaseFailures(findMembership({ organizationId, userId })),
+      listMemberships: (userId) => databaseFailures(listMemberships(userId)),
+      listBoardAccess: (memberId) => databaseFailures(listBoardAccess(memberId)),
+      findOwnerUser: (organizationId) => databaseFailures(findOwnerUser(organizationId)),
+      insertOrganization: (organization) => databaseFailures(insertOrganization(organization)),
+      insertUser: (user) => databaseFailures(insertUser(user)),
+      insertMember: (member) => databaseFailures(insertMember(member)),
+      insertBoardAccess: (access) => databaseFailures(insertBoardAccess(access))
     })
   })
 )

@@ -1,7 +1,7 @@
 import { AgentId, Task, TaskId, TaskRepository } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
+import { databaseFailures, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
 
 /** A row of `mc_tasks` as a `Task`, and back. */
 export const TaskFromRow = Schema.Struct({
@@ -50,9 +50,9 @@ export const layer = Layer.effect(
     })
     return TaskRepository.of({
       releaseAgentTasks: (agentId, at) =>
-        releaseAgentTasks({ agentId, at }).pipe(Effect.map((rows) => rows.length), Effect.orDie),
-      findById: (id) => Effect.orDie(findById(id)),
-      insert: (task) => Effect.orDie(insert(task))
+        releaseAgentTasks({ agentId, at }).pipe(Effect.map((rows) => rows.length), databaseFailures),
+      findById: (id) => databaseFailures(findById(id)),
+      insert: (task) => databaseFailures(insert(task))
     })
   })
 )

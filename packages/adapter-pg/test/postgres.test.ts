@@ -348,7 +348,7 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
     }
   })
 
-  it("a connection killed in the middle of a deletion leaves the previous state, and the next request succeeds", async () => {
+  it("a connection killed in the middle of a deletion fails it with DatabaseUnavailable, leaves the previous state, and the next request succeeds", async () => {
     const config = await freshConfig()
     const runtime = ManagedRuntime.make(Layer.mergeAll(layer(config), TestKit.layerServices, TestKit.layerGateway()))
     try {
@@ -376,6 +376,15 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
       await blocker.close()
       const exit = await deletion
       assert.isTrue(Exit.isFailure(exit))
+      // Typed and retryable at the repository boundary, not a defect.
+      const failures = Exit.isFailure(exit) ? exit.cause.reasons.filter(Cause.isFailReason).map((r) => r.error) : []
+      console.log(
+        "CAUSE",
+        Exit.isFailure(exit)
+          ? exit.cause.reasons.map((r) => r._tag + ":" + String((r as any).error?._tag ?? (r as any).defect?._tag))
+          : ""
+      )
+      assert.deepStrictEqual(failures.map((failure) => failure._tag), ["DatabaseUnavailable"])
       const stillThere = await runtime.runPromise(Effect.flatMap(AgentRepository, (repo) => repo.findById(agent.id)))
       assert.isTrue(Option.isSome(stillThere))
       const untouched = await runtime.runPromise(Effect.flatMap(TaskRepository, (repo) => repo.findById(task.id)))

@@ -25,6 +25,18 @@ export class GatewayTimeout extends Schema.TaggedError<GatewayTimeout>()("Gatewa
   detail: Schema.String
 }) {}
 
+/**
+ * The database could not be reached or could not complete the statement for now (a dropped connection, a restart,
+ * a deadlock): nothing was changed, and the same request may succeed when retried (503).
+ */
+export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()("DatabaseUnavailable", {
+  detail: Schema.String
+}) {}
+
+/** The `DatabaseUnavailable` every adapter reports, with its one text. */
+export const databaseUnavailable = (): DatabaseUnavailable =>
+  new DatabaseUnavailable({ detail: "Database unavailable, try again" })
+
 /** A failure that is not the caller's nor the gateway's (500). */
 export class Internal extends Schema.TaggedError<Internal>()("Internal", { detail: Schema.String }) {}
 
@@ -37,6 +49,7 @@ export type CoreError =
   | Unprocessable
   | GatewayFailure
   | GatewayTimeout
+  | DatabaseUnavailable
   | Internal
 
 /** The one table that maps core errors to HTTP status codes. */
@@ -48,6 +61,7 @@ export const httpStatus = {
   Unprocessable: 422,
   GatewayFailure: 502,
   GatewayTimeout: 504,
+  DatabaseUnavailable: 503,
   Internal: 500
 } as const satisfies Record<CoreError["_tag"], number>
 

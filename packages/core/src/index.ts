@@ -1,6 +1,7 @@
 // Domain
 export * from "./domain/identity.js"
 export * from "./domain/ids.js"
+export { jsonLimitViolation, limits } from "./domain/limits.js"
 export * from "./domain/models.js"
 export * from "./domain/wire.js"
 export * from "./errors.js"
@@ -52,7 +53,12 @@ export { deleteAgentRecord } from "./programs/deleteAgent.js"
 export * from "./programs/gateways.js"
 export * from "./programs/lead.js"
 export { ProvisioningFault, workspaceFiles } from "./programs/provisioning.js"
-export { isProvisionPending, provisionAgentRecord } from "./programs/provisionRecord.js"
+export {
+  isProvisionPending,
+  provisionAgentRecord,
+  provisionAgentRecordLocked,
+  runToCompletion
+} from "./programs/provisionRecord.js"
 export type { ProvisionRequest } from "./programs/provisionRecord.js"
 export { describeDeadline, retryTransient } from "./programs/retry.js"
 export * from "./programs/stream.js"

@@ -396,8 +396,8 @@ describe("deleteAgent", () => {
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const task = yield* Fixtures.task({ assignedAgentId: agent.id, status: "in_progress" })
       yield* memory.injectFault("activity.detachAgent")
-      const exit = yield* Effect.exit(deleteAgent(world.owner, agent.id))
-      assert.strictEqual(exit._tag, "Failure")
+      const failure = yield* deleteAgent(world.owner, agent.id).pipe(Effect.flip)
+      assert.strictEqual(failure._tag, "DatabaseUnavailable") // typed and retryable, not a defect
       yield* Fixtures.reload(agent.id)
       const unchanged = Option.getOrThrow(yield* Effect.flatMap(TaskRepository, (repo) => repo.findById(task.id)))
       assert.deepStrictEqual([unchanged.status, unchanged.assignedAgentId], ["in_progress", agent.id])

@@ -190,7 +190,9 @@ const programs: Array<{ readonly name: string; readonly run: Run; readonly expec
       boardReader: "Forbidden",
       boardWriter: "ok",
       noAccess: "Forbidden",
-      otherOrgAdmin: "NotFound",
+      // The name is looked up in the caller's organization only, so another organization's "Worker" is not found
+      // and the create path answers for the foreign board as createAgent does.
+      otherOrgAdmin: "Forbidden",
       boardAgent: "ok",
       boardLead: "ok",
       otherBoardLead: "ok"

@@ -146,7 +146,7 @@ describe("convergent provisioning", () => {
       ).pipe(Effect.flip)
       assert.strictEqual(
         error.detail,
-        "Gateway provision failed: Gateway unreachable after 45 seconds (gateway coordination timeout). Last error: connection refused"
+        "Gateway provision failed: Gateway unreachable after 45 seconds (gateway coordination timeout). Last error: unreachable"
       )
     }).pipe(Effect.provide(testLayer())))
 

@@ -133,7 +133,7 @@ describe("syncGatewayTemplates", () => {
         agent_id: null,
         agent_name: null,
         board_id: null,
-        message: "Gateway unreachable after 10 minutes (template sync timeout). Last error: connection refused"
+        message: "Gateway unreachable after 10 minutes (template sync timeout). Last error: unreachable"
       }])
       assert.strictEqual(result.agents_updated, 0)
     }).pipe(Effect.provide(testLayer())))

@@ -1,8 +1,10 @@
 // What every repository shares: the client without the host's name transforms, and the codecs of our column types.
 // Rows are decoded by these schemas; a row that does not decode is a defect (the schema is ours), as is a failed
 // statement: the core's services have no error channel for infrastructure.
+import { databaseUnavailable } from "@mission-control/core"
+import type { DatabaseUnavailable } from "@mission-control/core"
 import { Effect, Schema, SchemaGetter } from "effect"
-import { SqlClient } from "effect/sql"
+import { SqlClient, SqlError } from "effect/sql"
 
 /** Our own SQL with no name transforms, whatever the host configured on its client. */
 export const sqlClient = Effect.map(SqlClient.SqlClient, (sql) => sql.withoutTransforms())
@@ -41,3 +43,14 @@ export const BigIntAsNumber = Schema.BigInt.pipe(Schema.decodeTo(Schema.Number, 
 
 /** A `count(*)::int AS total` row. */
 export const CountRow = Schema.Struct({ total: Schema.Number })
+
+/** True for a failure that may not happen again: the database unreachable or restarting, a deadlock, a timeout. */
+export const isUnavailable = (error: unknown): boolean => SqlError.isSqlError(error) && error.isRetryable
+
+/**
+ * A statement's failures as the core's repositories report them: the database unavailable for now (a retryable
+ * `SqlError`: a dropped connection, a restart, a deadlock) is the typed `DatabaseUnavailable`, which callers may
+ * retry; anything else (a row that does not decode, our own SQL wrong) is a defect.
+ */
+export const databaseFailures = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, DatabaseUnavailable, R> =>
+  Effect.catch(effect, (error) => isUnavailable(error) ? Effect.fail(databaseUnavailable()) : Effect.die(error))

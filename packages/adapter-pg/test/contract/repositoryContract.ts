@@ -16,11 +16,22 @@ import {
   TaskRepository,
   Transactor
 } from "@mission-control/core"
-import type { AgentId, AgentTokens, BoardId, GatewayId } from "@mission-control/core"
+import type {
+  AgentId,
+  AgentTokens,
+  BoardId,
+  DatabaseUnavailable,
+  DuplicateAgent,
+  GatewayId
+} from "@mission-control/core"
 import { Fixtures } from "@mission-control/core/testing"
 import type { Layer, Scope } from "effect"
 import { DateTime, Duration, Effect, Exit, Fiber, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
+
+/** The rule a write broke, or the tag of what else failed it. */
+const constraintOf = (error: DuplicateAgent | DatabaseUnavailable): string =>
+  error._tag === "DuplicateAgent" ? error.constraint : error._tag
 
 type Services =
   | ActivityRepository
@@ -68,9 +79,16 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         assert.isTrue(Option.isNone(yield* agents.findByNameOnBoard(world.board.id, "A_a")))
         assert.strictEqual(Option.getOrThrow(yield* agents.findByNameInGateway(world.gateway.id, "ada")).id, worker.id)
         assert.isTrue(Option.isNone(yield* agents.findByNameInGateway(world.gateway.id, "main")))
-        assert.strictEqual(Option.getOrThrow(yield* agents.findByExactName("Ada", undefined)).id, worker.id)
-        assert.isTrue(Option.isNone(yield* agents.findByExactName("ada", undefined)))
-        assert.isTrue(Option.isNone(yield* agents.findByExactName("Ada", world.other.board.id)))
+        const organizationId = world.organization.id
+        assert.strictEqual(Option.getOrThrow(yield* agents.findByExactName("Ada", { organizationId })).id, worker.id)
+        assert.isTrue(Option.isNone(yield* agents.findByExactName("ada", { organizationId })))
+        assert.isTrue(
+          Option.isNone(yield* agents.findByExactName("Ada", { organizationId, boardId: world.other.board.id }))
+        )
+        // Another organization's agent of that name is never found.
+        assert.isTrue(
+          Option.isNone(yield* agents.findByExactName("Ada", { organizationId: world.other.organization.id }))
+        )
       }))
 
     test("agents: the store enforces one lead per board, one gateway agent, unique names and digests", () =>
@@ -92,18 +110,18 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
             ...fields
           })
         const name = yield* agents.insert(copy({ name: "ADA" })).pipe(Effect.flip)
-        assert.strictEqual(name.constraint, "board_name")
+        assert.strictEqual(constraintOf(name), "board_name")
         const lead = yield* agents.insert(copy({ name: "L2", isBoardLead: true })).pipe(Effect.flip)
-        assert.strictEqual(lead.constraint, "board_lead")
+        assert.strictEqual(constraintOf(lead), "board_lead")
         const main = yield* agents.insert(copy({ name: "M2", boardId: null })).pipe(Effect.flip)
-        assert.strictEqual(main.constraint, "gateway_main")
+        assert.strictEqual(constraintOf(main), "gateway_main")
         const digest = yield* agents.insert(copy({ name: "Other", agentTokenDigest: worker.agentTokenDigest })).pipe(
           Effect.flip
         )
-        assert.strictEqual(digest.constraint, "token_digest")
+        assert.strictEqual(constraintOf(digest), "token_digest")
         yield* agents.insert(copy({ name: "ADA", boardId: world.other.board.id, gatewayId: world.other.gateway.id }))
         const renamed = yield* agents.update(worker.id, { name: "l1" }).pipe(Effect.flip)
-        assert.strictEqual(renamed.constraint, "board_name")
+        assert.strictEqual(constraintOf(renamed), "board_name")
       }))
 
     test("agents: updates apply only the given fields and return the row", () =>
@@ -160,7 +178,7 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         // A broken rule keeps the activity out too.
         const clash = heartbeatActivity(agent.id, at)
         const duplicate = yield* agents.updateWithActivity(agent.id, { name: "bea" }, clash).pipe(Effect.flip)
-        assert.strictEqual(duplicate.constraint, "board_name")
+        assert.strictEqual(constraintOf(duplicate), "board_name")
         assert.deepStrictEqual((yield* activity.listByAgent(agent.id)).map((event) => event.id), [beat.id])
 
         // A missing agent: nothing updated, nothing recorded.

@@ -1,12 +1,19 @@
-import { DateTime, Effect, Redacted, Schema, SchemaTransformation } from "effect"
+import { DateTime, Effect, Schema, SchemaTransformation } from "effect"
 import { computedStatus } from "./identity.js"
 import { AgentId, BoardId, GatewayId } from "./ids.js"
+import { boundedText, limits, noNulCharacter, withinJsonLimits } from "./limits.js"
 import type { Agent, Gateway } from "./models.js"
 import { JsonObject } from "./models.js"
 
 // Wire shapes keep the reference API's snake_case field names, so its HTTP clients work unchanged.
 
-const TrimmedNonEmpty = Schema.Trim.check(Schema.isMinLength(1))
+const trimmedText = (maxLength: number) =>
+  Schema.Trim.check(Schema.isMinLength(1), Schema.isMaxLength(maxLength), noNulCharacter)
+const Name = trimmedText(limits.name)
+const Status = Schema.NullOr(boundedText(limits.status))
+const Template = Schema.NullOr(boundedText(limits.template))
+const HeartbeatConfig = Schema.NullOr(JsonObject.check(withinJsonLimits))
+const IdentityProfileInput = Schema.Unknown.check(withinJsonLimits)
 const Uuid = Schema.String.check(Schema.isGUID())
 
 type WireKeys<F extends Schema.Struct.Fields, M extends { readonly [K in keyof F]?: string }> = {
@@ -56,12 +63,12 @@ const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"] & S["Enco
 /** Body of `POST /agents`. */
 export const AgentCreate = fromWireKeys({
   boardId: withDefault(Schema.NullOr(BoardId), null),
-  name: TrimmedNonEmpty,
-  status: withDefault(Schema.NullOr(Schema.String), "provisioning"),
-  heartbeatConfig: withDefault(Schema.NullOr(JsonObject), null),
-  identityProfile: withDefault(Schema.Unknown, null),
-  identityTemplate: withDefault(Schema.NullOr(Schema.String), null),
-  soulTemplate: withDefault(Schema.NullOr(Schema.String), null)
+  name: Name,
+  status: withDefault(Status, "provisioning"),
+  heartbeatConfig: withDefault(HeartbeatConfig, null),
+  identityProfile: withDefault(IdentityProfileInput, null),
+  identityTemplate: withDefault(Template, null),
+  soulTemplate: withDefault(Template, null)
 }, {
   boardId: "board_id",
   heartbeatConfig: "heartbeat_config",
@@ -75,12 +82,12 @@ export type AgentCreate = typeof AgentCreate.Type
 export const AgentUpdate = fromWireKeys({
   boardId: Schema.optionalKey(Schema.NullOr(BoardId)),
   isGatewayMain: Schema.optionalKey(Schema.NullOr(Schema.Boolean)),
-  name: Schema.optionalKey(TrimmedNonEmpty),
-  status: Schema.optionalKey(Schema.NullOr(Schema.String)),
-  heartbeatConfig: Schema.optionalKey(Schema.NullOr(JsonObject)),
-  identityProfile: Schema.optionalKey(Schema.Unknown),
-  identityTemplate: Schema.optionalKey(Schema.NullOr(Schema.String)),
-  soulTemplate: Schema.optionalKey(Schema.NullOr(Schema.String))
+  name: Schema.optionalKey(Name),
+  status: Schema.optionalKey(Status),
+  heartbeatConfig: Schema.optionalKey(HeartbeatConfig),
+  identityProfile: Schema.optionalKey(IdentityProfileInput),
+  identityTemplate: Schema.optionalKey(Template),
+  soulTemplate: Schema.optionalKey(Template)
 }, {
   boardId: "board_id",
   isGatewayMain: "is_gateway_main",
@@ -93,19 +100,25 @@ export type AgentUpdate = typeof AgentUpdate.Type
 
 /** Body of `POST /agents/{id}/heartbeat`. */
 export const AgentHeartbeat = Schema.Struct({
-  status: withDefault(Schema.NullOr(Schema.String), null)
+  status: withDefault(Status, null)
 })
 export type AgentHeartbeat = typeof AgentHeartbeat.Type
 
 /** Body of `POST /agents/heartbeat` and `POST /agent/heartbeat`. */
 export const AgentHeartbeatCreate = fromWireKeys({
-  status: withDefault(Schema.NullOr(Schema.String), null),
-  name: TrimmedNonEmpty,
+  status: withDefault(Status, null),
+  name: Name,
   boardId: withDefault(Schema.NullOr(BoardId), null)
 }, { boardId: "board_id" })
 export type AgentHeartbeatCreate = typeof AgentHeartbeatCreate.Type
 
-const OptionalToken = Schema.optionalKey(Schema.NullOr(Schema.String))
+// Write-only: accepted on create and update, never part of a response (`GatewayRead.has_token` says whether one is set).
+const OptionalToken = Schema.optionalKey(
+  Schema.NullOr(boundedText(limits.token)).annotate({
+    writeOnly: true,
+    description: "The gateway's token. Write-only: responses never include it (see `has_token`)."
+  })
+)
 
 const isWebSocketUrl = (text: string): boolean => {
   if (!URL.canParse(text)) return false
@@ -114,24 +127,24 @@ const isWebSocketUrl = (text: string): boolean => {
 }
 
 /** A gateway's WebSocket URL: `ws://` or `wss://`, parseable. */
-export const GatewayUrl = TrimmedNonEmpty.check(
+export const GatewayUrl = trimmedText(limits.url).check(
   Schema.makeFilter((text: string) => isWebSocketUrl(text) || "Expected a ws:// or wss:// URL")
 )
 
 /** Body of `POST /gateways`. */
 export const GatewayCreate = fromWireKeys({
-  name: TrimmedNonEmpty,
+  name: Name,
   url: GatewayUrl,
-  workspaceRoot: TrimmedNonEmpty,
+  workspaceRoot: trimmedText(limits.path),
   token: OptionalToken
 }, { workspaceRoot: "workspace_root" })
 export type GatewayCreate = typeof GatewayCreate.Type
 
 /** Body of `PATCH /gateways/{id}`. */
 export const GatewayUpdate = fromWireKeys({
-  name: Schema.optionalKey(TrimmedNonEmpty),
+  name: Schema.optionalKey(Name),
   url: Schema.optionalKey(GatewayUrl),
-  workspaceRoot: Schema.optionalKey(TrimmedNonEmpty),
+  workspaceRoot: Schema.optionalKey(trimmedText(limits.path)),
   token: OptionalToken
 }, { workspaceRoot: "workspace_root" })
 export type GatewayUpdate = typeof GatewayUpdate.Type
@@ -186,14 +199,18 @@ export const toAgentRead = (agent: Agent, now: DateTime.Utc): AgentRead => ({
   updated_at: formatTimestamp(agent.updatedAt)
 })
 
-/** `GatewayRead` of the reference API (the token is shown to the organization's admins, as upstream does). */
+/**
+ * `GatewayRead` of the reference API, without the token: a gateway token is write-only. Anyone who reads it can drive
+ * the gateway, including other organizations' agents on a shared gateway, so reads only say whether one is set
+ * (`has_token`), as the reference's later versions redact it.
+ */
 export const GatewayRead = Schema.Struct({
   id: Uuid,
   organization_id: Uuid,
   name: Schema.String,
   url: Schema.String,
   workspace_root: Schema.String,
-  token: Schema.NullOr(Schema.String),
+  has_token: Schema.Boolean.annotate({ description: "Whether a token is set; the token itself is write-only." }),
   created_at: Schema.String,
   updated_at: Schema.String
 })
@@ -206,7 +223,7 @@ export const toGatewayRead = (gateway: Gateway): GatewayRead => ({
   name: gateway.name,
   url: gateway.url,
   workspace_root: gateway.workspaceRoot,
-  token: gateway.token === null ? null : Redacted.value(gateway.token),
+  has_token: gateway.token !== null,
   created_at: formatTimestamp(gateway.createdAt),
   updated_at: formatTimestamp(gateway.updatedAt)
 })

@@ -2,7 +2,7 @@ import { DateTime, Duration, Effect, Option } from "effect"
 import { reason, Unauthorized } from "../errors.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
-import { now } from "./common.js"
+import { dieOnDuplicate, now } from "./common.js"
 
 /** Presence is refreshed at most this often by authenticated agent requests. */
 export const presenceTouchInterval = Duration.seconds(30)
@@ -37,7 +37,7 @@ export const authenticateAgent = Effect.fnUntraced(function*(
     Duration.isGreaterThanOrEqualTo(DateTime.distance(agent.lastSeenAt, at), presenceTouchInterval)
   if (!stale) return agent
   const status = agent.status === "updating" || agent.status === "deleting" ? agent.status : "online"
-  const touched = yield* agents.update(agent.id, { lastSeenAt: at, updatedAt: at, status }).pipe(Effect.orDie)
+  const touched = yield* agents.update(agent.id, { lastSeenAt: at, updatedAt: at, status }).pipe(dieOnDuplicate)
   return Option.getOrElse(touched, () => agent)
 })
 

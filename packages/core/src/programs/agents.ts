@@ -14,6 +14,7 @@ import type { AgentCreate, AgentHeartbeatCreate, AgentUpdate, OkResponse, PageRe
 import { toAgentRead } from "../domain/wire.js"
 import type { AgentRead } from "../domain/wire.js"
 import { Conflict, Forbidden, NotFound, reason, Unprocessable } from "../errors.js"
+import { AgentLocks } from "../services/AgentLocks.js"
 import type { AgentPatch, DuplicateAgent } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { BoardRepository } from "../services/BoardRepository.js"
@@ -28,9 +29,9 @@ import {
   requireUserContext
 } from "./access.js"
 import type { Actor } from "./common.js"
-import { newUuid, now, orFail } from "./common.js"
+import { dieOnDuplicate, newUuid, now, orFail } from "./common.js"
 import { deleteAgentRecord } from "./deleteAgent.js"
-import { provisionAgentRecord } from "./provisionRecord.js"
+import { provisionAgentRecord, provisionAgentRecordLocked, runToCompletion } from "./provisionRecord.js"
 
 const forbidden = () => new Forbidden({ detail: reason.forbidden })
 const notFound = () => new NotFound({ detail: reason.notFound })
@@ -48,6 +49,19 @@ export const duplicateToConflict = (error: DuplicateAgent): Conflict => {
       return new Conflict({ detail: "Agent token collision; retry." })
   }
 }
+
+/** `effect` with its `DuplicateAgent` failures as the reference's 409s; other failures pass through. */
+export const conflictOnDuplicate = <A, E, R>(
+  effect: Effect.Effect<A, E | DuplicateAgent, R>
+): Effect.Effect<A, Exclude<E, DuplicateAgent> | Conflict, R> =>
+  Effect.catchIf(
+    effect,
+    (error): error is DuplicateAgent => isDuplicateAgent(error),
+    (error) => Effect.fail(duplicateToConflict(error))
+  ) as Effect.Effect<A, Exclude<E, DuplicateAgent> | Conflict, R>
+
+const isDuplicateAgent = (error: unknown): error is DuplicateAgent =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "DuplicateAgent"
 
 const readAgent = (agent: Agent) => now.pipe(Effect.map((at) => toAgentRead(agent, at)))
 
@@ -161,14 +175,17 @@ const ensureUniqueName = Effect.fnUntraced(function*(board: Board, gateway: Gate
   }
 })
 
+type AgentFields = Pick<Agent, "name" | "heartbeatConfig" | "identityProfile" | "identityTemplate" | "soulTemplate">
+
 /** Inserts a new board agent, pending provisioning. */
 const insertBoardAgent = Effect.fnUntraced(function*(
   board: Board,
   gateway: Gateway,
-  fields: Pick<Agent, "name" | "heartbeatConfig" | "identityProfile" | "identityTemplate" | "soulTemplate">
+  fields: AgentFields,
+  id?: AgentId
 ) {
   const agents = yield* AgentRepository
-  const id = yield* newUuid<AgentId>()
+  if (id === undefined) id = yield* newUuid<AgentId>()
   const at = yield* now
   const agent = new Agent({
     id,
@@ -193,34 +210,82 @@ const insertBoardAgent = Effect.fnUntraced(function*(
     createdAt: at,
     updatedAt: at
   })
-  yield* agents.insert(agent).pipe(Effect.mapError(duplicateToConflict))
+  yield* agents.insert(agent).pipe(conflictOnDuplicate)
   return agent
 })
+
+/**
+ * A create that was never completed: provisioning requested, never finished, the agent never seen. Only meaningful
+ * under the agent's lock, which a create holds from before its insert to the end of its provisioning.
+ */
+const isAbandonedCreate = (agent: Agent): boolean =>
+  agent.provisionAction === "provision" && agent.lastSeenAt === null && agent.boardId !== null
 
 /**
  * Creates a board agent and provisions it. Users must be org admins with write access to the board; agents must be
  * the board's lead (the board is forced to the lead's own). The response shows `provisioning` until the first
  * heartbeat.
+ *
+ * A create is safe to retry. The agent's lock is taken before its row is inserted and held while it is provisioned,
+ * so another create of the same name either waits for it (and then gets 409) or finds it abandoned (a failed or
+ * interrupted earlier create): that one is taken over and provisioned with this request's fields, never answered
+ * with a 409 for the caller's own half-created agent. Once the row is in the database the create succeeds from the
+ * caller's view even when the database fails afterwards: the agent is answered as `provisioning`, its pending
+ * provisioning recorded, for `reconcilePendingProvisioning` to finish.
  */
 export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payload: AgentCreate) {
   const board = yield* resolveCreateBoard(actor, payload.boardId)
   const { gateway } = yield* requireGateway(board)
-  yield* ensureUniqueName(board, gateway, payload.name)
-  const agent = yield* insertBoardAgent(board, gateway, {
+  const agents = yield* AgentRepository
+  const locks = yield* AgentLocks
+  const fields: AgentFields = {
     name: payload.name,
     heartbeatConfig: payload.heartbeatConfig,
     identityProfile: normalizeIdentityProfile(payload.identityProfile),
     identityTemplate: normalizeTemplateText(payload.identityTemplate),
     soulTemplate: normalizeTemplateText(payload.soulTemplate)
-  })
-  const provisioned = yield* provisionAgentRecord(agent.id, {
+  }
+  const request = {
     action: "provision",
     gateway,
     board,
     user: actor._tag === "User" ? actor.user : null,
     resetSession: true
-  })
-  return yield* readAgent(provisioned)
+  } as const
+
+  const twin = yield* agents.findByNameOnBoard(board.id, payload.name.trim())
+  if (Option.isSome(twin) && isAbandonedCreate(twin.value)) {
+    const adopted = yield* runToCompletion(
+      locks.withLock(`agent/${twin.value.id}`)(Effect.gen(function*() {
+        const current = yield* agents.findById(twin.value.id)
+        if (Option.isNone(current) || !isAbandonedCreate(current.value)) return Option.none<Agent>()
+        yield* agents.update(current.value.id, {
+          ...fields,
+          heartbeatConfig: fields.heartbeatConfig ?? current.value.heartbeatConfig,
+          updatedAt: yield* now
+        }).pipe(conflictOnDuplicate)
+        return Option.some(yield* provisionAgentRecordLocked(current.value.id, request))
+      }))
+    )
+    if (Option.isSome(adopted)) return yield* readAgent(adopted.value)
+  }
+
+  yield* ensureUniqueName(board, gateway, payload.name)
+  const id = yield* newUuid<AgentId>()
+  return yield* runToCompletion(
+    locks.withLock(`agent/${id}`)(Effect.gen(function*() {
+      const agent = yield* insertBoardAgent(board, gateway, fields, id)
+      const provisioned = yield* provisionAgentRecordLocked(agent.id, request).pipe(
+        Effect.catchDefect((defect) =>
+          Effect.as(
+            Effect.logWarning("createAgent: provisioning broke off after the agent was saved; left pending", defect),
+            agent
+          )
+        )
+      )
+      return yield* readAgent(provisioned)
+    }))
+  )
 })
 
 /** Options of `updateAgent`. */
@@ -307,7 +372,7 @@ export const updateAgent = Effect.fn("updateAgent")(function*(
 
   const agents = yield* AgentRepository
   patch.updatedAt = yield* now
-  yield* agents.update(agent.id, patch).pipe(Effect.mapError(duplicateToConflict))
+  yield* agents.update(agent.id, patch).pipe(conflictOnDuplicate)
   const provisioned = yield* provisionAgentRecord(agent.id, {
     action: "update",
     gateway: target.gateway,
@@ -345,7 +410,7 @@ const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string
     { status: nextStatus, lastSeenAt: at, updatedAt: at },
     activity
   ).pipe(
-    Effect.orDie,
+    dieOnDuplicate,
     Effect.flatMap(orFail(notFound))
   )
   return toAgentRead(updated, at)
@@ -379,7 +444,13 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
 ) {
   if (actor._tag === "Agent") return yield* heartbeatAgent(actor, actor.agent.id, payload.status)
   const agents = yield* AgentRepository
-  const found = yield* agents.findByExactName(payload.name, payload.boardId ?? undefined)
+  // Only the caller's organization is searched: another organization's agent of that name is neither taken nor
+  // revealed (the answer for it is the one for an unknown name).
+  const context = yield* requireUserContext(actor.user)
+  const found = yield* agents.findByExactName(payload.name, {
+    organizationId: context.organization.id,
+    boardId: payload.boardId ?? undefined
+  })
   let agentId: AgentId
   if (Option.isNone(found)) {
     yield* requireOrgAdmin(actor.user)
@@ -396,7 +467,6 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
     agentId = agent.id
   } else {
     const agent = found.value
-    const context = yield* requireUserContext(actor.user)
     yield* requireAgentAccess(agent, context, true)
     if (agent.agentTokenDigest === null) {
       const board = yield* requireBoard(agent.boardId, { user: actor.user, write: true })
@@ -415,7 +485,7 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
   if (agent.boardId !== null) {
     const expected = boardScopedSessionKey(agent)
     if (agent.openclawSessionId !== expected) {
-      yield* agents.update(agent.id, { openclawSessionId: expected, updatedAt: yield* now }).pipe(Effect.orDie)
+      yield* agents.update(agent.id, { openclawSessionId: expected, updatedAt: yield* now }).pipe(dieOnDuplicate)
     }
   }
   return yield* commitHeartbeat(agent, payload.status)

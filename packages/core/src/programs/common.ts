@@ -4,6 +4,7 @@ import type { ActivityEventId, AgentId, TaskId } from "../domain/ids.js"
 import type { Agent, User } from "../domain/models.js"
 import { ActivityEvent } from "../domain/models.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
+import type { DuplicateAgent } from "../services/AgentRepository.js"
 
 /** Who calls a program: a user of the host application, or an agent authenticated by its token. */
 export type Actor =
@@ -44,6 +45,20 @@ export const recordActivity = Effect.fnUntraced(function*(
 })
 
 /** Fails with `onNone()` when the option is empty. */
+/**
+ * `effect` with a `DuplicateAgent` failure as a defect: for writes that change no unique field, where one is a bug.
+ * Every other failure (the database unavailable) stays typed.
+ */
+export const dieOnDuplicate = <A, E, R>(
+  effect: Effect.Effect<A, E | DuplicateAgent, R>
+): Effect.Effect<A, Exclude<E, DuplicateAgent>, R> =>
+  Effect.catchIf(
+    effect,
+    (error): error is DuplicateAgent =>
+      typeof error === "object" && error !== null && "_tag" in error && error._tag === "DuplicateAgent",
+    (error) => Effect.die(error)
+  ) as Effect.Effect<A, Exclude<E, DuplicateAgent>, R>
+
 export const orFail = <E>(onNone: () => E) => <A>(option: Option.Option<A>): Effect.Effect<A, E> =>
   option._tag === "Some" ? Effect.succeed(option.value) : Effect.fail(onNone())
 

@@ -12,7 +12,7 @@ import { Agent, Gateway } from "../domain/models.js"
 import type { GatewayCreate, GatewayUpdate, OkResponse, PageResult } from "../domain/wire.js"
 import { toGatewayRead } from "../domain/wire.js"
 import type { GatewayRead } from "../domain/wire.js"
-import { Conflict, Unprocessable } from "../errors.js"
+import { Conflict, GatewayFailure, Unprocessable } from "../errors.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
@@ -24,9 +24,10 @@ import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
-import { duplicateToConflict } from "./agents.js"
+import { conflictOnDuplicate } from "./agents.js"
 import { newUuid, now } from "./common.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
+import { publicGatewayErrorText, retryTransient } from "./retry.js"
 import type { SyncOptions } from "./templateSync.js"
 import { syncGatewayTemplates, syncGatewayTemplatesStream } from "./templateSync.js"
 
@@ -115,8 +116,11 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
     })
     const inserted = yield* agents.insert(candidate).pipe(
       Effect.as(true),
-      Effect.catchIf((error) => error.constraint === "gateway_main", () => Effect.succeed(false)),
-      Effect.mapError(duplicateToConflict)
+      Effect.catchIf(
+        (error) => error._tag === "DuplicateAgent" && error.constraint === "gateway_main",
+        () => Effect.succeed(false)
+      ),
+      conflictOnDuplicate
     )
     main = inserted ? candidate : Option.getOrNull(yield* agents.findGatewayMain(gateway.id))
     if (main === null) return yield* new Conflict({ detail: "This gateway already has a gateway agent." })
@@ -133,7 +137,7 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
       changed = true
       patch.updatedAt = at
       main = Option.getOrElse(
-        yield* agents.update(main.id, patch).pipe(Effect.mapError(duplicateToConflict)),
+        yield* agents.update(main.id, patch).pipe(conflictOnDuplicate),
         () => main!
       )
     }
@@ -176,9 +180,31 @@ export const createGateway = Effect.fn("createGateway")(function*(user: User | n
     createdAt: at,
     updatedAt: at
   })
+  yield* requireReachable(gateway)
   yield* gateways.insert(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: true })
   return toGatewayRead(gateway)
+})
+
+/**
+ * Fails with 502 when the gateway cannot be reached or refuses our token, within the operation deadline: a gateway
+ * that was never reachable is not saved, and leaves no gateway agent behind.
+ */
+const requireReachable = Effect.fnUntraced(function*(gateway: Gateway) {
+  const settings = yield* Settings
+  const controlPlane = yield* GatewayControlPlane
+  const target = yield* gatewayTarget(gateway)
+  const client = yield* controlPlane.client(target)
+  yield* client.capabilities.pipe(
+    retryTransient(settings.operationRetry),
+    Effect.mapError((error) =>
+      new GatewayFailure({
+        detail: `Gateway provision failed: ${
+          error._tag === "GatewayTimeout" ? error.detail : publicGatewayErrorText(error)
+        }`
+      })
+    )
+  )
 })
 
 /** Changes a gateway and re-provisions its gateway-main agent. */

@@ -14,7 +14,7 @@ import { Conflict, Forbidden } from "../errors.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { requireBoard, requireGateway } from "./access.js"
-import { duplicateToConflict } from "./agents.js"
+import { conflictOnDuplicate } from "./agents.js"
 import type { Actor } from "./common.js"
 import { newUuid, now } from "./common.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
@@ -63,7 +63,7 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
     if (Object.keys(patch).length > 0) {
       patch.updatedAt = at
       lead = Option.getOrElse(
-        yield* agents.update(lead.id, patch).pipe(Effect.mapError(duplicateToConflict)),
+        yield* agents.update(lead.id, patch).pipe(conflictOnDuplicate),
         () => lead
       )
     }
@@ -96,10 +96,11 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
       Effect.as(true),
       // Both rules can fire first when another caller inserted the lead: the lead rule, or its name on the board.
       Effect.catchIf(
-        (error) => error.constraint === "board_lead" || error.constraint === "board_name",
+        (error) =>
+          error._tag === "DuplicateAgent" && (error.constraint === "board_lead" || error.constraint === "board_name"),
         () => Effect.succeed(false)
       ),
-      Effect.mapError(duplicateToConflict)
+      conflictOnDuplicate
     )
     if (!inserted) {
       // Another caller created the lead first and is provisioning it.

@@ -1,4 +1,4 @@
-import { Effect, Option } from "effect"
+import { Effect, Fiber, Option } from "effect"
 import { defaultHeartbeatConfig } from "../domain/identity.js"
 import type { AgentId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
@@ -9,7 +9,7 @@ import { AgentTokens } from "../services/AgentTokens.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
-import { actionLabel, newUuid, now, recordActivity } from "./common.js"
+import { actionLabel, dieOnDuplicate, newUuid, now, recordActivity } from "./common.js"
 import { applyAgentLifecycle, provisioningSessionKey } from "./provisioning.js"
 import { retryTransient } from "./retry.js"
 
@@ -43,8 +43,29 @@ const gerund = (action: string): string => action.endsWith("e") ? `${action.slic
  * converges the gateway (retrying transient errors until the deadline), then records completion and the activity in
  * one transaction. On failure the record keeps its previous status, the error is stored on it and in the activity
  * log, and the caller gets 502 `Gateway <action> failed: …` or 500 `Unexpected error <action>ing agent provisioning.`
+ *
+ * The new token's digest is stored only once the gateway has accepted the workspace files carrying the token: until
+ * then the agent's previous token stays valid, so a failed or abandoned update never locks the agent out. The run,
+ * lock included, is not stopped by a caller that goes away (a client leaving mid-request): it ends within the retry
+ * deadline, with the record completed or its failure recorded.
  */
 export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
+  agentId: AgentId,
+  request: ProvisionRequest
+) {
+  const locks = yield* AgentLocks
+  return yield* runToCompletion(locks.withLock(`agent/${agentId}`)(provisionAgentRecordLocked(agentId, request)))
+})
+
+/**
+ * Runs `effect` in a fiber of its own and waits for it. Interrupting the caller stops the wait, not the work: what
+ * writes to the gateway and then the database finishes both, or records why not.
+ */
+export const runToCompletion = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.forkDetach(effect), Fiber.join)
+
+/** `provisionAgentRecord` for a caller that already holds the agent's lock (`agent/<id>`). */
+export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
   agentId: AgentId,
   request: ProvisionRequest
 ) {
@@ -52,10 +73,9 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
   const tokens = yield* AgentTokens
   const transactor = yield* Transactor
   const settings = yield* Settings
-  const locks = yield* AgentLocks
   const notFound = () => new NotFound({ detail: reason.notFound })
 
-  return yield* locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
+  return yield* Effect.gen(function*() {
     const current = yield* agents.findById(agentId).pipe(Effect.flatMap((found) =>
       Option.match(found, {
         onNone: () => Effect.fail(notFound()),
@@ -79,7 +99,6 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
     const minted = yield* tokens.mint
     const startedAt = yield* now
     const pending = yield* agents.update(agentId, {
-      agentTokenDigest: minted.digest,
       provisionRequestedAt: startedAt,
       provisionAction: request.action,
       status: request.action === "update" ? "updating" : "provisioning",
@@ -87,7 +106,7 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
       openclawSessionId: provisioningSessionKey(current, request.gateway),
       updatedAt: startedAt
     }).pipe(
-      Effect.orDie,
+      dieOnDuplicate,
       Effect.flatMap((found) =>
         Option.match(found, {
           onNone: () => Effect.fail(notFound()),
@@ -110,7 +129,11 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
         deliverWakeup: request.deliverWakeup ?? true,
         wakeupVerb: request.wakeupVerb ?? null,
         patchHeartbeat: true,
-        user
+        user,
+        onWorkspaceWritten: agents.update(agentId, { agentTokenDigest: minted.digest }).pipe(
+          Effect.orDie,
+          Effect.asVoid
+        )
       },
       idempotencyKey
     ).pipe(retryTransient(settings.operationRetry))
@@ -127,7 +150,7 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
             : current.status,
           lastProvisionError: message,
           updatedAt: finishedAt
-        }).pipe(Effect.orDie)
+        }).pipe(dieOnDuplicate)
         yield* recordActivity(
           `agent.${request.action}.failed`,
           `${actionLabel(request.action)} message failed: ${message}`,
@@ -140,13 +163,14 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
     }
     return yield* transactor.withTransaction(Effect.gen(function*() {
       const completed = yield* agents.update(agentId, {
+        agentTokenDigest: minted.digest,
         status: "online",
         provisionRequestedAt: null,
         provisionAction: null,
         provisionConfirmTokenHash: null,
         lastProvisionError: null,
         updatedAt: finishedAt
-      }).pipe(Effect.orDie)
+      }).pipe(dieOnDuplicate)
       yield* recordActivity(
         `agent.${request.action}.direct`,
         `${actionLabel(pastTense(request.action))} directly for ${pending.name}.`,
@@ -157,5 +181,5 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
       }
       return Option.getOrElse(completed, () => pending)
     }))
-  }))
+  })
 })

@@ -64,6 +64,11 @@ export interface LifecycleOptions {
   /** Send the agent's heartbeat settings now; template sync batches them into one patch instead. */
   readonly patchHeartbeat: boolean
   readonly user: User | null
+  /**
+   * Runs once the gateway has accepted the workspace files (they carry the agent's token), before the agent is woken:
+   * where the caller records that token. Retries of the lifecycle may run it again.
+   */
+  readonly onWorkspaceWritten?: Effect.Effect<void> | undefined
 }
 
 /** What a provisioning run did. */
@@ -333,6 +338,7 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
         isMain,
         capabilities
       )
+      if (options.onWorkspaceWritten !== undefined) yield* options.onWorkspaceWritten
       if (options.resetSession) {
         yield* client.resetSession(sessionKey).pipe(
           Effect.catchIf((error) => error.reason === "NotFound", () => Effect.void)

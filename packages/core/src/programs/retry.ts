@@ -10,11 +10,19 @@ export const describeDeadline = (deadline: Duration.Duration): string => {
   return seconds >= 120 ? `${Math.floor(seconds / 60)} minutes` : `${seconds} seconds`
 }
 
-/** The message of a deadline that ran out while the gateway kept failing. */
-export const unreachableMessage = (policy: RetryPolicy, lastError: GatewayError): string =>
-  `Gateway unreachable after ${
-    describeDeadline(policy.deadline)
-  } (${policy.label} timeout). Last error: ${lastError.message}`
+/**
+ * What a caller is told of a gateway's last error. Transport failures say only that the gateway was unreachable:
+ * their text (`connect ECONNREFUSED 10.0.0.7:2`) would let an admin probe hosts and ports through the API; the text
+ * itself is logged.
+ */
+export const publicGatewayErrorText = (error: GatewayError): string =>
+  error.reason === "Transport" ? "unreachable" : error.message
+
+/** The message of a deadline that ran out while the gateway kept failing (or never answered). */
+export const unreachableMessage = (policy: RetryPolicy, lastError: GatewayError | undefined): string =>
+  `Gateway unreachable after ${describeDeadline(policy.deadline)} (${policy.label} timeout). Last error: ${
+    lastError === undefined ? "no answer" : publicGatewayErrorText(lastError)
+  }`
 
 const isTransient = (error: unknown): error is GatewayError =>
   isTaggedGatewayError(error) && isTransientGatewayError(error)
@@ -33,17 +41,29 @@ export const transientSchedule = (policy: RetryPolicy) =>
 
 /**
  * Retries `effect` on transient gateway errors. When the deadline passes with a transient error, fails with
- * `GatewayTimeout`; non-transient errors fail at once, unchanged.
+ * `GatewayTimeout`; non-transient errors fail at once, unchanged. The deadline bounds the whole run, attempts
+ * included: an attempt still waiting on the gateway when it passes is interrupted.
  */
 export const retryTransient =
   (policy: RetryPolicy) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | GatewayTimeout, R> =>
-    effect.pipe(
-      Effect.retry(transientSchedule(policy)),
-      Effect.catchIf(
-        (error): boolean => isTransient(error),
-        (error) => Effect.fail(new GatewayTimeout({ detail: unreachableMessage(policy, error as GatewayError) }))
+    Effect.suspend(() => {
+      let lastError: GatewayError | undefined
+      const timeout = () =>
+        Effect.gen(function*() {
+          if (lastError !== undefined) yield* Effect.logWarning(`${policy.label}: gateway error`, lastError.message)
+          return yield* new GatewayTimeout({ detail: unreachableMessage(policy, lastError) })
+        })
+      return effect.pipe(
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            if (isTransient(error)) lastError = error
+          })
+        ),
+        Effect.retry(transientSchedule(policy)),
+        Effect.catchIf((error): boolean => isTransient(error), timeout),
+        Effect.timeoutOrElse({ duration: policy.deadline, orElse: timeout })
       )
-    )
+    })
 
 /** Retries only `NotFound` (an agent the gateway has not loaded yet), until the policy's deadline. */
 export const retryWhileNotVisible =

@@ -13,7 +13,7 @@ import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget } from "./access.js"
-import { newUuid, now } from "./common.js"
+import { dieOnDuplicate, newUuid, now } from "./common.js"
 import { applyAgentLifecycle, provisioningSessionKey } from "./provisioning.js"
 import { retryTransient } from "./retry.js"
 
@@ -197,7 +197,7 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
           ...(readBack.newDigest === null ? {} : { agentTokenDigest: readBack.newDigest }),
           openclawSessionId: sessionKey,
           updatedAt: yield* now
-        }).pipe(Effect.orDie)
+        }).pipe(dieOnDuplicate)
       }
       return outcome({
         updated: true,
@@ -356,7 +356,11 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
 
 /** `syncGatewayTemplates` as a stream: a progress event per agent, then the result. */
 export const syncGatewayTemplatesStream = (gateway: Gateway, options: SyncOptions = {}) =>
-  Stream.callback<SyncEvent, never, Effect.Services<ReturnType<typeof syncGatewayTemplates>>>((queue) =>
+  Stream.callback<
+    SyncEvent,
+    Effect.Error<ReturnType<typeof syncGatewayTemplates>>,
+    Effect.Services<ReturnType<typeof syncGatewayTemplates>>
+  >((queue) =>
     syncGatewayTemplates(gateway, options, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
       Effect.flatMap((result) => Queue.offer(queue, { type: "result", result })),
       Effect.andThen(Queue.end(queue)),

@@ -1,7 +1,8 @@
 import type { DateTime, Effect, Option } from "effect"
 import { Context, Schema } from "effect"
-import type { AgentId, BoardId, GatewayId } from "../domain/ids.js"
+import type { AgentId, BoardId, GatewayId, OrganizationId } from "../domain/ids.js"
 import type { ActivityEvent, Agent } from "../domain/models.js"
+import type { DatabaseUnavailable } from "../errors.js"
 
 /** A write broke one of the agent table's uniqueness rules. */
 export class DuplicateAgent extends Schema.TaggedError<DuplicateAgent>()("DuplicateAgent", {
@@ -58,34 +59,49 @@ export interface PageRequest {
 
 /** Persistence of agent records. Writes are seen by `AgentChanges` subscribers once committed. */
 export class AgentRepository extends Context.Service<AgentRepository, {
-  readonly findById: (id: AgentId) => Effect.Effect<Option.Option<Agent>>
+  readonly findById: (id: AgentId) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** The agent whose token digest this is: one indexed lookup. */
-  readonly findByTokenDigest: (digest: string) => Effect.Effect<Option.Option<Agent>>
-  readonly findLead: (boardId: BoardId) => Effect.Effect<Option.Option<Agent>>
+  readonly findByTokenDigest: (digest: string) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
+  readonly findLead: (boardId: BoardId) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** The gateway-main agent of a gateway (the oldest if several exist). */
-  readonly findGatewayMain: (gatewayId: GatewayId) => Effect.Effect<Option.Option<Agent>>
+  readonly findGatewayMain: (gatewayId: GatewayId) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** An agent of the board whose name equals `name` ignoring case. */
-  readonly findByNameOnBoard: (boardId: BoardId, name: string) => Effect.Effect<Option.Option<Agent>>
+  readonly findByNameOnBoard: (
+    boardId: BoardId,
+    name: string
+  ) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** A board agent on any board attached to the gateway whose name equals `name` ignoring case. */
-  readonly findByNameInGateway: (gatewayId: GatewayId, name: string) => Effect.Effect<Option.Option<Agent>>
-  /** The oldest agent named exactly `name`, optionally on one board. */
-  readonly findByExactName: (name: string, boardId: BoardId | undefined) => Effect.Effect<Option.Option<Agent>>
+  readonly findByNameInGateway: (
+    gatewayId: GatewayId,
+    name: string
+  ) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
+  /**
+   * The oldest agent of the organization (its gateway's) named exactly `name`, optionally on one board. Agents of
+   * other organizations are never found.
+   */
+  readonly findByExactName: (
+    name: string,
+    scope: { readonly organizationId: OrganizationId; readonly boardId?: BoardId | undefined }
+  ) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** Agents visible through the filter, newest first (id breaks ties). */
-  readonly list: (filter: AgentListFilter, page: PageRequest) => Effect.Effect<Page<Agent>>
+  readonly list: (filter: AgentListFilter, page: PageRequest) => Effect.Effect<Page<Agent>, DatabaseUnavailable>
   /** Board agents of these boards, oldest first. */
-  readonly listByBoards: (boardIds: ReadonlyArray<BoardId>) => Effect.Effect<ReadonlyArray<Agent>>
+  readonly listByBoards: (boardIds: ReadonlyArray<BoardId>) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
   /** Every agent of a gateway: its main agents and the agents of its boards. */
-  readonly listByGateway: (gatewayId: GatewayId) => Effect.Effect<ReadonlyArray<Agent>>
+  readonly listByGateway: (gatewayId: GatewayId) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
   /** Board agents of these boards updated or seen at or after `since`, by `updatedAt` ascending. */
   readonly listChangedSince: (
     boardIds: ReadonlyArray<BoardId>,
     since: DateTime.Utc
-  ) => Effect.Effect<ReadonlyArray<Agent>>
+  ) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
   /** Agents whose provisioning was requested before `before` and never completed. */
-  readonly listPendingProvision: (before: DateTime.Utc) => Effect.Effect<ReadonlyArray<Agent>>
-  readonly insert: (agent: Agent) => Effect.Effect<void, DuplicateAgent>
+  readonly listPendingProvision: (before: DateTime.Utc) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
+  readonly insert: (agent: Agent) => Effect.Effect<void, DuplicateAgent | DatabaseUnavailable>
   /** Applies only the given fields, so concurrent writers of other fields never undo each other. */
-  readonly update: (id: AgentId, patch: AgentPatch) => Effect.Effect<Option.Option<Agent>, DuplicateAgent>
+  readonly update: (
+    id: AgentId,
+    patch: AgentPatch
+  ) => Effect.Effect<Option.Option<Agent>, DuplicateAgent | DatabaseUnavailable>
   /**
    * `update`, and `activity` recorded with it, atomically: both or neither (none when the agent is gone). One round
    * trip on Postgres, for the hottest write there is, the heartbeat.
@@ -94,6 +110,6 @@ export class AgentRepository extends Context.Service<AgentRepository, {
     id: AgentId,
     patch: AgentPatch,
     activity: ActivityEvent
-  ) => Effect.Effect<Option.Option<Agent>, DuplicateAgent>
-  readonly delete: (id: AgentId) => Effect.Effect<void>
+  ) => Effect.Effect<Option.Option<Agent>, DuplicateAgent | DatabaseUnavailable>
+  readonly delete: (id: AgentId) => Effect.Effect<void, DatabaseUnavailable>
 }>()("@mission-control/core/AgentRepository") {}

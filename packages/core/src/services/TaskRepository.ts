@@ -2,11 +2,12 @@ import type { DateTime, Effect, Option } from "effect"
 import { Context } from "effect"
 import type { AgentId, TaskId } from "../domain/ids.js"
 import type { Task } from "../domain/models.js"
+import type { DatabaseUnavailable } from "../errors.js"
 
 /** The task writes agent deletion needs. */
 export class TaskRepository extends Context.Service<TaskRepository, {
   /** Unassigns the agent's tasks; in-progress ones go back to `inbox`. Returns how many changed. */
-  readonly releaseAgentTasks: (agentId: AgentId, now: DateTime.Utc) => Effect.Effect<number>
-  readonly findById: (id: TaskId) => Effect.Effect<Option.Option<Task>>
-  readonly insert: (task: Task) => Effect.Effect<void>
+  readonly releaseAgentTasks: (agentId: AgentId, now: DateTime.Utc) => Effect.Effect<number, DatabaseUnavailable>
+  readonly findById: (id: TaskId) => Effect.Effect<Option.Option<Task>, DatabaseUnavailable>
+  readonly insert: (task: Task) => Effect.Effect<void, DatabaseUnavailable>
 }>()("@mission-control/core/TaskRepository") {}

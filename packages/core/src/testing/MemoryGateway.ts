@@ -151,17 +151,22 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
         const behaviour = behaviourOf(gatewayId)
         if (behaviour.latency !== null) yield* Effect.sleep(behaviour.latency)
         calls.push({ gatewayId, method, params })
+        yield* injectedFailure(gatewayId, method, params)
+        return yield* f(stateOf(gatewayId), yield* Clock.currentTimeMillis)
+      })
+
+    // A failure injected with `fail` for this call, if any is left.
+    const injectedFailure = (gatewayId: string, method: string, params: Record<string, unknown>) =>
+      Effect.suspend(() => {
         const agentId = agentIdOf(params)
         const failure = failures.find((candidate) =>
           candidate.method === method && candidate.remaining > 0 &&
           (candidate.gatewayId === undefined || candidate.gatewayId === gatewayId) &&
           (candidate.agentId === undefined || candidate.agentId === agentId)
         )
-        if (failure !== undefined) {
-          failure.remaining--
-          return yield* gatewayError(method, failure.reason, failure.message)
-        }
-        return yield* f(stateOf(gatewayId), yield* Clock.currentTimeMillis)
+        if (failure === undefined) return Effect.void
+        failure.remaining--
+        return Effect.fail(gatewayError(method, failure.reason, failure.message))
       })
 
     const visibleAgent = (
@@ -178,15 +183,19 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
     }
 
     const client = (gatewayId: string): GatewayClient => ({
-      capabilities: Effect.sync((): GatewayCapabilities => {
-        const behaviour = behaviourOf(gatewayId)
-        return {
-          writableFiles: behaviour.writableFiles,
-          tokenFile: behaviour.tokenFile,
-          serverVersion: behaviour.serverVersion,
-          protocol: 4
-        }
-      }),
+      // What the connection's handshake reports: `fail({ method: "connect" })` makes the gateway unreachable.
+      capabilities: Effect.andThen(
+        injectedFailure(gatewayId, "connect", {}),
+        Effect.sync((): GatewayCapabilities => {
+          const behaviour = behaviourOf(gatewayId)
+          return {
+            writableFiles: behaviour.writableFiles,
+            tokenFile: behaviour.tokenFile,
+            serverVersion: behaviour.serverVersion,
+            protocol: 4
+          }
+        })
+      ),
       health: call(gatewayId, "health", {}, () => Effect.succeed({ ok: true })),
       createAgent: ({ agentId, workspace }) =>
         call(gatewayId, "agents.create", { name: agentId, workspace }, (state, now) => {

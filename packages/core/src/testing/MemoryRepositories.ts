@@ -99,10 +99,12 @@ const agentRepository = Layer.effect(
             agent.boardId !== null && tables.boards.get(agent.boardId)?.gatewayId === gatewayId &&
             sameName(agent.name, name)
         ),
-      findByExactName: (name, boardId) =>
+      findByExactName: (name, { boardId, organizationId }) =>
         find(
           "agents.findByExactName",
-          (agent) => agent.name === name && (boardId === undefined || agent.boardId === boardId)
+          (agent, tables) =>
+            agent.name === name && (boardId === undefined || agent.boardId === boardId) &&
+            tables.gateways.get(agent.gatewayId)?.organizationId === organizationId
         ),
       list: (filter, page) =>
         store.run("agents.list", (tables) => {

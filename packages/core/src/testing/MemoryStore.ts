@@ -23,6 +23,8 @@ import type {
   Task,
   User
 } from "../domain/models.js"
+import type { DatabaseUnavailable } from "../errors.js"
+import { databaseUnavailable } from "../errors.js"
 import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
 import { makeChangeFanout } from "../services/ChangeFanout.js"
 
@@ -82,14 +84,14 @@ interface InjectedFault {
 export class MemoryStore extends Context.Service<MemoryStore, {
   readonly tables: () => MemoryTables
   /** Runs a read or a write against the tables; dies when a fault is injected for `operation`. */
-  readonly run: <A>(operation: string, f: (tables: MemoryTables) => A) => Effect.Effect<A>
+  readonly run: <A>(operation: string, f: (tables: MemoryTables) => A) => Effect.Effect<A, DatabaseUnavailable>
   readonly publishAgentChange: (agent: Agent | null, previous: Agent) => Effect.Effect<void>
   readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly currentSequence: Effect.Effect<number>
   readonly open: (after: number | undefined) => Effect.Effect<AgentChangeFeed, never, Scope.Scope>
   /** How many reads and writes the store has served: idle stream subscribers must not move it. */
   readonly operationCount: () => number
-  /** Makes the next `times` calls of the named operation die, as a lost database connection would. */
+  /** Makes the next `times` calls of the named operation fail with `DatabaseUnavailable`, as a lost connection does. */
   readonly injectFault: (operation: string, times?: number) => Effect.Effect<void>
 }>()("@mission-control/core/testing/MemoryStore") {}
 
@@ -123,13 +125,13 @@ export const layer = Layer.effect(
       })
 
     let operations = 0
-    const run = <A>(operation: string, f: (current: MemoryTables) => A): Effect.Effect<A> =>
+    const run = <A>(operation: string, f: (current: MemoryTables) => A): Effect.Effect<A, DatabaseUnavailable> =>
       Effect.suspend(() => {
         operations++
         const fault = faults.find((candidate) => candidate.operation === operation && candidate.times > 0)
         if (fault !== undefined) {
           fault.times--
-          return Effect.die(new Error(`injected fault: ${operation}`))
+          return Effect.fail(databaseUnavailable())
         }
         return Effect.sync(() => f(tables))
       })

@@ -11,9 +11,9 @@ export const causeLine = (cause: Cause.Cause<unknown>): string =>
   Cause.prettyErrors(cause).map((error) => errorLine(error, 0)).join("; ").replace(/\s+/g, " ").trim()
 
 /**
- * Runs `effect` now and then on `schedule`, for as long as the schedule goes on. A failure or a defect of one run (a
- * repository turns SQL errors into defects) is logged at warning level, on one line with its cause, and the next run
- * comes on schedule as usual; only interrupting the loop ends it early.
+ * Runs `effect` now and then on `schedule`, for as long as the schedule goes on. A failure of one run (the database
+ * unavailable) or a defect is logged at warning level, on one line with its cause, and the next run comes on schedule
+ * as usual; only interrupting the loop ends it early.
  */
 export const runForever = <A, E, R, Output, Env>(
   name: string,

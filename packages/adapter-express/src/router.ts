@@ -23,6 +23,7 @@ import {
   getGateway,
   heartbeatAgent,
   heartbeatOrCreateAgent,
+  isCoreError,
   listAgents,
   listAgentsForAgent,
   listGateways,
@@ -185,9 +186,10 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   >
   type Context = { readonly req: Request; readonly res: Response; readonly requestId: string }
 
+  // The host's own lookup may fail with a core error (its database unavailable: a 503), anything else is a defect.
   const user = (req: Request) =>
     Effect.tryPromise({ try: async () => await options.authenticateUser(req), catch: (cause) => cause }).pipe(
-      Effect.orDie,
+      Effect.catch((cause) => isCoreError(cause) ? Effect.fail(cause) : Effect.die(cause)),
       Effect.flatMap((found) =>
         found === undefined ? Effect.fail(new Unauthorized({ detail: reason.unauthorized })) : Effect.succeed(found)
       )

@@ -275,13 +275,15 @@ export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payl
   return yield* runToCompletion(
     locks.withLock(`agent/${id}`)(Effect.gen(function*() {
       const agent = yield* insertBoardAgent(board, gateway, fields, id)
-      const provisioned = yield* provisionAgentRecordLocked(agent.id, request).pipe(
-        Effect.catchDefect((defect) =>
-          Effect.as(
-            Effect.logWarning("createAgent: provisioning broke off after the agent was saved; left pending", defect),
-            agent
-          )
+      // The row is committed: from here the database failing (or a defect) leaves the agent pending, not a 5xx.
+      const leftPending = (cause: unknown) =>
+        Effect.as(
+          Effect.logWarning("createAgent: provisioning broke off after the agent was saved; left pending", cause),
+          agent
         )
+      const provisioned = yield* provisionAgentRecordLocked(agent.id, request).pipe(
+        Effect.catchTag("DatabaseUnavailable", leftPending),
+        Effect.catchDefect(leftPending)
       )
       return yield* readAgent(provisioned)
     }))

@@ -1,9 +1,13 @@
-import { DatabaseUnavailable, databaseUnavailable, Transactor } from "@mission-control/core"
+import type { DatabaseUnavailable } from "@mission-control/core"
+import { databaseUnavailable, Transactor } from "@mission-control/core"
 import { Cause, Effect, Layer } from "effect"
 import { SqlClient, SqlError } from "effect/sql"
 import { isUnavailable } from "./internal/sql.js"
 
-const isLostDatabase = (value: unknown): boolean => isUnavailable(value) || (value instanceof DatabaseUnavailable)
+// `DatabaseUnavailable` by tag, as the core matches its errors, so one from another copy of the package counts.
+const isLostDatabase = (value: unknown): boolean =>
+  isUnavailable(value) ||
+  (typeof value === "object" && value !== null && "_tag" in value && value._tag === "DatabaseUnavailable")
 
 /**
  * What a transaction's failure means to the core. A connection lost inside it fails the work and then its ROLLBACK,

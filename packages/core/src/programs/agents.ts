@@ -29,7 +29,7 @@ import {
   requireUserContext
 } from "./access.js"
 import type { Actor } from "./common.js"
-import { dieOnDuplicate, newUuid, now, orFail } from "./common.js"
+import { catchDuplicate, dieOnDuplicate, newUuid, now, orFail } from "./common.js"
 import { deleteAgentRecord } from "./deleteAgent.js"
 import { provisionAgentRecord, provisionAgentRecordLocked, runToCompletion } from "./provisionRecord.js"
 
@@ -54,14 +54,7 @@ export const duplicateToConflict = (error: DuplicateAgent): Conflict => {
 export const conflictOnDuplicate = <A, E, R>(
   effect: Effect.Effect<A, E | DuplicateAgent, R>
 ): Effect.Effect<A, Exclude<E, DuplicateAgent> | Conflict, R> =>
-  Effect.catchIf(
-    effect,
-    (error): error is DuplicateAgent => isDuplicateAgent(error),
-    (error) => Effect.fail(duplicateToConflict(error))
-  ) as Effect.Effect<A, Exclude<E, DuplicateAgent> | Conflict, R>
-
-const isDuplicateAgent = (error: unknown): error is DuplicateAgent =>
-  typeof error === "object" && error !== null && "_tag" in error && error._tag === "DuplicateAgent"
+  catchDuplicate(effect, (error) => Effect.fail(duplicateToConflict(error)))
 
 const readAgent = (agent: Agent) => now.pipe(Effect.map((at) => toAgentRead(agent, at)))
 

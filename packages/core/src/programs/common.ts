@@ -45,19 +45,26 @@ export const recordActivity = Effect.fnUntraced(function*(
 })
 
 /** Fails with `onNone()` when the option is empty. */
+/** `effect` with its `DuplicateAgent` failures handled by `onDuplicate`; every other failure passes through. */
+export const catchDuplicate = <A, E, R, A2, E2, R2>(
+  effect: Effect.Effect<A, E | DuplicateAgent, R>,
+  onDuplicate: (error: DuplicateAgent) => Effect.Effect<A2, E2, R2>
+): Effect.Effect<A | A2, Exclude<E, DuplicateAgent> | E2, R | R2> =>
+  // Matched by tag, so a failure from another copy of the package counts; the cast is the refinement's Exclude.
+  Effect.catchIf(
+    effect,
+    (error): error is DuplicateAgent =>
+      typeof error === "object" && error !== null && "_tag" in error && error._tag === "DuplicateAgent",
+    onDuplicate
+  ) as Effect.Effect<A | A2, Exclude<E, DuplicateAgent> | E2, R | R2>
+
 /**
  * `effect` with a `DuplicateAgent` failure as a defect: for writes that change no unique field, where one is a bug.
  * Every other failure (the database unavailable) stays typed.
  */
 export const dieOnDuplicate = <A, E, R>(
   effect: Effect.Effect<A, E | DuplicateAgent, R>
-): Effect.Effect<A, Exclude<E, DuplicateAgent>, R> =>
-  Effect.catchIf(
-    effect,
-    (error): error is DuplicateAgent =>
-      typeof error === "object" && error !== null && "_tag" in error && error._tag === "DuplicateAgent",
-    (error) => Effect.die(error)
-  ) as Effect.Effect<A, Exclude<E, DuplicateAgent>, R>
+): Effect.Effect<A, Exclude<E, DuplicateAgent>, R> => catchDuplicate(effect, Effect.die)
 
 export const orFail = <E>(onNone: () => E) => <A>(option: Option.Option<A>): Effect.Effect<A, E> =>
   option._tag === "Some" ? Effect.succeed(option.value) : Effect.fail(onNone())

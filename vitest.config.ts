@@ -28,6 +28,7 @@ export default defineConfig({
     // Tests run against the sources, never a stale dist.
     alias: [
       { find: "@mission-control/core/testing", replacement: source("./packages/core/src/testing/index.ts") },
+      { find: "@mission-control/core/http", replacement: source("./packages/core/src/http/index.ts") },
       { find: "@mission-control/core", replacement: source("./packages/core/src/index.ts") },
       {
         find: "@mission-control/adapter-pg/testing",

@@ -120,8 +120,8 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
     reference: round(requestsPerSecond(reference)),
     unit: "req/s",
     ratio: round(ratio),
-    goal: "ratio ≥ 0.8 against a hand-written Express + pg handler doing the same SQL",
-    meets: ratio >= 0.8 && Object.keys(ours.failures).length === 0,
+    goal: "ratio ≥ 0.9 against a hand-written Express + pg handler doing the same SQL",
+    meets: ratio >= 0.9 && Object.keys(ours.failures).length === 0,
     note: `ours ${describe(ours)}; minimal ${describe(reference)}`
   }
 }

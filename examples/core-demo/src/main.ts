@@ -3,14 +3,15 @@
 import {
   Actor,
   AgentCreate,
+  computedStatus,
   createAgent,
   deleteAgent,
   ensureBoardLeadAgent,
-  syncGatewayTemplates
+  syncGatewayTemplates,
+  toSyncResult
 } from "@mission-control/core"
-import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, TestKit } from "@mission-control/core/testing"
-import { Effect, Schema } from "effect"
+import { DateTime, Effect, Schema } from "effect"
 
 const demo = Effect.gen(function*() {
   const world = yield* Fixtures.world()
@@ -21,10 +22,11 @@ const demo = Effect.gen(function*() {
     Actor.user(world.owner),
     Schema.decodeUnknownSync(AgentCreate)({ board_id: world.board.id, name: "Researcher" })
   )
-  console.log(JSON.stringify({ step: "create", id: worker.id, status: worker.status }))
+  // The status the API shows: provisioning until the worker's first heartbeat.
+  console.log(JSON.stringify({ step: "create", id: worker.id, status: computedStatus(worker, yield* DateTime.now) }))
   const sync = yield* syncGatewayTemplates(world.gateway)
-  console.log(JSON.stringify({ step: "sync", result: sync }))
-  yield* deleteAgent(world.owner, worker.id as AgentId)
+  console.log(JSON.stringify({ step: "sync", result: toSyncResult(sync) }))
+  yield* deleteAgent(world.owner, worker.id)
   console.log(JSON.stringify({ step: "delete", id: worker.id }))
   console.log(JSON.stringify({ step: "gateway-calls", total: gateway.calls().length }))
 })

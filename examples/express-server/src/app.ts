@@ -32,7 +32,7 @@ export const makeApp = <E>(
     const found = await runtime.runPromise(Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(userId)))
     return Option.getOrUndefined(found)
   }
-  const router = createMissionControlRouter({ runtime, authenticateUser, basePath: "/api/v1" })
+  const router = createMissionControlRouter({ runtime, authenticateUser })
   const app = express()
   for (const path of ["/health", "/healthz", "/readyz"]) app.get(path, (_req, res) => void res.json({ ok: true }))
   app.use("/api/v1", router)

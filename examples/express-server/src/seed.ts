@@ -1,4 +1,3 @@
-import type { GatewayRead } from "@mission-control/core"
 import {
   Board,
   BoardRepository,
@@ -89,7 +88,7 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
         })
       )
     }
-    const created: GatewayRead = yield* createGateway(owner, {
+    const created = yield* createGateway(owner, {
       name: `${name} Gateway`,
       url: gateway.url,
       workspaceRoot: `~/.openclaw/${name.toLowerCase()}`,
@@ -101,7 +100,7 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
       name: `${name} Launch`,
       slug: `${name.toLowerCase()}-launch`,
       description: "Demo board",
-      gatewayId: created.id as GatewayId,
+      gatewayId: created.id,
       boardType: "goal",
       objective: "Ship the demo",
       successMetrics: { demo: "works" },

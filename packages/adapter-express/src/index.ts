@@ -1,5 +1,4 @@
-export { InvalidRequest } from "./http.js"
-export type { ValidationIssue } from "./http.js"
-export { openApiDocument } from "./openapi.js"
+export { createMissionControlHandler } from "./handler.js"
+export type { HandlerOptions, MissionControlHandler } from "./handler.js"
 export { createMissionControlRouter } from "./router.js"
 export type { MissionControlRouter, RouterOptions } from "./router.js"

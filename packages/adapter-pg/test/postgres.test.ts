@@ -392,7 +392,9 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
         "in_progress",
         agent.id
       ])
-      assert.deepStrictEqual(await runtime.runPromise(deleteAgent(world.owner, agent.id)), { ok: true })
+      await runtime.runPromise(deleteAgent(world.owner, agent.id))
+      const gone = await runtime.runPromise(Effect.flatMap(AgentRepository, (repo) => repo.findById(agent.id)))
+      assert.isTrue(Option.isNone(gone))
       const released = await runtime.runPromise(Effect.flatMap(TaskRepository, (repo) => repo.findById(task.id)))
       assert.strictEqual(Option.getOrThrow(released).status, "inbox")
     } finally {

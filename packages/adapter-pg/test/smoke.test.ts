@@ -14,7 +14,7 @@ describe("smoke", () => {
         Actor.user(world.owner),
         Schema.decodeUnknownSync(AgentCreate)({ board_id: world.board.id, name: "Pg" })
       )
-      const read = yield* getAgent(world.owner, created.id as never)
+      const read = yield* getAgent(world.owner, created.id)
       assert.strictEqual(read.name, "Pg")
     }).pipe(Effect.provide(Layer.mergeAll(layerTestDatabase, TestKit.layerServices, TestKit.layerGateway()))))
 })

@@ -3,6 +3,8 @@ export * from "./domain/identity.js"
 export * from "./domain/ids.js"
 export { jsonLimitViolation, limits } from "./domain/limits.js"
 export * from "./domain/models.js"
+export * from "./domain/pendingAgent.js"
+export * from "./domain/templateSync.js"
 export * from "./domain/wire.js"
 export * from "./errors.js"
 export { Settings } from "./Settings.js"
@@ -47,22 +49,25 @@ export { layerFromDirectory as templatesFromDirectory } from "./templates/fromDi
 // Programs
 export * from "./programs/access.js"
 export * from "./programs/agentAuth.js"
-export * from "./programs/agents.js"
-export { Actor } from "./programs/common.js"
-export { deleteAgentRecord } from "./programs/deleteAgent.js"
+export * from "./programs/boardLead.js"
+export { Actor, conflictOnDuplicate, duplicateToConflict, runToCompletion } from "./programs/common.js"
+export * from "./programs/createAgent.js"
+export { deleteAgent, deleteAgentAsLead, deleteAgentRecord } from "./programs/deleteAgent.js"
 export * from "./programs/gateways.js"
-export * from "./programs/lead.js"
-export { ProvisioningFault, workspaceFiles } from "./programs/provisioning.js"
+export * from "./programs/heartbeatAgent.js"
+export * from "./programs/listAgents.js"
 export {
   isProvisionPending,
   provisionAgentRecord,
-  provisionAgentRecordLocked,
-  runToCompletion
-} from "./programs/provisionRecord.js"
-export type { ProvisionRequest } from "./programs/provisionRecord.js"
+  provisionAgentRecordLocked
+} from "./programs/provisionAgentRecord.js"
+export type { ProvisionRequest } from "./programs/provisionAgentRecord.js"
+export * from "./programs/reconcilePendingProvisioning.js"
 export { describeDeadline, retryTransient } from "./programs/retry.js"
-export * from "./programs/stream.js"
+export * from "./programs/streamAgents.js"
 export * from "./programs/templateSync.js"
+export * from "./programs/updateAgent.js"
+export { ProvisioningFault, workspaceFiles } from "./programs/workspaceLifecycle.js"
 
 // Everything the programs need, for hosts that build one runtime for all of them.
 export type { MissionControlServices } from "./services/MissionControlServices.js"

@@ -6,6 +6,7 @@ import {
   AgentRepository,
   AgentUpdate,
   createAgent,
+  createAgentAsLead,
   deleteAgent,
   deleteAgentAsLead,
   getAgent,
@@ -21,23 +22,37 @@ import { Fixtures, MemoryGateway, MemoryStore, TestKit } from "@mission-control/
 import { DateTime, Duration, Effect, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { onMemory, testLayer } from "./support/layer.js"
+import { shownStatus } from "./support/status.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
 const patch = (body: unknown) => Schema.decodeUnknownSync(AgentUpdate)(body)
 const methods = (calls: ReadonlyArray<{ readonly method: string }>) => calls.map((call) => call.method)
+
+/** The world's board with a lead and a worker, and the gateway agent of its gateway. */
+const leadWorkerAndMain = (world: Effect.Success<ReturnType<typeof Fixtures.world>>) =>
+  Effect.gen(function*() {
+    const onBoard = { gatewayId: world.gateway.id, boardId: world.board.id }
+    const { agent: lead } = yield* Fixtures.agent({ ...onBoard, isBoardLead: true })
+    const { agent: worker } = yield* Fixtures.agent(onBoard)
+    const { agent: main } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null })
+    return { lead, worker, main }
+  })
 
 describe("createAgent", () => {
   it.effect("provisions a new board agent and returns it as provisioning", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "  Writer " }))
-      assert.strictEqual(read.name, "Writer")
-      assert.strictEqual(read.status, "provisioning")
-      assert.isFalse(read.is_gateway_main)
-      assert.strictEqual(read.openclaw_session_id, workerSessionKey(read.id as AgentId))
+      const created = yield* createAgent(
+        Actor.user(world.owner),
+        create({ board_id: world.board.id, name: "  Writer " })
+      )
+      assert.strictEqual(created.name, "Writer")
+      assert.strictEqual(yield* shownStatus(created), "provisioning")
+      assert.isNotNull(created.boardId)
+      assert.strictEqual(created.openclawSessionId, workerSessionKey(created.id))
 
-      const stored = yield* Fixtures.reload(read.id as AgentId)
+      const stored = yield* Fixtures.reload(created.id)
       assert.strictEqual(stored.status, "online")
       assert.isNull(stored.provisionAction)
       assert.isNotNull(stored.agentTokenDigest)
@@ -50,12 +65,12 @@ describe("createAgent", () => {
       assert.isTrue(chat.deliver)
       assert.isTrue(chat.message.startsWith("Hello Writer. Your workspace has been provisioned."))
 
-      const agentKey = `mc-${read.id}`
+      const agentKey = `mc-${created.id}`
       const tools = gateway.file(world.gateway.id, agentKey, "TOOLS.md")!
       assert.match(tools, /^AUTH_TOKEN=[A-Za-z0-9_-]{43}$/m)
       assert.include(tools, `BOARD_ID=${world.board.id}`)
 
-      const activity = yield* Effect.flatMap(ActivityRepository, (repo) => repo.listByAgent(read.id as AgentId))
+      const activity = yield* Effect.flatMap(ActivityRepository, (repo) => repo.listByAgent(created.id))
       assert.deepStrictEqual(activity.map((event) => [event.eventType, event.message]), [
         ["agent.provision.direct", "Provisioned directly for Writer."],
         ["agent.wakeup.sent", "Wakeup message sent to Writer."]
@@ -155,12 +170,32 @@ describe("createAgent", () => {
       })
       const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
       const created = yield* createAgent(Actor.agent(lead), create({ name: "Helper" }))
-      assert.strictEqual(created.board_id, world.board.id)
+      assert.strictEqual(created.boardId, world.board.id)
       const elsewhere = yield* createAgent(Actor.agent(lead), create({ name: "X", board_id: world.other.board.id }))
         .pipe(Effect.flip)
       assert.strictEqual(elsewhere.detail, "Board leads can only create agents in their own board")
       const notLead = yield* createAgent(Actor.agent(worker), create({ name: "Y" })).pipe(Effect.flip)
       assert.strictEqual(notLead.detail, "Only board leads can create agents")
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("on the agent API's lead route: leads only, always on the lead's own board", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const { lead, main, worker } = yield* leadWorkerAndMain(world)
+      // As the reference's route does, the body's board_id is replaced by the lead's board, not refused.
+      const created = yield* createAgentAsLead(lead, create({ name: "Helper", board_id: world.other.board.id }))
+      assert.strictEqual(created.boardId, world.board.id)
+      assert.isFalse(created.isBoardLead)
+      gateway.clearCalls()
+      for (const caller of [worker, main]) {
+        const refused = yield* createAgentAsLead(caller, create({ name: "Nope" })).pipe(Effect.flip)
+        assert.deepStrictEqual([refused._tag, refused.detail], [
+          "Forbidden",
+          "Only board leads can perform this action"
+        ])
+      }
+      assert.strictEqual(gateway.calls().length, 0)
     }).pipe(Effect.provide(testLayer())))
 })
 
@@ -169,8 +204,7 @@ describe("updateAgent", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Ann" }))
-      const id = read.id as AgentId
+      const { id } = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Ann" }))
       const status = yield* updateAgent(world.owner, id, patch({ status: "online" }), { force: false }).pipe(
         Effect.flip
       )
@@ -184,7 +218,7 @@ describe("updateAgent", () => {
       gateway.removeFile(world.gateway.id, `mc-${id}`, "BOOTSTRAP.md")
       gateway.putFile(world.gateway.id, `mc-${id}`, "MEMORY.md", "my own notes")
       const forced = yield* updateAgent(world.owner, id, patch({}), { force: true })
-      assert.strictEqual(forced.status, "provisioning")
+      assert.strictEqual(yield* shownStatus(forced), "provisioning")
       const after = yield* Fixtures.reload(id)
       assert.notStrictEqual(after.agentTokenDigest, before.agentTokenDigest)
       assert.strictEqual(after.status, "online")
@@ -198,32 +232,23 @@ describe("updateAgent", () => {
   it.effect("renames and moves between boards, checking access on the target board", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Mover" }))
+      const { id } = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Mover" }))
       const second = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Second" })
-      const moved = yield* updateAgent(world.owner, read.id as AgentId, patch({ board_id: second.id, name: "Moved" }), {
-        force: false
-      })
-      assert.strictEqual(moved.board_id, second.id)
+      const moved = yield* updateAgent(world.owner, id, patch({ board_id: second.id, name: "Moved" }), { force: false })
+      assert.strictEqual(moved.boardId, second.id)
       assert.strictEqual(moved.name, "Moved")
-      const missingBoard = yield* updateAgent(
-        world.owner,
-        read.id as AgentId,
-        patch({ board_id: crypto.randomUUID() }),
-        {
-          force: false
-        }
-      ).pipe(Effect.flip)
+      const missingBoard = yield* updateAgent(world.owner, id, patch({ board_id: crypto.randomUUID() }), {
+        force: false
+      }).pipe(Effect.flip)
       assert.strictEqual(missingBoard.detail, "Board not found")
-      const foreign = yield* updateAgent(world.owner, read.id as AgentId, patch({ board_id: world.other.board.id }), {
+      const foreign = yield* updateAgent(world.owner, id, patch({ board_id: world.other.board.id }), {
         force: false
       }).pipe(Effect.flip)
       assert.deepStrictEqual([foreign._tag, foreign.detail], ["NotFound", "Not Found"])
-      const nullBoard = yield* updateAgent(world.owner, read.id as AgentId, patch({ board_id: null }), { force: false })
+      const nullBoard = yield* updateAgent(world.owner, id, patch({ board_id: null }), { force: false })
         .pipe(Effect.flip)
       assert.strictEqual(nullBoard.detail, "board_id is required")
-      const admin = yield* updateAgent(world.admin, read.id as AgentId, patch({ board_id: second.id }), {
-        force: false
-      })
+      const admin = yield* updateAgent(world.admin, id, patch({ board_id: second.id }), { force: false })
         .pipe(Effect.flip)
       assert.strictEqual(admin._tag, "Forbidden")
     }).pipe(Effect.provide(testLayer())))
@@ -232,14 +257,13 @@ describe("updateAgent", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Main" }))
-      const id = read.id as AgentId
+      const { id } = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Main" }))
       const main = yield* updateAgent(world.owner, id, patch({ is_gateway_main: true }), { force: false })
-      assert.isTrue(main.is_gateway_main)
-      assert.strictEqual(main.openclaw_session_id, `agent:mc-gateway-${world.gateway.id}:main`)
+      assert.isNull(main.boardId)
+      assert.strictEqual(main.openclawSessionId, `agent:mc-gateway-${world.gateway.id}:main`)
       assert.isDefined(gateway.file(world.gateway.id, `mc-gateway-${world.gateway.id}`, "AGENTS.md"))
       const stays = yield* updateAgent(world.owner, id, patch({ board_id: world.board.id }), { force: false })
-      assert.isTrue(stays.is_gateway_main)
+      assert.isNull(stays.boardId)
       const noBoard = yield* updateAgent(world.owner, id, patch({ is_gateway_main: false }), { force: false }).pipe(
         Effect.flip
       )
@@ -247,8 +271,8 @@ describe("updateAgent", () => {
       const back = yield* updateAgent(world.owner, id, patch({ is_gateway_main: false, board_id: world.board.id }), {
         force: false
       })
-      assert.strictEqual(back.board_id, world.board.id)
-      assert.strictEqual(back.openclaw_session_id, workerSessionKey(id))
+      assert.strictEqual(back.boardId, world.board.id)
+      assert.strictEqual(back.openclawSessionId, workerSessionKey(id))
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("restores the status after a failed update, so the agent is never stuck in updating", () =>
@@ -281,11 +305,12 @@ describe("heartbeats", () => {
       })
       const first = yield* heartbeatAgent(Actor.agent(agent), agent.id, null)
       assert.strictEqual(first.status, "online")
+      assert.strictEqual(yield* shownStatus(first), "online")
       const busy = yield* heartbeatAgent(Actor.agent(agent), agent.id, "busy")
-      assert.strictEqual(busy.status, "busy")
+      assert.strictEqual(yield* shownStatus(busy), "busy")
       yield* TestClock.adjust(Duration.minutes(11))
       const read = yield* getAgent(world.owner, agent.id)
-      assert.strictEqual(read.status, "offline")
+      assert.strictEqual(yield* shownStatus(read), "offline")
       const activity = yield* Effect.flatMap(ActivityRepository, (repo) => repo.listByAgent(agent.id))
       assert.deepStrictEqual(activity.map((event) => event.message), [
         `Heartbeat received from ${agent.name}.`,
@@ -313,7 +338,7 @@ describe("heartbeats", () => {
         boardId: world.board.id,
         status: null
       })
-      assert.strictEqual(created.status, "online")
+      assert.strictEqual(yield* shownStatus(created), "online")
       assert.isDefined(gateway.file(world.gateway.id, `mc-${created.id}`, "TOOLS.md"))
       const { agent: tokenless } = yield* Fixtures.agent({
         gatewayId: world.gateway.id,
@@ -327,8 +352,8 @@ describe("heartbeats", () => {
         boardId: null,
         status: "ready"
       })
-      assert.strictEqual(repaired.status, "ready")
-      assert.strictEqual(repaired.openclaw_session_id, workerSessionKey(tokenless.id))
+      assert.strictEqual(yield* shownStatus(repaired), "ready")
+      assert.strictEqual(repaired.openclawSessionId, workerSessionKey(tokenless.id))
       assert.isNotNull((yield* Fixtures.reload(tokenless.id)).agentTokenDigest)
       const byAgent = yield* heartbeatOrCreateAgent(Actor.agent(tokenless), {
         name: "ignored",
@@ -351,13 +376,11 @@ describe("deleteAgent", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Gone" }))
-      const id = read.id as AgentId
+      const { id } = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Gone" }))
       const started = yield* DateTime.now
       const inProgress = yield* Fixtures.task({ assignedAgentId: id, status: "in_progress", inProgressAt: started })
       const review = yield* Fixtures.task({ assignedAgentId: id, status: "review" })
-      const result = yield* deleteAgent(world.owner, id)
-      assert.deepStrictEqual(result, { ok: true })
+      assert.isUndefined(yield* deleteAgent(world.owner, id))
       assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(id))))
       assert.isFalse(gateway.agents(world.gateway.id).has(`mc-${id}`))
       const tasks = yield* TaskRepository
@@ -372,7 +395,7 @@ describe("deleteAgent", () => {
       assert.isFalse(cleanup.deliver)
       assert.strictEqual(cleanup.sessionKey, `agent:mc-gateway-${world.gateway.id}:main`)
       assert.include(cleanup.message, `Workspace path: ~/.openclaw/workspace-mc-${id}\n`)
-      assert.deepStrictEqual(yield* deleteAgent(world.owner, id), { ok: true })
+      assert.isUndefined(yield* deleteAgent(world.owner, id)) // already deleted
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("keeps the agent and answers 502 when the gateway clean-up fails", () =>
@@ -401,7 +424,8 @@ describe("deleteAgent", () => {
       yield* Fixtures.reload(agent.id)
       const unchanged = Option.getOrThrow(yield* Effect.flatMap(TaskRepository, (repo) => repo.findById(task.id)))
       assert.deepStrictEqual([unchanged.status, unchanged.assignedAgentId], ["in_progress", agent.id])
-      assert.deepStrictEqual(yield* deleteAgent(world.owner, agent.id), { ok: true })
+      assert.isUndefined(yield* deleteAgent(world.owner, agent.id))
+      assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(agent.id))))
     }).pipe(Effect.provide(TestKit.layer())))
 
   it.effect("deletes a gateway-main agent without a board", () =>
@@ -414,7 +438,8 @@ describe("deleteAgent", () => {
         openclawSessionId: "agent:gateway-x:main"
       })
       gateway.clearCalls()
-      assert.deepStrictEqual(yield* deleteAgent(world.owner, agent.id), { ok: true })
+      yield* deleteAgent(world.owner, agent.id)
+      assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(agent.id))))
       assert.deepStrictEqual(methods(gateway.calls()), ["agents.delete", "sessions.delete"])
       assert.deepStrictEqual(gateway.calls()[0]!.params, {
         agentId: `mc-gateway-${world.gateway.id}`,
@@ -426,19 +451,14 @@ describe("deleteAgent", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-      assert.deepStrictEqual(yield* deleteAgent(world.owner, agent.id), { ok: true })
+      yield* deleteAgent(world.owner, agent.id)
+      assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(agent.id))))
     }).pipe(Effect.provide(testLayer({ refuseMainSessionDelete: true }))))
 
   it.effect("as a lead: workers of its own board only", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
-      const { agent: lead } = yield* Fixtures.agent({
-        gatewayId: world.gateway.id,
-        boardId: world.board.id,
-        isBoardLead: true
-      })
-      const { agent: worker } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-      const { agent: main } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: null })
+      const { lead, main, worker } = yield* leadWorkerAndMain(world)
       const { agent: otherLead } = yield* Fixtures.agent({
         gatewayId: world.other.gateway.id,
         boardId: world.other.board.id,
@@ -455,9 +475,12 @@ describe("deleteAgent", () => {
       const missingBoard = yield* deleteAgentAsLead(lead, crypto.randomUUID() as BoardId, worker.id).pipe(Effect.flip)
       assert.strictEqual(missingBoard._tag, "NotFound")
       const notLead = yield* deleteAgentAsLead(worker, world.board.id, lead.id).pipe(Effect.flip)
-      assert.strictEqual(notLead.detail, "Only board leads can delete agents")
-      assert.deepStrictEqual(yield* deleteAgentAsLead(lead, world.board.id, worker.id), { ok: true })
-      assert.deepStrictEqual(yield* deleteAgentAsLead(lead, world.board.id, worker.id), { ok: true })
+      assert.deepStrictEqual([notLead._tag, notLead.detail], ["Forbidden", "Only board leads can perform this action"])
+      const byMain = yield* deleteAgentAsLead(main, world.board.id, worker.id).pipe(Effect.flip)
+      assert.deepStrictEqual([byMain._tag, byMain.detail], ["Forbidden", "Only board leads can perform this action"])
+      yield* deleteAgentAsLead(lead, world.board.id, worker.id)
+      assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(worker.id))))
+      assert.isUndefined(yield* deleteAgentAsLead(lead, world.board.id, worker.id)) // already deleted
     }).pipe(Effect.provide(testLayer())))
 })
 

@@ -4,6 +4,7 @@ import {
   AgentCreate,
   AgentUpdate,
   createAgent,
+  createAgentAsLead,
   deleteAgent,
   deleteAgentAsLead,
   ensureBoardLead,
@@ -142,6 +143,28 @@ const programs: Array<{ readonly name: string; readonly run: Run; readonly expec
       boardAgent: "Forbidden",
       boardLead: "ok",
       otherBoardLead: "Forbidden"
+    }
+  },
+  {
+    name: "createAgentAsLead",
+    run: (s, c) =>
+      agentOnly(s, c) === null
+        ? undefined
+        : createAgentAsLead(
+          agentOnly(s, c)!,
+          Schema.decodeUnknownSync(AgentCreate)({ board_id: s.world.board.id, name: `New ${c}` })
+        ) as never,
+    // A lead always creates on its own board: the body's board_id is replaced, as in the reference.
+    expected: {
+      owner: "n/a",
+      admin: "n/a",
+      boardReader: "n/a",
+      boardWriter: "n/a",
+      noAccess: "n/a",
+      otherOrgAdmin: "n/a",
+      boardAgent: "Forbidden",
+      boardLead: "ok",
+      otherBoardLead: "ok"
     }
   },
   {

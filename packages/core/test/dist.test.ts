@@ -18,7 +18,7 @@ describe("built package", () => {
     assert.strictEqual(typeof cjs.createAgent, "function")
     assert.strictEqual(typeof esm.createAgent, "function")
     const script = `
-      const { Effect, Schema } = require("effect")
+      const { DateTime, Effect, Schema } = require("effect")
       const core = require("./dist/index.cjs")
       const { Fixtures, TestKit } = require("./dist/testing.cjs")
       const program = Effect.gen(function*() {
@@ -26,7 +26,8 @@ describe("built package", () => {
         const agent = yield* core.createAgent(core.Actor.user(world.owner),
           Schema.decodeUnknownSync(core.AgentCreate)({ board_id: world.board.id, name: "Built" }))
         const error = yield* core.getAgent(world.reader, agent.id).pipe(Effect.flip)
-        return [agent.status, error._tag, core.httpStatus[error._tag]].join(" ")
+        const shown = core.computedStatus(agent, yield* DateTime.now)
+        return [shown, error._tag, core.httpStatus[error._tag]].join(" ")
       })
       Effect.runPromise(program.pipe(Effect.provide(TestKit.layer()))).then((out) => process.stdout.write(out))
     `

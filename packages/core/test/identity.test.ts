@@ -9,13 +9,14 @@ import {
   normalizeIdentityProfile,
   parseKeyValueLines,
   parseSince,
+  pendingAgent,
   slugify,
   workerSessionKey,
   workspacePath
 } from "@mission-control/core"
 import type { AgentId, BoardId, GatewayId } from "@mission-control/core"
 import { DateTime, Duration } from "effect"
-import { pythonJson } from "../src/programs/provisioning.js"
+import { pythonJson } from "../src/programs/workspaceLifecycle.js"
 
 const gatewayId = "00000000-0000-0000-0000-000000000123" as GatewayId
 const boardId = "00000000-0000-0000-0000-000000000456" as BoardId
@@ -28,6 +29,44 @@ describe("session keys", () => {
     assert.strictEqual(workerSessionKey(agentId), "agent:mc-00000000-0000-0000-0000-000000000789:main")
     assert.strictEqual(boardScopedSessionKey({ id: agentId, boardId, isBoardLead: true }), leadSessionKey(boardId))
     assert.strictEqual(boardScopedSessionKey({ id: agentId, boardId, isBoardLead: false }), workerSessionKey(agentId))
+  })
+})
+
+describe("pendingAgent", () => {
+  it("starts every new agent alike: provisioning, never seen, no token, the default heartbeat", () => {
+    const at = DateTime.makeUnsafe("2026-02-12T09:30:00Z")
+    const agent = pendingAgent({
+      id: agentId,
+      boardId,
+      gatewayId,
+      name: "Scout",
+      openclawSessionId: workerSessionKey(agentId),
+      provisionAction: "provision"
+    }, at)
+    assert.deepStrictEqual(
+      [agent.status, agent.lastSeenAt, agent.agentTokenDigest, agent.isBoardLead, agent.provisionAction],
+      ["provisioning", null, null, false, "provision"]
+    )
+    assert.deepStrictEqual(agent.heartbeatConfig, { every: "10m", target: "none", includeReasoning: false })
+    assert.deepStrictEqual([agent.provisionRequestedAt, agent.createdAt, agent.updatedAt], [at, at, at])
+    assert.strictEqual(computedStatus(agent, at), "provisioning")
+    const lead = pendingAgent({
+      id: agentId,
+      boardId,
+      gatewayId,
+      name: "Lead Agent",
+      openclawSessionId: leadSessionKey(boardId),
+      provisionAction: "update",
+      isBoardLead: true,
+      heartbeatConfig: { every: "5m" },
+      identityProfile: { role: "Board Lead" }
+    }, at)
+    assert.deepStrictEqual([lead.isBoardLead, lead.provisionAction, lead.heartbeatConfig, lead.identityProfile], [
+      true,
+      "update",
+      { every: "5m" },
+      { role: "Board Lead" }
+    ])
   })
 })
 

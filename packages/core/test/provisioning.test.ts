@@ -9,7 +9,6 @@ import {
   Settings,
   updateAgent
 } from "@mission-control/core"
-import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, modernBehaviour } from "@mission-control/core/testing"
 import { Effect, Schema } from "effect"
 import { runWithTestClock } from "./support/clock.js"
@@ -22,8 +21,7 @@ describe("convergent provisioning", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Echo" }))
-      const id = read.id as AgentId
+      const { id } = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Echo" }))
       gateway.clearCalls()
       yield* provisionAgentRecord(id, {
         action: "update",
@@ -46,8 +44,7 @@ describe("convergent provisioning", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Twin" }))
-      const id = read.id as AgentId
+      const { id } = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Twin" }))
       yield* Effect.all(
         Array.from(
           { length: 5 },
@@ -74,20 +71,20 @@ describe("convergent provisioning", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Pulse" }))
+      const created = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Pulse" }))
       assert.strictEqual(gateway.configPatches(world.gateway.id), 1)
-      yield* updateAgent(world.owner, read.id as AgentId, Schema.decodeUnknownSync(AgentUpdate)({ name: "Pulse 2" }), {
+      yield* updateAgent(world.owner, created.id, Schema.decodeUnknownSync(AgentUpdate)({ name: "Pulse 2" }), {
         force: false
       })
       assert.strictEqual(gateway.configPatches(world.gateway.id), 1)
       yield* updateAgent(
         world.owner,
-        read.id as AgentId,
+        created.id,
         Schema.decodeUnknownSync(AgentUpdate)({ heartbeat_config: { every: "5m" } }),
         { force: false }
       )
       assert.strictEqual(gateway.configPatches(world.gateway.id), 2)
-      assert.deepStrictEqual(gateway.heartbeats(world.gateway.id).get(`mc-${read.id}`)!.heartbeat, {
+      assert.deepStrictEqual(gateway.heartbeats(world.gateway.id).get(`mc-${created.id}`)!.heartbeat, {
         every: "5m",
         target: "none",
         includeReasoning: false
@@ -98,11 +95,11 @@ describe("convergent provisioning", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* runWithTestClock(
+      const created = yield* runWithTestClock(
         createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Nova" })),
         { step: "100 millis" }
       )
-      const agentKey = `mc-${read.id}`
+      const agentKey = `mc-${created.id}`
       const files = gateway.agents(world.gateway.id).get(agentKey)!.files
       assert.deepStrictEqual([...files.keys()].sort(), [
         "AGENTS.md",
@@ -126,11 +123,11 @@ describe("convergent provisioning", () => {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
       gateway.fail({ method: "agents.files.set", reason: "Transport", message: "connection reset", times: 3 })
-      const read = yield* runWithTestClock(
+      const created = yield* runWithTestClock(
         createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Tough" })),
         { step: "100 millis" }
       )
-      const stored = yield* Fixtures.reload(read.id as AgentId)
+      const stored = yield* Fixtures.reload(created.id)
       assert.strictEqual(stored.status, "online")
       assert.strictEqual(gateway.agents(world.gateway.id).size, 1)
     }).pipe(Effect.provide(testLayer())))
@@ -154,9 +151,10 @@ describe("convergent provisioning", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const gateway = yield* MemoryGateway
-      const read = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Base" })).pipe(
-        Effect.provideService(Settings, { ...Settings.defaultValue(), baseUrl: "https://mc.example" })
-      )
-      assert.include(gateway.file(world.gateway.id, `mc-${read.id}`, "TOOLS.md")!, "BASE_URL=https://mc.example")
+      const created = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Base" }))
+        .pipe(
+          Effect.provideService(Settings, { ...Settings.defaultValue(), baseUrl: "https://mc.example" })
+        )
+      assert.include(gateway.file(world.gateway.id, `mc-${created.id}`, "TOOLS.md")!, "BASE_URL=https://mc.example")
     }).pipe(Effect.provide(testLayer())))
 })

@@ -14,7 +14,6 @@ import {
   jsonLimitViolation,
   updateAgent
 } from "@mission-control/core"
-import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway } from "@mission-control/core/testing"
 import { Effect, Fiber, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
@@ -79,7 +78,7 @@ describe("creating an agent again after a failed create", () => {
       const agents = yield* AgentRepository
       const named = yield* agents.findByNameOnBoard(world.board.id, "Retry")
       assert.strictEqual(second.id, Option.getOrThrow(named).id)
-      assert.isNotNull((yield* Fixtures.reload(second.id as AgentId)).agentTokenDigest)
+      assert.isNotNull((yield* Fixtures.reload(second.id)).agentTokenDigest)
       // A completed create still answers 409 to a second one.
       const third = yield* createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Retry" }))
         .pipe(

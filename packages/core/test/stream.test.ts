@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Actor, heartbeatAgent, streamAgents } from "@mission-control/core"
+import { Actor, computedStatus, heartbeatAgent, streamAgents } from "@mission-control/core"
 import { Fixtures, MemoryStore, TestKit } from "@mission-control/core/testing"
 import { DateTime, Duration, Effect, Fiber, Queue, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -18,8 +18,27 @@ describe("streamAgents", () => {
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "working")
       const [event] = yield* Fiber.join(fiber)
       assert.strictEqual(event!.agent.id, agent.id)
-      assert.strictEqual(event!.agent.status, "working")
+      assert.strictEqual(computedStatus(event!.agent, event!.at), "working")
       assert.isAbove(event!.sequence, 0)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("gives every open stream the same agent of a change, with the instant its status is computed for", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
+      const streams = [yield* streamAgents(world.owner, {}), yield* streamAgents(world.admin, {})]
+      const fibers = yield* Effect.forEach(
+        streams,
+        (stream) => Effect.forkChild(Stream.runCollect(Stream.take(stream, 1)))
+      )
+      yield* settle
+      yield* TestClock.adjust(Duration.seconds(5))
+      const beat = yield* heartbeatAgent(Actor.agent(agent), agent.id, "sharing")
+      const [first, second] = (yield* Fiber.joinAll(fibers)).map((events) => events[0])
+      // One object for all watches: an edge renders its JSON once.
+      assert.strictEqual(first!.agent, second!.agent)
+      assert.strictEqual(first!.agent.status, "sharing")
+      assert.isTrue(DateTime.isGreaterThanOrEqualTo(first!.at, beat.lastSeenAt!))
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("replays agents changed since a time, once, then goes live", () =>
@@ -55,7 +74,7 @@ describe("streamAgents", () => {
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "three")
       const resumed = yield* streamAgents(world.owner, { afterSequence: seen!.sequence })
       const events = yield* Stream.runCollect(Stream.take(resumed, 2))
-      assert.deepStrictEqual(events.map((event) => event.agent.status), ["two", "three"])
+      assert.deepStrictEqual(events.map((event) => computedStatus(event.agent, event.at)), ["two", "three"])
       assert.isTrue(events.every((event) => event.sequence > seen!.sequence))
     }).pipe(Effect.provide(testLayer())))
 

@@ -2,17 +2,21 @@ import { assert, describe, it } from "@effect/vitest"
 import {
   Actor,
   AgentCreate,
+  AgentRepository,
   authenticateAgent,
   createAgent,
   ensureBoardLeadAgent,
   Settings,
   syncGatewayTemplates,
   syncGatewayTemplatesAsAdmin,
-  syncGatewayTemplatesStream
+  syncGatewayTemplatesStream,
+  SyncProgress,
+  SyncResult,
+  toSyncProgress,
+  toSyncResult
 } from "@mission-control/core"
-import type { AgentId } from "@mission-control/core"
 import { Fixtures, MemoryGateway, modernBehaviour } from "@mission-control/core/testing"
-import { Duration, Effect, Schema, Stream } from "effect"
+import { Duration, Effect, Option, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { runWithTestClock } from "./support/clock.js"
 import { testLayer } from "./support/layer.js"
@@ -30,7 +34,7 @@ const provisionedWorld = Effect.gen(function*() {
   yield* syncGatewayTemplatesAsAdmin(world.owner, world.gateway.id, {})
   const gateway = yield* MemoryGateway
   gateway.clearCalls()
-  return { ...world, lead: lead.agent, first: first.id as AgentId, second: second.id as AgentId, memory: gateway }
+  return { ...world, lead: lead.agent, first: first.id, second: second.id, memory: gateway }
 })
 
 const tokenIn = (content: string | undefined) => /^AUTH_TOKEN=(.*)$/m.exec(content ?? "")?.[1]
@@ -41,14 +45,14 @@ describe("syncGatewayTemplates", () => {
       const world = yield* provisionedWorld
       const result = yield* syncGatewayTemplates(world.gateway, { resetSessions: true })
       assert.deepStrictEqual(result, {
-        gateway_id: world.gateway.id,
-        include_main: true,
-        reset_sessions: true,
-        agents_updated: 3,
-        agents_skipped: 0,
-        main_updated: true,
+        gatewayId: world.gateway.id,
+        includeMain: true,
+        resetSessions: true,
+        agentsUpdated: 3,
+        agentsSkipped: 0,
+        mainUpdated: true,
         errors: [],
-        unsupported_files: []
+        unsupportedFiles: []
       })
       const methods = world.memory.calls().map((call) => call.method)
       assert.strictEqual(methods.filter((method) => method === "config.patch").length, 0)
@@ -62,16 +66,16 @@ describe("syncGatewayTemplates", () => {
       const world = yield* provisionedWorld
       world.memory.putFile(world.gateway.id, `mc-${world.first}`, "TOOLS.md", "BASE_URL=x\n")
       const skipped = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
-      assert.strictEqual(skipped.agents_skipped, 1)
-      assert.strictEqual(skipped.agents_updated, 2)
+      assert.strictEqual(skipped.agentsSkipped, 1)
+      assert.strictEqual(skipped.agentsUpdated, 2)
       assert.deepStrictEqual(skipped.errors, [{
-        agent_id: world.first,
-        agent_name: "First",
-        board_id: world.board.id,
+        agentId: world.first,
+        agentName: "First",
+        boardId: world.board.id,
         message: "Skipping agent: unable to read AUTH_TOKEN from TOOLS.md (run with rotate_tokens=true to re-key)."
       }])
       const rotated = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
-      assert.strictEqual(rotated.agents_updated, 3)
+      assert.strictEqual(rotated.agentsUpdated, 3)
       assert.deepStrictEqual(rotated.errors, [])
       const token = tokenIn(world.memory.file(world.gateway.id, `mc-${world.first}`, "TOOLS.md"))!
       const agent = yield* authenticateAgent(token)
@@ -84,7 +88,7 @@ describe("syncGatewayTemplates", () => {
       const path = [world.gateway.id, `mc-${world.second}`, "TOOLS.md"] as const
       world.memory.putFile(...path, world.memory.file(...path)!.replace(/^AUTH_TOKEN=.*$/m, "AUTH_TOKEN=forged"))
       const warned = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
-      assert.strictEqual(warned.agents_updated, 3)
+      assert.strictEqual(warned.agentsUpdated, 3)
       assert.deepStrictEqual(warned.errors.map((error) => error.message), [
         "Warning: AUTH_TOKEN in TOOLS.md does not match backend token hash (agent auth may be broken)."
       ])
@@ -117,11 +121,11 @@ describe("syncGatewayTemplates", () => {
       const world = yield* provisionedWorld
       yield* Fixtures.chatCommand(world.board.id, " /PAUSE ")
       const paused = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
-      assert.deepStrictEqual([paused.agents_updated, paused.agents_skipped, paused.errors.length], [0, 3, 0])
+      assert.deepStrictEqual([paused.agentsUpdated, paused.agentsSkipped, paused.errors.length], [0, 3, 0])
       yield* TestClock.adjust(Duration.seconds(1))
       yield* Fixtures.chatCommand(world.board.id, "/resume")
       const resumed = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
-      assert.strictEqual(resumed.agents_updated, 3)
+      assert.strictEqual(resumed.agentsUpdated, 3)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("reports an unreachable gateway after ten minutes, once", () =>
@@ -130,12 +134,12 @@ describe("syncGatewayTemplates", () => {
       world.memory.fail({ method: "health", reason: "Transport", message: "connection refused", times: Infinity })
       const result = yield* runWithTestClock(syncGatewayTemplates(world.gateway), { step: "5 seconds" })
       assert.deepStrictEqual(result.errors, [{
-        agent_id: null,
-        agent_name: null,
-        board_id: null,
+        agentId: null,
+        agentName: null,
+        boardId: null,
         message: "Gateway unreachable after 10 minutes (template sync timeout). Last error: unreachable"
       }])
-      assert.strictEqual(result.agents_updated, 0)
+      assert.strictEqual(result.agentsUpdated, 0)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("stops at the first agent that times out; agents before it are reported, none after it start", () =>
@@ -151,10 +155,10 @@ describe("syncGatewayTemplates", () => {
       const result = yield* runWithTestClock(syncGatewayTemplates(world.gateway, { concurrency: 1 }), {
         step: "5 seconds"
       })
-      assert.strictEqual(result.agents_updated, 1)
-      assert.strictEqual(result.agents_skipped, 1)
-      assert.isFalse(result.main_updated)
-      assert.deepStrictEqual(result.errors.map((error) => [error.agent_id, error.message]), [[
+      assert.strictEqual(result.agentsUpdated, 1)
+      assert.strictEqual(result.agentsSkipped, 1)
+      assert.isFalse(result.mainUpdated)
+      assert.deepStrictEqual(result.errors.map((error) => [error.agentId, error.message]), [[
         world.first,
         "Gateway unreachable after 10 minutes (template sync timeout). Last error: request timed out"
       ]])
@@ -182,7 +186,7 @@ describe("syncGatewayTemplates", () => {
         agentId: `mc-${world.first}`
       })
       const result = yield* syncGatewayTemplates(world.gateway, { concurrency: 1 })
-      assert.deepStrictEqual([result.agents_updated, result.agents_skipped, result.main_updated], [2, 1, true])
+      assert.deepStrictEqual([result.agentsUpdated, result.agentsSkipped, result.mainUpdated], [2, 1, true])
       assert.deepStrictEqual(result.errors.map((error) => error.message), ["Failed to sync templates: bad workspace"])
     }).pipe(Effect.provide(testLayer())))
 
@@ -207,23 +211,73 @@ describe("syncGatewayTemplates", () => {
       const world = yield* provisionedWorld
       world.memory.putFile(world.gateway.id, `mc-gateway-${world.gateway.id}`, "TOOLS.md", "")
       const result = yield* syncGatewayTemplates(world.gateway)
-      assert.isFalse(result.main_updated)
-      assert.strictEqual(result.agents_skipped, 1)
+      assert.isFalse(result.mainUpdated)
+      assert.strictEqual(result.agentsSkipped, 1)
       assert.deepStrictEqual(result.errors.map((error) => error.message), [
         "Skipping agent: unable to read AUTH_TOKEN from TOOLS.md (run with rotate_tokens=true to re-key).",
         "Skipping gateway agent: unable to read AUTH_TOKEN from TOOLS.md."
       ])
     }).pipe(Effect.provide(testLayer())))
 
-  it.effect("streams one progress event per agent, then the result", () =>
+  it.effect("streams one progress event per agent, numbered out of the total, then the summary", () =>
     Effect.gen(function*() {
       const world = yield* provisionedWorld
-      const events = yield* Stream.runCollect(syncGatewayTemplatesStream(world.gateway))
+      const main = Option.getOrThrow(
+        yield* Effect.flatMap(AgentRepository, (repo) => repo.findGatewayMain(world.gateway.id))
+      )
+      const events = yield* Stream.runCollect(syncGatewayTemplatesStream(world.gateway, { concurrency: 2 }))
       assert.strictEqual(events.length, 5)
-      assert.deepStrictEqual(events.slice(0, 4).map((event) => event.type), ["agent", "agent", "agent", "agent"])
+      const progress = events.slice(0, 4).flatMap((event) => event.type === "agent" ? [event] : [])
+      assert.strictEqual(progress.length, 4)
+      assert.deepStrictEqual(progress.map((event) => [event.index, event.total]), [[1, 4], [2, 4], [3, 4], [4, 4]])
+      assert.deepStrictEqual(
+        progress.map((event) => event.agentId).sort(),
+        [world.lead.id, world.first, world.second, main.id].sort()
+      )
+      assert.isTrue(progress.every((event) => event.outcome === "updated" && event.message === null))
       const last = events.at(-1)!
       assert.strictEqual(last.type, "result")
-      if (last.type === "result") assert.strictEqual(last.result.agents_updated, 3)
+      if (last.type === "result") assert.strictEqual(last.summary.agentsUpdated, 3)
+    }).pipe(Effect.provide(testLayer())))
+
+  it.effect("renders the summary and the progress in the reference's wire shapes", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      world.memory.putFile(world.gateway.id, `mc-${world.first}`, "TOOLS.md", "BASE_URL=x\n")
+      const events = yield* Stream.runCollect(syncGatewayTemplatesStream(world.gateway, { includeMain: false }))
+      const skipped = events.flatMap((event) =>
+        event.type === "agent" && event.agentId === world.first ? [event] : []
+      )[0]
+      assert.isDefined(skipped)
+      const message = "Skipping agent: unable to read AUTH_TOKEN from TOOLS.md (run with rotate_tokens=true to re-key)."
+      const progress = toSyncProgress(skipped!)
+      assert.deepStrictEqual(progress, {
+        type: "agent",
+        agent_id: world.first,
+        agent_name: "First",
+        board_id: world.board.id,
+        outcome: "failed",
+        message,
+        index: skipped!.index,
+        total: 3
+      })
+      const last = events.at(-1)!
+      assert.strictEqual(last.type, "result")
+      if (last.type !== "result") return
+      const result = toSyncResult(last.summary)
+      assert.deepStrictEqual(result, {
+        gateway_id: world.gateway.id,
+        include_main: false,
+        reset_sessions: false,
+        agents_updated: 2,
+        agents_skipped: 1,
+        main_updated: false,
+        errors: [{ agent_id: world.first, agent_name: "First", board_id: world.board.id, message }],
+        unsupported_files: []
+      })
+      // Both are values of their wire schemas.
+      assert.deepStrictEqual(Schema.decodeUnknownSync(SyncResult)(result), result)
+      assert.deepStrictEqual(Schema.decodeUnknownSync(SyncProgress)(progress), progress)
     }).pipe(Effect.provide(testLayer())))
 
   it.effect("on a modern gateway reads the token from AGENTS.md and reports refused files", () =>
@@ -238,9 +292,9 @@ describe("syncGatewayTemplates", () => {
         { step: "100 millis" }
       )
       assert.deepStrictEqual(result.errors, [])
-      assert.strictEqual(result.agents_updated, 2)
-      assert.isTrue(result.main_updated)
-      assert.deepStrictEqual(result.unsupported_files, ["HEARTBEAT.md", "TOOLS.md"])
+      assert.strictEqual(result.agentsUpdated, 2)
+      assert.isTrue(result.mainUpdated)
+      assert.deepStrictEqual(result.unsupportedFiles, ["HEARTBEAT.md", "TOOLS.md"])
     }).pipe(Effect.provide(testLayer(modernBehaviour))))
 
   for (const behaviour of [undefined, modernBehaviour]) {
@@ -258,7 +312,7 @@ describe("syncGatewayTemplates", () => {
             const files = gateway.agents(world.gateway.id).get(`mc-${agent.id}`)!.files
             const writes = gateway.calls().filter((call) => call.method === "agents.files.set").length
             const sync = yield* syncGatewayTemplates(world.gateway, { includeMain: false, forceBootstrap: true })
-            return { files: [...files.keys()].sort(), writes, unsupported: sync.unsupported_files, errors: sync.errors }
+            return { files: [...files.keys()].sort(), writes, unsupported: sync.unsupportedFiles, errors: sync.errors }
           }).pipe(
             Effect.provide(testLayer(behaviour)),
             Effect.provideService(Settings, { ...Settings.defaultValue(), workspaceFileConcurrency })

@@ -5,7 +5,7 @@ import { Effect, Redacted } from "effect"
 import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { renderWorkspace, templateContext } from "../src/programs/provisioning.js"
+import { renderWorkspace, templateContext } from "../src/programs/workspaceLifecycle.js"
 import { testLayer } from "./support/layer.js"
 
 const capabilities = { writableFiles: null, tokenFile: "TOOLS.md", serverVersion: null, protocol: 4 }

@@ -164,7 +164,7 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
       const outcome = yield* Effect.result(connection.request("config.patch", params))
       if (outcome._tag === "Success") return { patched: true }
       // Another process changed the config between our read and our write: read again, a few times.
-      if (attempt < 5 && /changed since last load|base hash/i.test(outcome.failure.message)) {
+      if (attempt < 5 && /changed since last load|base hash/i.test(outcome.failure.detail)) {
         yield* Effect.sleep(`${50 * (attempt + 1)} millis`)
         return yield* patchHeartbeats(entries, attempt + 1)
       }

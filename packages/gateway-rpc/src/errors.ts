@@ -25,19 +25,19 @@ export const remoteError = (
   error: GatewayErrorShape | undefined,
   secret: string | null
 ): GatewayError => {
-  const message = redactSecret(error?.message ?? "Gateway error", secret)
+  const detail = redactSecret(error?.message ?? "Gateway error", secret)
   const code = error?.code ?? null
   const detailsCode = typeof error?.details === "object" && error.details !== null && "code" in error.details
     ? String((error.details as { readonly code: unknown }).code)
     : ""
-  let reason: GatewayErrorReason = patterns.find(([pattern]) => pattern.test(message))?.[1] ?? "Rejected"
+  let reason: GatewayErrorReason = patterns.find(([pattern]) => pattern.test(detail))?.[1] ?? "Rejected"
   if (
     code === "FORBIDDEN" || code === "NOT_PAIRED" || detailsCode.startsWith("AUTH_") || detailsCode === "MISSING_SCOPE"
   ) {
     reason = "Unauthorized"
   }
   const retryable = error?.retryable === true || code === "UNAVAILABLE"
-  return gatewayError(method, reason, message, {
+  return gatewayError(method, reason, detail, {
     code,
     retryable: reason === "Restarting" || (retryable && reason !== "Unauthorized"),
     retryAfterMs: typeof error?.retryAfterMs === "number" ? error.retryAfterMs : null

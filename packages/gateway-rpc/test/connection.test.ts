@@ -44,7 +44,7 @@ describe("gateway connection", () => {
       const tokenOnly = yield* connect(simulator)
       assert.strictEqual((yield* tokenOnly.hello).protocol, 3)
       const refused = yield* tokenOnly.request("config.get", {}).pipe(Effect.flip)
-      assert.deepStrictEqual([refused.reason, refused.message], ["Unauthorized", "missing scope: operator.admin"])
+      assert.deepStrictEqual([refused.reason, refused.detail], ["Unauthorized", "missing scope: operator.admin"])
       const device = yield* connect(simulator, { device: generateDeviceIdentity() })
       const config = yield* device.request("config.get", {})
       assert.isObject(config)
@@ -183,7 +183,8 @@ describe("gateway errors", () => {
       simulator.configure({ faults: [{ method: "health", kind: "error", message: `bad token ${simulator.token}` }] })
       const connection = yield* connect(simulator)
       const error = yield* connection.request("health", {}).pipe(Effect.flip)
-      assert.strictEqual(error.message, "bad token <redacted>")
+      assert.strictEqual(error.detail, "bad token <redacted>")
+      assert.strictEqual(error.message, error.detail) // what logs and Cause.pretty print
     }))
 })
 
@@ -250,6 +251,6 @@ describe("a gateway URL the client cannot use", () => {
       const connection = yield* makeConnection({ url: "H72h}G4LQ/", token: null })
       const error = yield* connection.request("health", {}).pipe(Effect.flip)
       assert.deepStrictEqual([error.reason, error.retryable], ["Rejected", false])
-      assert.include(error.message, "invalid gateway url")
+      assert.include(error.detail, "invalid gateway url")
     }))
 })

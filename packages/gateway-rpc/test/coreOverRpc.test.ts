@@ -80,12 +80,11 @@ const tokenIn = (content: string | undefined) => /^AUTH_TOKEN=(.*)$/m.exec(conte
 const createFour = (world: Effect.Success<ReturnType<typeof worldOn>>) =>
   Effect.forEach(
     ["A", "B", "C", "D"],
-    (name) =>
-      createAgent(Actor.user(world.owner), create(world.board.id, name)).pipe(Effect.map((agent): string => agent.id))
+    (name) => createAgent(Actor.user(world.owner), create(world.board.id, name)).pipe(Effect.map((agent) => agent.id))
   )
 
 /** The token in each agent's workspace (AGENTS.md) authenticates that agent: database and workspace agree. */
-const assertWorkspaceTokensAuthenticate = (simulator: GatewaySimulator, agentIds: ReadonlyArray<string>) =>
+const assertWorkspaceTokensAuthenticate = (simulator: GatewaySimulator, agentIds: ReadonlyArray<AgentId>) =>
   Effect.forEach(agentIds, (id) =>
     authenticateAgent(tokenIn(simulator.file(`mc-${id}`, "AGENTS.md"))).pipe(
       Effect.map((agent) => assert.strictEqual(agent.id, id))
@@ -107,21 +106,17 @@ describe("core over the gateway client", () => {
 
           const result = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
           assert.deepStrictEqual(result.errors, [])
-          assert.strictEqual(result.agents_updated, 2)
-          assert.deepStrictEqual(result.unsupported_files, profile === "2026.9" ? ["HEARTBEAT.md", "TOOLS.md"] : [])
+          assert.strictEqual(result.agentsUpdated, 2)
+          assert.deepStrictEqual(result.unsupportedFiles, profile === "2026.9" ? ["HEARTBEAT.md", "TOOLS.md"] : [])
           assert.strictEqual((yield* authenticateAgent(tokenIn(simulator.file(workerKey, tokenFile))!)).id, worker.id)
           assert.strictEqual(simulator.configPatches(), 2) // one per provisioning, none for an unchanged sync
 
-          yield* updateAgent(
-            world.owner,
-            worker.id as AgentId,
-            Schema.decodeUnknownSync(AgentUpdate)({ name: "Scout 2" }),
-            {
-              force: false
-            }
-          )
+          yield* updateAgent(world.owner, worker.id, Schema.decodeUnknownSync(AgentUpdate)({ name: "Scout 2" }), {
+            force: false
+          })
           assert.strictEqual(simulator.agents().get(workerKey)!.name, "Scout 2")
-          assert.deepStrictEqual(yield* deleteAgent(world.owner, worker.id as AgentId), { ok: true })
+          yield* deleteAgent(world.owner, worker.id)
+          assert.isTrue(Option.isNone(yield* Effect.flatMap(AgentRepository, (repo) => repo.findById(worker.id))))
           assert.isFalse(simulator.agents().has(workerKey))
           assert.isTrue(simulator.agents().has(`lead-${world.board.id}`))
           void lead
@@ -138,7 +133,7 @@ describe("core over the gateway client", () => {
         yield* createAgent(Actor.user(world.owner), create(world.board.id, "Phoenix"))
         const result = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
         assert.deepStrictEqual(result.errors, [])
-        assert.strictEqual(result.agents_updated, 2)
+        assert.strictEqual(result.agentsUpdated, 2)
         assert.isAbove(simulator.connectionsOpened(), 1)
       })))
 
@@ -154,13 +149,13 @@ describe("core over the gateway client", () => {
           ]
         })
         const first = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
-        assert.strictEqual(first.agents_updated, 3)
-        assert.deepStrictEqual(first.errors.map((error) => [error.agent_id, error.message]), [[
+        assert.strictEqual(first.agentsUpdated, 3)
+        assert.deepStrictEqual(first.errors.map((error) => [error.agentId, error.message]), [[
           created[1]!,
           "Failed to sync templates: disk full"
         ]])
         const second = yield* syncGatewayTemplates(world.gateway, { includeMain: false })
-        assert.deepStrictEqual([second.agents_updated, second.errors.length], [4, 0])
+        assert.deepStrictEqual([second.agentsUpdated, second.errors.length], [4, 0])
         yield* assertWorkspaceTokensAuthenticate(simulator, created)
       })))
 
@@ -170,7 +165,7 @@ describe("core over the gateway client", () => {
         const world = yield* worldOn(simulator)
         const created = yield* createFour(world)
         const agents = yield* AgentRepository
-        const stored = (id: string) => agents.findById(id as AgentId).pipe(Effect.map(Option.getOrThrow))
+        const stored = (id: AgentId) => agents.findById(id).pipe(Effect.map(Option.getOrThrow))
         const before = yield* Effect.forEach(created, stored)
         simulator.configure({ faults: [{ method: "agents.files.get", kind: "stall", agentId: `mc-${created[1]}` }] })
         simulator.clearCalls()
@@ -180,8 +175,8 @@ describe("core over the gateway client", () => {
           rotateTokens: true,
           concurrency: 1
         })
-        assert.strictEqual(first.agents_updated, 1)
-        assert.deepStrictEqual(first.errors.map((error) => error.agent_id as string | null), [created[1]!])
+        assert.strictEqual(first.agentsUpdated, 1)
+        assert.deepStrictEqual(first.errors.map((error) => error.agentId), [created[1]!])
         assert.match(
           first.errors[0]!.message,
           /^Gateway unreachable after 2 seconds \(template sync timeout\)\. Last error: .*timed out/
@@ -200,7 +195,7 @@ describe("core over the gateway client", () => {
 
         simulator.configure({ faults: [] })
         const second = yield* syncGatewayTemplates(world.gateway, { includeMain: false, rotateTokens: true })
-        assert.deepStrictEqual([second.agents_updated, second.errors.length], [4, 0])
+        assert.deepStrictEqual([second.agentsUpdated, second.errors.length], [4, 0])
         yield* assertWorkspaceTokensAuthenticate(simulator, created)
       }).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))), stallClient))
 

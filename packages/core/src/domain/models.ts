@@ -155,3 +155,11 @@ export class BoardMemory extends Schema.Class<BoardMemory>("BoardMemory")({
   source: Schema.NullOr(Schema.String),
   createdAt: Timestamp
 }) {}
+
+/** A page of a listing as the programs return it: the items asked for, the total count, and the page asked for. */
+export interface PageResult<A> {
+  readonly items: ReadonlyArray<A>
+  readonly total: number
+  readonly limit: number
+  readonly offset: number
+}

@@ -1,9 +1,10 @@
-import { DateTime, Effect, Schema, SchemaTransformation } from "effect"
+import { DateTime, Schema, SchemaTransformation } from "effect"
 import { computedStatus } from "./identity.js"
 import { AgentId, BoardId, GatewayId } from "./ids.js"
 import { boundedText, limits, noNulCharacter, withinJsonLimits } from "./limits.js"
 import type { Agent, Gateway } from "./models.js"
 import { JsonObject } from "./models.js"
+import type { SyncAgentProgress, TemplateSyncProblem, TemplateSyncSummary } from "./templateSync.js"
 
 // Wire shapes keep the reference API's snake_case field names, so its HTTP clients work unchanged.
 
@@ -16,52 +17,78 @@ const HeartbeatConfig = Schema.NullOr(JsonObject.check(withinJsonLimits))
 const IdentityProfileInput = Schema.Unknown.check(withinJsonLimits)
 const Uuid = Schema.String.check(Schema.isGUID())
 
-type WireKeys<F extends Schema.Struct.Fields, M extends { readonly [K in keyof F]?: string }> = {
-  readonly [K in keyof F as K extends keyof M ? M[K] extends string ? M[K] : K : K]: F[K]
+/** A body field the client may leave out: decoding fills in `value`. */
+interface Defaulted<S extends Schema.Top> {
+  readonly _tag: "Defaulted"
+  readonly schema: S
+  readonly value: S["Type"]
 }
 
-const renameKeys = <A>(input: object, names: Readonly<Record<string, string>>): A => {
-  const output: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(input)) output[names[key] ?? key] = value
-  return output as A
-}
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"]): Defaulted<S> => ({
+  _tag: "Defaulted",
+  schema,
+  value
+})
+
+type FieldSpecs = { readonly [key: string]: Schema.Top | Defaulted<Schema.Top> }
+type WireName<K, M> = K extends keyof M ? M[K] extends string ? M[K] : K : K
+type WireField<X> = X extends Defaulted<infer S> ? Schema.optionalKey<S> : Extract<X, Schema.Top>
+type DomainField<X> = X extends Defaulted<infer S> ? S : Extract<X, Schema.Top>
+type WireFields<F extends FieldSpecs, M> = { readonly [K in keyof F as WireName<K, M>]: WireField<F[K]> }
+type DomainFields<F extends FieldSpecs> = { readonly [K in keyof F]: DomainField<F[K]> }
+
+const isDefaulted = (spec: Schema.Top | Defaulted<Schema.Top>): spec is Defaulted<Schema.Top> =>
+  "_tag" in spec && spec._tag === "Defaulted"
 
 /**
- * A body schema whose decoded fields have the domain's names (`boardId`) while the wire, and every validation issue,
- * use the reference's (`board_id`). Every field is validated under its wire key in one pass, so a request gets one
+ * A request body in two shapes: `body`, the wire shape with the reference's names (`board_id`), which the HTTP API
+ * validates and its typed client sends (a defaulted field may be left out); and the domain input of the programs,
+ * with the domain's names (`boardId`) and every default filled in, made by `fromBody`. `schema` is both in one, for
+ * code decoding wire JSON itself. Every field is validated under its wire key in one pass, so a request gets one
  * issue per bad field, each at the path its client sent.
  */
 const fromWireKeys = <
-  const F extends Schema.Struct.Fields,
+  const F extends FieldSpecs,
   const M extends { readonly [K in keyof F]?: string }
 >(fields: F, wireNames: M) => {
-  const wireFields: Record<string, F[keyof F]> = {}
-  const toDomain: Record<string, string> = {}
-  const toWire: Record<string, string> = {}
-  for (const [key, field] of Object.entries(fields)) {
+  const wireFields: Record<string, Schema.Top> = {}
+  const domainFields: Record<string, Schema.Top> = {}
+  const renames: Array<readonly [wire: string, domain: string, defaulted: Defaulted<Schema.Top> | undefined]> = []
+  for (const [key, spec] of Object.entries(fields)) {
     const wireName: string = (wireNames as Readonly<Record<string, string | undefined>>)[key] ?? key
-    wireFields[wireName] = field as F[keyof F]
-    toDomain[wireName] = key
-    toWire[key] = wireName
+    const defaulted = isDefaulted(spec) ? spec : undefined
+    wireFields[wireName] = defaulted === undefined ? spec as Schema.Top : Schema.optionalKey(defaulted.schema)
+    domainFields[key] = defaulted === undefined ? spec as Schema.Top : defaulted.schema
+    renames.push([wireName, key, defaulted])
   }
-  const domain = Schema.toType(Schema.Struct(fields))
-  // The loop above builds exactly WireKeys<F, M>; TypeScript cannot follow a key renaming through a loop.
-  return Schema.Struct(wireFields as unknown as WireKeys<F, M>).pipe(
-    Schema.decodeTo(
-      domain,
-      SchemaTransformation.transform({
-        decode: (wire) => renameKeys<typeof domain.Encoded>(wire, toDomain),
-        encode: (value) => renameKeys<Schema.Struct<WireKeys<F, M>>["Type"]>(value, toWire)
-      })
-    )
+  // The loops build exactly these shapes; TypeScript cannot follow a key renaming through a loop.
+  const body = Schema.Struct(wireFields as unknown as WireFields<F, M>)
+  const domain = Schema.toType(Schema.Struct(domainFields as unknown as DomainFields<F>))
+  type Body = typeof body.Type
+  type Domain = typeof domain.Type
+  const fromBody = (wire: Body): Domain => {
+    const input = wire as Readonly<Record<string, unknown>>
+    const output: Record<string, unknown> = {}
+    for (const [wireName, key, defaulted] of renames) {
+      if (wireName in input) output[key] = input[wireName]
+      else if (defaulted !== undefined) output[key] = defaulted.value
+    }
+    return output as Domain
+  }
+  const toBody = (value: Domain): Body => {
+    const input = value as Readonly<Record<string, unknown>>
+    const output: Record<string, unknown> = {}
+    for (const [wireName, key] of renames) if (key in input) output[wireName] = input[key]
+    return output as Body
+  }
+  const schema = body.pipe(
+    Schema.decodeTo(domain, SchemaTransformation.transform({ decode: fromBody, encode: toBody }))
   )
+  return { body, fromBody, schema }
 }
 
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"] & S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefault(Effect.succeed(value)))
-
 /** Body of `POST /agents`. */
-export const AgentCreate = fromWireKeys({
+const AgentCreateWire = fromWireKeys({
   boardId: withDefault(Schema.NullOr(BoardId), null),
   name: Name,
   status: withDefault(Status, "provisioning"),
@@ -76,10 +103,17 @@ export const AgentCreate = fromWireKeys({
   identityTemplate: "identity_template",
   soulTemplate: "soul_template"
 })
+/** The domain input of the body. */
+export const AgentCreate = AgentCreateWire.schema
 export type AgentCreate = typeof AgentCreate.Type
+/** The body on the wire. */
+export const AgentCreateBody = AgentCreateWire.body
+export type AgentCreateBody = typeof AgentCreateBody.Type
+/** The domain input of a decoded body. */
+export const toAgentCreate = AgentCreateWire.fromBody
 
 /** Body of `PATCH /agents/{id}`: only the fields present are applied. */
-export const AgentUpdate = fromWireKeys({
+const AgentUpdateWire = fromWireKeys({
   boardId: Schema.optionalKey(Schema.NullOr(BoardId)),
   isGatewayMain: Schema.optionalKey(Schema.NullOr(Schema.Boolean)),
   name: Schema.optionalKey(Name),
@@ -96,21 +130,40 @@ export const AgentUpdate = fromWireKeys({
   identityTemplate: "identity_template",
   soulTemplate: "soul_template"
 })
+/** The domain input of the body. */
+export const AgentUpdate = AgentUpdateWire.schema
 export type AgentUpdate = typeof AgentUpdate.Type
+/** The body on the wire. */
+export const AgentUpdateBody = AgentUpdateWire.body
+export type AgentUpdateBody = typeof AgentUpdateBody.Type
+/** The domain input of a decoded body. */
+export const toAgentUpdate = AgentUpdateWire.fromBody
 
 /** Body of `POST /agents/{id}/heartbeat`. */
-export const AgentHeartbeat = Schema.Struct({
-  status: withDefault(Status, null)
-})
+const AgentHeartbeatWire = fromWireKeys({ status: withDefault(Status, null) }, {})
+/** The domain input of the body. */
+export const AgentHeartbeat = AgentHeartbeatWire.schema
 export type AgentHeartbeat = typeof AgentHeartbeat.Type
+/** The body on the wire. */
+export const AgentHeartbeatBody = AgentHeartbeatWire.body
+export type AgentHeartbeatBody = typeof AgentHeartbeatBody.Type
+/** The domain input of a decoded body. */
+export const toAgentHeartbeat = AgentHeartbeatWire.fromBody
 
 /** Body of `POST /agents/heartbeat` and `POST /agent/heartbeat`. */
-export const AgentHeartbeatCreate = fromWireKeys({
+const AgentHeartbeatCreateWire = fromWireKeys({
   status: withDefault(Status, null),
   name: Name,
   boardId: withDefault(Schema.NullOr(BoardId), null)
 }, { boardId: "board_id" })
+/** The domain input of the body. */
+export const AgentHeartbeatCreate = AgentHeartbeatCreateWire.schema
 export type AgentHeartbeatCreate = typeof AgentHeartbeatCreate.Type
+/** The body on the wire. */
+export const AgentHeartbeatCreateBody = AgentHeartbeatCreateWire.body
+export type AgentHeartbeatCreateBody = typeof AgentHeartbeatCreateBody.Type
+/** The domain input of a decoded body. */
+export const toAgentHeartbeatCreate = AgentHeartbeatCreateWire.fromBody
 
 // Write-only: accepted on create and update, never part of a response (`GatewayRead.has_token` says whether one is set).
 const OptionalToken = Schema.optionalKey(
@@ -132,22 +185,36 @@ export const GatewayUrl = trimmedText(limits.url).check(
 )
 
 /** Body of `POST /gateways`. */
-export const GatewayCreate = fromWireKeys({
+const GatewayCreateWire = fromWireKeys({
   name: Name,
   url: GatewayUrl,
   workspaceRoot: trimmedText(limits.path),
   token: OptionalToken
 }, { workspaceRoot: "workspace_root" })
+/** The domain input of the body. */
+export const GatewayCreate = GatewayCreateWire.schema
 export type GatewayCreate = typeof GatewayCreate.Type
+/** The body on the wire. */
+export const GatewayCreateBody = GatewayCreateWire.body
+export type GatewayCreateBody = typeof GatewayCreateBody.Type
+/** The domain input of a decoded body. */
+export const toGatewayCreate = GatewayCreateWire.fromBody
 
 /** Body of `PATCH /gateways/{id}`. */
-export const GatewayUpdate = fromWireKeys({
+const GatewayUpdateWire = fromWireKeys({
   name: Schema.optionalKey(Name),
   url: Schema.optionalKey(GatewayUrl),
   workspaceRoot: Schema.optionalKey(trimmedText(limits.path)),
   token: OptionalToken
 }, { workspaceRoot: "workspace_root" })
+/** The domain input of the body. */
+export const GatewayUpdate = GatewayUpdateWire.schema
 export type GatewayUpdate = typeof GatewayUpdate.Type
+/** The body on the wire. */
+export const GatewayUpdateBody = GatewayUpdateWire.body
+export type GatewayUpdateBody = typeof GatewayUpdateBody.Type
+/** The domain input of a decoded body. */
+export const toGatewayUpdate = GatewayUpdateWire.fromBody
 
 /** Naive ISO-8601 in UTC, as the reference renders datetimes: `2026-02-12T09:30:00.123000`. */
 export const formatTimestamp = (value: DateTime.Utc): string => {
@@ -250,6 +317,50 @@ export const SyncResult = Schema.Struct({
 })
 export type SyncResult = typeof SyncResult.Type
 
+const toSyncError = (problem: TemplateSyncProblem): SyncError => ({
+  agent_id: problem.agentId,
+  agent_name: problem.agentName,
+  board_id: problem.boardId,
+  message: problem.message
+})
+
+/** The API view of a template sync. */
+export const toSyncResult = (summary: TemplateSyncSummary): SyncResult => ({
+  gateway_id: summary.gatewayId,
+  include_main: summary.includeMain,
+  reset_sessions: summary.resetSessions,
+  agents_updated: summary.agentsUpdated,
+  agents_skipped: summary.agentsSkipped,
+  main_updated: summary.mainUpdated,
+  errors: summary.errors.map(toSyncError),
+  unsupported_files: summary.unsupportedFiles
+})
+
+/** A progress frame of the streaming template sync: one agent done, the `index`-th of `total` (from 1). */
+export const SyncProgress = Schema.Struct({
+  type: Schema.Literal("agent"),
+  agent_id: AgentId,
+  agent_name: Schema.String,
+  board_id: Schema.NullOr(BoardId),
+  outcome: Schema.Literals(["updated", "skipped", "failed"]),
+  message: Schema.NullOr(Schema.String),
+  index: Schema.Int,
+  total: Schema.Int
+})
+export type SyncProgress = typeof SyncProgress.Type
+
+/** The API view of one agent's progress in a template sync. */
+export const toSyncProgress = (event: SyncAgentProgress): SyncProgress => ({
+  type: "agent",
+  agent_id: event.agentId,
+  agent_name: event.agentName,
+  board_id: event.boardId,
+  outcome: event.outcome,
+  message: event.message,
+  index: event.index,
+  total: event.total
+})
+
 /** `{"ok": true}`. */
 export const OkResponse = Schema.Struct({ ok: Schema.Literal(true) })
 export type OkResponse = typeof OkResponse.Type
@@ -257,27 +368,3 @@ export type OkResponse = typeof OkResponse.Type
 /** A page of items as the reference paginates: `{items, total, limit, offset}`. */
 export const PageOf = <A, I>(item: Schema.Codec<A, I>) =>
   Schema.Struct({ items: Schema.Array(item), total: Schema.Int, limit: Schema.Int, offset: Schema.Int })
-
-/** A page as returned by the programs. */
-export interface PageResult<A> {
-  readonly items: ReadonlyArray<A>
-  readonly total: number
-  readonly limit: number
-  readonly offset: number
-}
-
-// A query parameter holding a number; a blank one is an error, not zero (which `Number("")` would give).
-const NumberFromQuery = Schema.String.check(
-  Schema.makeFilter((text: string) => text.trim() !== "" || "Expected a number")
-).pipe(Schema.decodeTo(Schema.Finite, SchemaTransformation.numberFromString))
-
-/** Pagination query: `limit` 1..200 (default 200), `offset` ≥ 0 (default 0). */
-export const Pagination = Schema.Struct({
-  limit: NumberFromQuery.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 200 })).pipe(
-    Schema.withDecodingDefaultType(Effect.succeed(200))
-  ),
-  offset: NumberFromQuery.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0)).pipe(
-    Schema.withDecodingDefaultType(Effect.succeed(0))
-  )
-})
-export type Pagination = typeof Pagination.Type

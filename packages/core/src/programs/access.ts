@@ -156,3 +156,16 @@ export const requireGatewayInOrganization = Effect.fnUntraced(function*(
   }
   return gateway.value
 })
+
+/**
+ * The caller must be a board lead (403 `detail` otherwise; by default the text of the agent API's lead-only routes)
+ * assigned to a board (403 "Board lead must be assigned to a board"); gives the lead's board.
+ */
+export const requireBoardLead = Effect.fnUntraced(function*(
+  agent: Agent,
+  detail = "Only board leads can perform this action"
+) {
+  if (!agent.isBoardLead) return yield* new Forbidden({ detail })
+  if (agent.boardId === null) return yield* new Forbidden({ detail: "Board lead must be assigned to a board" })
+  return agent.boardId
+})

@@ -1,10 +1,11 @@
 import type { Option } from "effect"
-import { DateTime, Effect } from "effect"
+import { DateTime, Effect, Fiber } from "effect"
 import type { ActivityEventId, AgentId, TaskId } from "../domain/ids.js"
-import type { Agent, User } from "../domain/models.js"
+import type { Agent, PageResult, User } from "../domain/models.js"
 import { ActivityEvent } from "../domain/models.js"
+import { Conflict } from "../errors.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
-import type { DuplicateAgent } from "../services/AgentRepository.js"
+import type { DuplicateAgent, Page, PageRequest } from "../services/AgentRepository.js"
 
 /** Who calls a program: a user of the host application, or an agent authenticated by its token. */
 export type Actor =
@@ -44,7 +45,6 @@ export const recordActivity = Effect.fnUntraced(function*(
   )
 })
 
-/** Fails with `onNone()` when the option is empty. */
 /** `effect` with its `DuplicateAgent` failures handled by `onDuplicate`; every other failure passes through. */
 export const catchDuplicate = <A, E, R, A2, E2, R2>(
   effect: Effect.Effect<A, E | DuplicateAgent, R>,
@@ -66,6 +66,27 @@ export const dieOnDuplicate = <A, E, R>(
   effect: Effect.Effect<A, E | DuplicateAgent, R>
 ): Effect.Effect<A, Exclude<E, DuplicateAgent>, R> => catchDuplicate(effect, Effect.die)
 
+/** The conflict a duplicate-agent write means to an API caller. */
+export const duplicateToConflict = (error: DuplicateAgent): Conflict => {
+  switch (error.constraint) {
+    case "board_name":
+      return new Conflict({ detail: "An agent with this name already exists on this board." })
+    case "board_lead":
+      return new Conflict({ detail: "This board already has a lead agent." })
+    case "gateway_main":
+      return new Conflict({ detail: "This gateway already has a gateway agent." })
+    case "token_digest":
+      return new Conflict({ detail: "Agent token collision; retry." })
+  }
+}
+
+/** `effect` with its `DuplicateAgent` failures as the reference's 409s; other failures pass through. */
+export const conflictOnDuplicate = <A, E, R>(
+  effect: Effect.Effect<A, E | DuplicateAgent, R>
+): Effect.Effect<A, Exclude<E, DuplicateAgent> | Conflict, R> =>
+  catchDuplicate(effect, (error) => Effect.fail(duplicateToConflict(error)))
+
+/** Fails with `onNone()` when the option is empty. */
 export const orFail = <E>(onNone: () => E) => <A>(option: Option.Option<A>): Effect.Effect<A, E> =>
   option._tag === "Some" ? Effect.succeed(option.value) : Effect.fail(onNone())
 
@@ -74,3 +95,18 @@ export const actionLabel = (action: string): string => {
   const spaced = action.replace(/_/g, " ")
   return spaced.charAt(0).toUpperCase() + spaced.slice(1).toLowerCase()
 }
+
+/**
+ * Runs `effect` in a fiber of its own and waits for it. Interrupting the caller stops the wait, not the work: what
+ * writes to the gateway and then the database finishes both, or records why not.
+ */
+export const runToCompletion = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.forkDetach(effect), Fiber.join)
+
+/** A repository page as the programs return it, with the page that was asked for. */
+export const pageResult = <A>(page: Page<A>, request: PageRequest): PageResult<A> => ({
+  items: page.items,
+  total: page.total,
+  limit: request.limit,
+  offset: request.offset
+})

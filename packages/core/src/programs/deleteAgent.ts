@@ -1,20 +1,31 @@
 import { Effect, Option } from "effect"
 import { gatewayMainSessionKey } from "../domain/identity.js"
-import type { Agent, Gateway } from "../domain/models.js"
-import type { OkResponse } from "../domain/wire.js"
-import { GatewayFailure, Internal } from "../errors.js"
+import type { AgentId, BoardId } from "../domain/ids.js"
+import type { Agent, Gateway, User } from "../domain/models.js"
+import { Forbidden, GatewayFailure, Internal, NotFound, reason } from "../errors.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import { AgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
+import { BoardRepository } from "../services/BoardRepository.js"
 import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
 import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
-import { gatewayTarget, requireBoard, requireGateway } from "./access.js"
+import {
+  gatewayTarget,
+  requireAgentAccess,
+  requireBoard,
+  requireBoardLead,
+  requireGateway,
+  requireOrgAdmin
+} from "./access.js"
 import { newUuid, now, recordActivity } from "./common.js"
-import { deleteAgentLifecycle } from "./provisioning.js"
 import { retryTransient } from "./retry.js"
+import { deleteAgentLifecycle } from "./workspaceLifecycle.js"
+
+const forbidden = () => new Forbidden({ detail: reason.forbidden })
+const notFound = () => new NotFound({ detail: reason.notFound })
 
 /** The chat message asking the gateway agent to remove a deleted agent's workspace. */
 export const cleanupMessage = (agent: Agent, workspace: string): string =>
@@ -74,11 +85,10 @@ export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent:
       )
       if (cleanup._tag === "Failure") {
         const error = cleanup.failure
-        const message = error._tag === "GatewayTimeout" ? error.detail : error.message
-        yield* recordActivity("agent.delete.failed", `Delete message failed: ${message}`, agent.id)
+        yield* recordActivity("agent.delete.failed", `Delete message failed: ${error.detail}`, agent.id)
         return yield* error._tag === "ProvisioningFault"
-          ? new Internal({ detail: `Workspace cleanup failed: ${message}` })
-          : new GatewayFailure({ detail: `Gateway cleanup failed: ${message}` })
+          ? new Internal({ detail: `Workspace cleanup failed: ${error.detail}` })
+          : new GatewayFailure({ detail: `Gateway cleanup failed: ${error.detail}` })
       }
       workspace = cleanup.success
     }
@@ -92,6 +102,41 @@ export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent:
     if (agent.boardId !== null && Option.isSome(gateway) && workspace !== null && workspace !== "") {
       yield* notifyMainAgent(agent, gateway.value, workspace)
     }
-    return { ok: true } as OkResponse
   }))
+}, Effect.asVoid)
+
+/** Deletes an agent (an org admin with write access); a missing agent is already deleted. */
+export const deleteAgent = Effect.fn("deleteAgent")(function*(user: User | null, agentId: AgentId) {
+  const context = yield* requireOrgAdmin(user)
+  const agents = yield* AgentRepository
+  const agent = yield* agents.findById(agentId)
+  if (Option.isNone(agent)) return
+  yield* requireAgentAccess(agent.value, context, true)
+  yield* deleteAgentRecord(agent.value)
 })
+
+/**
+ * Deletes a worker of a board as that board's lead, in the reference's order: the board must exist (404), the caller
+ * must not belong to another board (403), must be a board lead ("Only board leads can perform this action"), and may
+ * not delete a gateway-main agent or a lead (403 with their texts); a worker of another board is 404, a missing
+ * agent is already deleted.
+ */
+export const deleteAgentAsLead = Effect.fn("deleteAgentAsLead")(function*(
+  lead: Agent,
+  boardId: BoardId,
+  agentId: AgentId
+) {
+  const boards = yield* BoardRepository
+  if (Option.isNone(yield* boards.findById(boardId))) return yield* notFound()
+  if (lead.boardId !== null && lead.boardId !== boardId) return yield* forbidden()
+  const leadBoardId = yield* requireBoardLead(lead)
+  const agents = yield* AgentRepository
+  const found = yield* agents.findById(agentId)
+  if (Option.isNone(found)) return
+  const target = found.value
+  if (target.boardId === null) return yield* new Forbidden({ detail: "Board leads cannot delete gateway main agents" })
+  const board = yield* requireBoard(leadBoardId)
+  if (target.boardId !== board.id) return yield* notFound()
+  if (target.isBoardLead) return yield* new Forbidden({ detail: "Board leads cannot delete lead agents" })
+  yield* deleteAgentRecord(target)
+}, Effect.asVoid)

@@ -1,4 +1,4 @@
-import { DateTime, Duration, Effect, Option, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import {
   defaultHeartbeatConfig,
   gatewayMainAgentKey,
@@ -8,15 +8,13 @@ import {
 } from "../domain/identity.js"
 import type { AgentId, GatewayId } from "../domain/ids.js"
 import type { User } from "../domain/models.js"
-import { Agent, Gateway } from "../domain/models.js"
-import type { GatewayCreate, GatewayUpdate, OkResponse, PageResult } from "../domain/wire.js"
-import { toGatewayRead } from "../domain/wire.js"
-import type { GatewayRead } from "../domain/wire.js"
+import { Gateway } from "../domain/models.js"
+import { pendingAgent } from "../domain/pendingAgent.js"
+import type { GatewayCreate, GatewayUpdate } from "../domain/wire.js"
 import { Conflict, GatewayFailure, Unprocessable } from "../errors.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
-import { BoardRepository } from "../services/BoardRepository.js"
 import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
@@ -24,12 +22,9 @@ import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
-import { conflictOnDuplicate } from "./agents.js"
-import { newUuid, now } from "./common.js"
-import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
+import { conflictOnDuplicate, newUuid, now, pageResult } from "./common.js"
+import { isProvisionPending, provisionAgentRecord } from "./provisionAgentRecord.js"
 import { publicGatewayErrorText, retryTransient } from "./retry.js"
-import type { SyncOptions } from "./templateSync.js"
-import { syncGatewayTemplates, syncGatewayTemplatesStream } from "./templateSync.js"
 
 const tokenOf = (token: string | null | undefined) => {
   const trimmed = token?.trim() ?? ""
@@ -43,19 +38,13 @@ export const listGateways = Effect.fn("listGateways")(function*(
 ) {
   const context = yield* requireOrgAdmin(user)
   const gateways = yield* GatewayRepository
-  const found = yield* gateways.listByOrganization(context.organization.id, page)
-  return {
-    items: found.items.map(toGatewayRead),
-    total: found.total,
-    limit: page.limit,
-    offset: page.offset
-  } satisfies PageResult<GatewayRead>
+  return pageResult(yield* gateways.listByOrganization(context.organization.id, page), page)
 })
 
 /** One gateway of the admin's organization. */
 export const getGateway = Effect.fn("getGateway")(function*(user: User | null, gatewayId: GatewayId) {
   const context = yield* requireOrgAdmin(user)
-  return toGatewayRead(yield* requireGatewayInOrganization(gatewayId, context))
+  return yield* requireGatewayInOrganization(gatewayId, context)
 })
 
 /** What `ensureGatewayMainAgent` does once the record is right. */
@@ -91,29 +80,15 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
   let changed = false
   let main = Option.getOrNull(yield* agents.findGatewayMain(gateway.id))
   if (main === null) {
-    const candidate = new Agent({
+    const candidate = pendingAgent({
       id: yield* newUuid<AgentId>(),
       boardId: null,
       gatewayId: gateway.id,
       name,
-      status: "provisioning",
       openclawSessionId: sessionKey,
-      agentTokenDigest: null,
-      heartbeatConfig: defaultHeartbeatConfig(),
       identityProfile: gatewayMainIdentityProfile,
-      identityTemplate: null,
-      soulTemplate: null,
-      provisionRequestedAt: at,
-      provisionConfirmTokenHash: null,
-      provisionAction: options.action,
-      lastProvisionError: null,
-      deleteRequestedAt: null,
-      deleteConfirmTokenHash: null,
-      lastSeenAt: null,
-      isBoardLead: false,
-      createdAt: at,
-      updatedAt: at
-    })
+      provisionAction: options.action
+    }, at)
     const inserted = yield* agents.insert(candidate).pipe(
       Effect.as(true),
       Effect.catchIf(
@@ -183,7 +158,7 @@ export const createGateway = Effect.fn("createGateway")(function*(user: User | n
   yield* requireReachable(gateway)
   yield* gateways.insert(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: true })
-  return toGatewayRead(gateway)
+  return gateway
 })
 
 /**
@@ -198,11 +173,7 @@ const requireReachable = Effect.fnUntraced(function*(gateway: Gateway) {
   yield* client.capabilities.pipe(
     retryTransient(settings.operationRetry),
     Effect.mapError((error) =>
-      new GatewayFailure({
-        detail: `Gateway provision failed: ${
-          error._tag === "GatewayTimeout" ? error.detail : publicGatewayErrorText(error)
-        }`
-      })
+      new GatewayFailure({ detail: `Gateway provision failed: ${publicGatewayErrorText(error)}` })
     )
   )
 })
@@ -226,7 +197,7 @@ export const updateGateway = Effect.fn("updateGateway")(function*(
   })
   yield* gateways.update(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "update", wake: true })
-  return toGatewayRead(gateway)
+  return gateway
 })
 
 /** Deletes a gateway that no board uses any more, with its gateway-main agent records (no gateway call). */
@@ -250,76 +221,4 @@ export const deleteGateway = Effect.fn("deleteGateway")(function*(user: User | n
     }
     yield* gateways.delete(gateway.id)
   }))
-  return { ok: true } as OkResponse
-})
-
-/** The template sync route: makes sure the gateway-main agent exists and is provisioned, then syncs. */
-export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmin")(function*(
-  user: User | null,
-  gatewayId: GatewayId,
-  options: Omit<SyncOptions, "user">
-) {
-  const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
-  return yield* syncGatewayTemplates(gateway, { ...options, user: admin })
-})
-
-/** What the sync routes do first: an org admin, a gateway of their organization, its gateway agent provisioned. */
-const prepareAdminSync = Effect.fnUntraced(function*(user: User | null, gatewayId: GatewayId) {
-  const context = yield* requireOrgAdmin(user)
-  const gateway = yield* requireGatewayInOrganization(gatewayId, context)
-  yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
-  return { gateway, admin: context.user }
-})
-
-/** The streaming template sync route: the same checks and gateway-agent step, then progress events and the result. */
-export const syncGatewayTemplatesAsAdminStream = Effect.fn("syncGatewayTemplatesAsAdminStream")(function*(
-  user: User | null,
-  gatewayId: GatewayId,
-  options: Omit<SyncOptions, "user">
-) {
-  const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
-  return syncGatewayTemplatesStream(gateway, { ...options, user: admin })
-})
-
-/** Outcome of re-running one abandoned provisioning. */
-export interface ReconcileOutcome {
-  readonly agentId: AgentId
-  readonly ok: boolean
-  readonly error: string | null
-}
-
-/**
- * Re-runs provisioning of agents whose provisioning was requested long ago and never completed (a crash or a
- * gateway outage in the middle): nothing stays `provisioning` or `updating` for good. Hosts run it at start-up and
- * periodically.
- */
-export const reconcilePendingProvisioning = Effect.fn("reconcilePendingProvisioning")(function*() {
-  const settings = yield* Settings
-  const agents = yield* AgentRepository
-  const boards = yield* BoardRepository
-  const gateways = yield* GatewayRepository
-  const cutoff = DateTime.subtractDuration(yield* now, Duration.fromInputUnsafe(settings.staleProvisionAfter))
-  const pending = yield* agents.listPendingProvision(cutoff)
-  return yield* Effect.forEach(pending, (agent) =>
-    Effect.gen(function*() {
-      const board = agent.boardId === null ? null : Option.getOrNull(yield* boards.findById(agent.boardId))
-      const gateway = Option.getOrNull(yield* gateways.findById(board?.gatewayId ?? agent.gatewayId))
-      if (gateway === null || (agent.boardId !== null && board === null)) {
-        return { agentId: agent.id, ok: false, error: "Board or gateway not found" } satisfies ReconcileOutcome
-      }
-      const action = agent.provisionAction === "update" ? "update" : "provision"
-      const organizations = yield* OrganizationRepository
-      const owner = yield* organizations.findOwnerUser(board?.organizationId ?? gateway.organizationId)
-      return yield* provisionAgentRecord(agent.id, {
-        action,
-        gateway,
-        board,
-        user: Option.getOrNull(owner),
-        resetSession: true,
-        onlyIfPending: true
-      }).pipe(
-        Effect.as({ agentId: agent.id, ok: true, error: null } satisfies ReconcileOutcome),
-        Effect.catch((error) => Effect.succeed({ agentId: agent.id, ok: false, error: error.detail }))
-      )
-    }), { concurrency: settings.syncConcurrency })
-})
+}, Effect.asVoid)

@@ -11,12 +11,12 @@ export const describeDeadline = (deadline: Duration.Duration): string => {
 }
 
 /**
- * What a caller is told of a gateway's last error. Transport failures say only that the gateway was unreachable:
- * their text (`connect ECONNREFUSED 10.0.0.7:2`) would let an admin probe hosts and ports through the API; the text
- * itself is logged.
+ * What a caller is told of a gateway failure (a deadline's text is already public). Transport failures say only that
+ * the gateway was unreachable: their text (`connect ECONNREFUSED 10.0.0.7:2`) would let an admin probe hosts and
+ * ports through the API; the text itself is logged.
  */
-export const publicGatewayErrorText = (error: GatewayError): string =>
-  error.reason === "Transport" ? "unreachable" : error.message
+export const publicGatewayErrorText = (error: GatewayError | GatewayTimeout): string =>
+  error._tag === "GatewayError" && error.reason === "Transport" ? "unreachable" : error.detail
 
 /** The message of a deadline that ran out while the gateway kept failing (or never answered). */
 export const unreachableMessage = (policy: RetryPolicy, lastError: GatewayError | undefined): string =>
@@ -50,7 +50,7 @@ export const retryTransient =
       let lastError: GatewayError | undefined
       const timeout = () =>
         Effect.gen(function*() {
-          if (lastError !== undefined) yield* Effect.logWarning(`${policy.label}: gateway error`, lastError.message)
+          if (lastError !== undefined) yield* Effect.logWarning(`${policy.label}: gateway error`, lastError.detail)
           return yield* new GatewayTimeout({ detail: unreachableMessage(policy, lastError) })
         })
       return effect.pipe(

@@ -1,8 +1,8 @@
 import { Effect, Option, Queue, Redacted, Ref, Stream } from "effect"
 import { agentKey, gatewayMainAgentKey, parseKeyValueLines } from "../domain/identity.js"
-import type { BoardId } from "../domain/ids.js"
+import type { BoardId, GatewayId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
-import type { SyncError, SyncResult } from "../domain/wire.js"
+import type { SyncAgentProgress, SyncEvent, TemplateSyncProblem, TemplateSyncSummary } from "../domain/templateSync.js"
 import { AgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
@@ -12,10 +12,11 @@ import type { GatewayClient, HeartbeatEntry } from "../services/GatewayControlPl
 import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Settings } from "../Settings.js"
-import { gatewayTarget } from "./access.js"
+import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
 import { dieOnDuplicate, newUuid, now } from "./common.js"
-import { applyAgentLifecycle, provisioningSessionKey } from "./provisioning.js"
+import { ensureGatewayMainAgent } from "./gateways.js"
 import { retryTransient } from "./retry.js"
+import { applyAgentLifecycle, provisioningSessionKey } from "./workspaceLifecycle.js"
 
 /** Options of a template sync (the reference's query flags). */
 export interface SyncOptions {
@@ -29,29 +30,10 @@ export interface SyncOptions {
   readonly concurrency?: number
 }
 
-/** Progress of a template sync: one event per agent, in completion order. */
-export interface SyncAgentProgress {
-  readonly type: "agent"
-  readonly agent_id: string
-  readonly agent_name: string
-  readonly board_id: string | null
-  readonly outcome: "updated" | "skipped" | "failed"
-  readonly message: string | null
-}
-
-/** The last event of a template sync stream. */
-export interface SyncResultEvent {
-  readonly type: "result"
-  readonly result: SyncResult
-}
-
-/** An event of `syncGatewayTemplatesStream`. */
-export type SyncEvent = SyncAgentProgress | SyncResultEvent
-
 type AgentOutcome = {
   readonly updated: boolean
   readonly skipped: boolean
-  readonly errors: ReadonlyArray<SyncError>
+  readonly errors: ReadonlyArray<TemplateSyncProblem>
   readonly stop: boolean
   readonly heartbeat: HeartbeatEntry | null
   readonly unsupportedFiles: ReadonlyArray<string>
@@ -59,10 +41,10 @@ type AgentOutcome = {
   readonly missingToken: boolean
 }
 
-const syncError = (agent: Agent | null, message: string): SyncError => ({
-  agent_id: agent?.id ?? null,
-  agent_name: agent?.name ?? null,
-  board_id: agent?.boardId ?? null,
+const syncError = (agent: Agent | null, message: string): TemplateSyncProblem => ({
+  agentId: agent?.id ?? null,
+  agentName: agent?.name ?? null,
+  boardId: agent?.boardId ?? null,
   message
 })
 
@@ -90,10 +72,10 @@ type TokenReadBack =
     readonly _tag: "Token"
     readonly token: Redacted.Redacted<string>
     readonly newDigest: string | null
-    readonly warnings: ReadonlyArray<SyncError>
+    readonly warnings: ReadonlyArray<TemplateSyncProblem>
   }
-  | { readonly _tag: "Skip"; readonly errors: ReadonlyArray<SyncError> }
-  | { readonly _tag: "Fatal"; readonly errors: ReadonlyArray<SyncError> }
+  | { readonly _tag: "Skip"; readonly errors: ReadonlyArray<TemplateSyncProblem> }
+  | { readonly _tag: "Fatal"; readonly errors: ReadonlyArray<TemplateSyncProblem> }
 
 /**
  * Reads the agent's token back from the gateway's token file and checks it against the stored digest. A new token is
@@ -188,7 +170,7 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
         }
         return outcome({
           skipped: true,
-          errors: [...readBack.warnings, syncError(agent, `${failurePrefix}: ${error.message}`)]
+          errors: [...readBack.warnings, syncError(agent, `${failurePrefix}: ${error.detail}`)]
         })
       }
       const sessionKey = provisioningSessionKey(agent, context.gateway)
@@ -208,20 +190,29 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
     }))
   })
 
-const progressOf = (agent: Agent, result: AgentOutcome): SyncAgentProgress => ({
+const progressOf = (
+  agent: Agent,
+  result: AgentOutcome,
+  position: { readonly index: number; readonly total: number }
+): SyncAgentProgress => ({
   type: "agent",
-  agent_id: agent.id,
-  agent_name: agent.name,
-  board_id: agent.boardId,
+  index: position.index,
+  total: position.total,
+  agentId: agent.id,
+  agentName: agent.name,
+  boardId: agent.boardId,
   outcome: result.updated ? "updated" : result.errors.length > 0 ? "failed" : "skipped",
   message: result.errors.map((error) => error.message).join(" ") || null
 })
 
 /**
  * Re-renders and converges the workspace of every agent of a gateway (optionally one board's, plus the gateway-main
- * agent), agents of paused boards skipped. Per-agent problems are reported in the result, never raised. Agents run
- * `concurrency` at a time; the result lists them in creation order, and once a gateway timeout stops the sync no
+ * agent), agents of paused boards skipped. Per-agent problems are reported in the summary, never raised. Agents run
+ * `concurrency` at a time; the summary lists them in creation order, and once a gateway timeout stops the sync no
  * further agent is started. Heartbeat settings of all synced agents go to the gateway in one patch at the end.
+ *
+ * `onProgress` hears of each agent as it finishes, numbered in completion order out of the agents of this sync (a
+ * sync stopped by a timeout ends before the last number).
  */
 export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   gateway: Gateway,
@@ -231,20 +222,20 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const settings = yield* Settings
   const includeMain = options.includeMain ?? true
   const resetSessions = options.resetSessions ?? false
-  const errors: Array<SyncError> = []
+  const errors: Array<TemplateSyncProblem> = []
   const unsupported = new Set<string>()
   let agentsUpdated = 0
   let agentsSkipped = 0
   let mainUpdated = false
-  const result = (): SyncResult => ({
-    gateway_id: gateway.id,
-    include_main: includeMain,
-    reset_sessions: resetSessions,
-    agents_updated: agentsUpdated,
-    agents_skipped: agentsSkipped,
-    main_updated: mainUpdated,
+  const result = (): TemplateSyncSummary => ({
+    gatewayId: gateway.id,
+    includeMain,
+    resetSessions,
+    agentsUpdated,
+    agentsSkipped,
+    mainUpdated,
     errors: [...errors],
-    unsupported_files: [...unsupported].sort()
+    unsupportedFiles: [...unsupported].sort()
   })
 
   let user = options.user ?? null
@@ -261,17 +252,12 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const client = yield* controlPlane.client(target)
   const ping = yield* Effect.result(client.health.pipe(retryTransient(settings.syncRetry)))
   if (ping._tag === "Failure") {
-    errors.push(syncError(null, ping.failure._tag === "GatewayTimeout" ? ping.failure.detail : ping.failure.message))
+    errors.push(syncError(null, ping.failure.detail))
     return result()
   }
   const capabilities = yield* Effect.result(client.capabilities.pipe(retryTransient(settings.syncRetry)))
   if (capabilities._tag === "Failure") {
-    errors.push(
-      syncError(
-        null,
-        capabilities.failure._tag === "GatewayTimeout" ? capabilities.failure.detail : capabilities.failure.message
-      )
-    )
+    errors.push(syncError(null, capabilities.failure.detail))
     return result()
   }
   const context: SyncContext = { gateway, client, tokenFile: capabilities.success.tokenFile, user, options }
@@ -289,6 +275,11 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const paused = yield* Effect.flatMap(BoardMemoryRepository, (memory) => memory.pausedBoardIds([...boardsById.keys()]))
   const agentRepository = yield* AgentRepository
   const agents = boards.length === 0 ? [] : yield* agentRepository.listByBoards([...boardsById.keys()])
+  const main = includeMain ? yield* agentRepository.findGatewayMain(gateway.id) : Option.none<Agent>()
+  const total = agents.length + (Option.isSome(main) ? 1 : 0)
+  let completed = 0
+  const reportProgress = (agent: Agent, agentOutcome: AgentOutcome) =>
+    onProgress(progressOf(agent, agentOutcome, { index: ++completed, total }))
 
   const stopped = yield* Ref.make(false)
   const outcomes = yield* Effect.forEach(agents, (agent) =>
@@ -307,7 +298,7 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
         agentOutcome = yield* syncAgent(context, agent.id, board, "Failed to sync templates")
         if (agentOutcome.stop) yield* Ref.set(stopped, true)
       }
-      yield* onProgress(progressOf(agent, agentOutcome))
+      yield* reportProgress(agent, agentOutcome)
       return agentOutcome
     }), { concurrency: options.concurrency ?? settings.syncConcurrency })
 
@@ -327,7 +318,6 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   }
 
   if (!stop && includeMain) {
-    const main = yield* agentRepository.findGatewayMain(gateway.id)
     if (Option.isNone(main)) {
       errors.push(syncError(null, "Gateway agent record not found; skipping gateway agent template sync."))
     } else {
@@ -340,21 +330,20 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
         agentsSkipped++
         errors.push(syncError(null, `Skipping gateway agent: unable to read AUTH_TOKEN from ${context.tokenFile}.`))
       }
-      yield* onProgress(progressOf(main.value, mainOutcome))
+      yield* reportProgress(main.value, mainOutcome)
     }
   }
 
   if (heartbeats.length > 0) {
     const patched = yield* Effect.result(client.patchHeartbeats(heartbeats).pipe(retryTransient(settings.syncRetry)))
     if (patched._tag === "Failure") {
-      const message = patched.failure._tag === "GatewayTimeout" ? patched.failure.detail : patched.failure.message
-      errors.push(syncError(null, `Failed to update heartbeat settings: ${message}`))
+      errors.push(syncError(null, `Failed to update heartbeat settings: ${patched.failure.detail}`))
     }
   }
   return result()
 })
 
-/** `syncGatewayTemplates` as a stream: a progress event per agent, then the result. */
+/** `syncGatewayTemplates` as a stream: a progress event per agent, then the summary. */
 export const syncGatewayTemplatesStream = (gateway: Gateway, options: SyncOptions = {}) =>
   Stream.callback<
     SyncEvent,
@@ -362,9 +351,37 @@ export const syncGatewayTemplatesStream = (gateway: Gateway, options: SyncOption
     Effect.Services<ReturnType<typeof syncGatewayTemplates>>
   >((queue) =>
     syncGatewayTemplates(gateway, options, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
-      Effect.flatMap((result) => Queue.offer(queue, { type: "result", result })),
+      Effect.flatMap((summary) => Queue.offer(queue, { type: "result", summary })),
       Effect.andThen(Queue.end(queue)),
       Effect.catchCause((cause) => Queue.failCause(queue, cause)),
       Effect.forkScoped
     )
   )
+
+/** What the admin sync routes do first: an org admin, a gateway of their organization, its gateway agent provisioned. */
+const prepareAdminSync = Effect.fnUntraced(function*(user: User | null, gatewayId: GatewayId) {
+  const context = yield* requireOrgAdmin(user)
+  const gateway = yield* requireGatewayInOrganization(gatewayId, context)
+  yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: false })
+  return { gateway, admin: context.user }
+})
+
+/** The template sync route: makes sure the gateway-main agent exists and is provisioned, then syncs. */
+export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmin")(function*(
+  user: User | null,
+  gatewayId: GatewayId,
+  options: Omit<SyncOptions, "user">
+) {
+  const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
+  return yield* syncGatewayTemplates(gateway, { ...options, user: admin })
+})
+
+/** The streaming template sync route: the same checks and gateway-agent step, then progress events and the summary. */
+export const syncGatewayTemplatesAsAdminStream = Effect.fn("syncGatewayTemplatesAsAdminStream")(function*(
+  user: User | null,
+  gatewayId: GatewayId,
+  options: Omit<SyncOptions, "user">
+) {
+  const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
+  return syncGatewayTemplatesStream(gateway, { ...options, user: admin })
+})

@@ -29,27 +29,35 @@ export const GatewayErrorReason = Schema.Literals([
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
-/** A failed gateway call. `message` never contains the gateway token. */
+/**
+ * A failed gateway call. `detail` says what went wrong, as every core error does; it never contains the gateway
+ * token.
+ */
 export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", {
   method: Schema.String,
   reason: GatewayErrorReason,
-  message: Schema.String,
+  detail: Schema.String,
   code: Schema.NullOr(Schema.String),
   retryable: Schema.Boolean,
   retryAfterMs: Schema.NullOr(Schema.Number)
-}) {}
+}) {
+  /** `detail`, so logs and `Cause.pretty` show it like any `Error`'s message. */
+  override get message(): string {
+    return this.detail
+  }
+}
 
 /** Builds a gateway error with the common defaults. */
 export const gatewayError = (
   method: string,
   reason: GatewayErrorReason,
-  message: string,
+  detail: string,
   extra: { readonly code?: string | null; readonly retryable?: boolean; readonly retryAfterMs?: number | null } = {}
 ): GatewayError =>
   new GatewayError({
     method,
     reason,
-    message,
+    detail,
     code: extra.code ?? null,
     retryable: extra.retryable ?? (reason === "Transport" || reason === "Timeout" || reason === "Restarting"),
     retryAfterMs: extra.retryAfterMs ?? null

@@ -1,4 +1,8 @@
-import { Effect, Fiber, Option } from "effect"
+// The provisioning state machine of an agent record: requested (`provisionAction` set, status `provisioning` or
+// `updating`), then completed (token digest stored, `online`) or failed (previous status back, error recorded), with
+// its activity entries. The gateway side of a run is `applyAgentLifecycle`'s (workspaceLifecycle.ts).
+
+import { Effect, Option } from "effect"
 import { defaultHeartbeatConfig } from "../domain/identity.js"
 import type { AgentId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
@@ -9,9 +13,9 @@ import { AgentTokens } from "../services/AgentTokens.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
-import { actionLabel, dieOnDuplicate, newUuid, now, recordActivity } from "./common.js"
-import { applyAgentLifecycle, provisioningSessionKey } from "./provisioning.js"
+import { actionLabel, dieOnDuplicate, newUuid, now, recordActivity, runToCompletion } from "./common.js"
 import { retryTransient } from "./retry.js"
+import { applyAgentLifecycle, provisioningSessionKey } from "./workspaceLifecycle.js"
 
 /** What to provision an agent record for. */
 export interface ProvisionRequest {
@@ -56,13 +60,6 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
   const locks = yield* AgentLocks
   return yield* runToCompletion(locks.withLock(`agent/${agentId}`)(provisionAgentRecordLocked(agentId, request)))
 })
-
-/**
- * Runs `effect` in a fiber of its own and waits for it. Interrupting the caller stops the wait, not the work: what
- * writes to the gateway and then the database finishes both, or records why not.
- */
-export const runToCompletion = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Effect.forkDetach(effect), Fiber.join)
 
 /** `provisionAgentRecord` for a caller that already holds the agent's lock (`agent/<id>`). */
 export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
@@ -141,24 +138,23 @@ export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
     const finishedAt = yield* now
     if (outcome._tag === "Failure") {
       const error = outcome.failure
-      const message = error._tag === "GatewayTimeout" ? error.detail : error.message
       const isGateway = error._tag !== "ProvisioningFault"
       yield* transactor.withTransaction(Effect.gen(function*() {
         yield* agents.update(agentId, {
           status: current.status === "updating" || current.status === "provisioning"
             ? (current.lastSeenAt === null ? "provisioning" : "online")
             : current.status,
-          lastProvisionError: message,
+          lastProvisionError: error.detail,
           updatedAt: finishedAt
         }).pipe(dieOnDuplicate)
         yield* recordActivity(
           `agent.${request.action}.failed`,
-          `${actionLabel(request.action)} message failed: ${message}`,
+          `${actionLabel(request.action)} message failed: ${error.detail}`,
           agentId
         )
       }))
       return yield* isGateway
-        ? new GatewayFailure({ detail: `Gateway ${request.action} failed: ${message}` })
+        ? new GatewayFailure({ detail: `Gateway ${request.action} failed: ${error.detail}` })
         : new Internal({ detail: `Unexpected error ${gerund(request.action)} agent provisioning.` })
     }
     return yield* transactor.withTransaction(Effect.gen(function*() {

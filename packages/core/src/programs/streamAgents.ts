@@ -1,9 +1,6 @@
 import { DateTime, Effect, Option, Stream } from "effect"
-import { computedStatus } from "../domain/identity.js"
 import type { BoardId } from "../domain/ids.js"
 import type { Agent, User } from "../domain/models.js"
-import type { AgentRead } from "../domain/wire.js"
-import { toAgentRead } from "../domain/wire.js"
 import { Forbidden, reason } from "../errors.js"
 import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
 import { AgentChanges, feedToStream } from "../services/AgentChanges.js"
@@ -19,10 +16,15 @@ export interface StreamAgentsQuery {
   readonly afterSequence?: number | undefined
 }
 
-/** One event of the agent stream: the agent as the API shows it, and the change sequence to resume from. */
+/**
+ * One event of the agent stream: the agent as changed, the change sequence to resume from, and the instant its
+ * status is computed for (`computedStatus(agent, at)`, `toAgentRead(agent, at)`). Every watch shown a change gets
+ * the same `agent` object, so an edge can render it once for all of them.
+ */
 export interface AgentEvent {
   readonly sequence: number
-  readonly agent: AgentRead
+  readonly agent: Agent
+  readonly at: DateTime.Utc
 }
 
 /** Parses the reference's `since`: ISO-8601, `Z` accepted, naive means UTC; invalid or blank → undefined. */
@@ -31,17 +33,6 @@ export const parseSince = (text: string | null | undefined): DateTime.Utc | unde
   const normalized = text.trim().replace(/Z/g, "+00:00")
   const hasZone = /([+-]\d{2}:?\d{2})$/.test(normalized)
   return Option.getOrUndefined(DateTime.make(hasZone ? normalized : `${normalized}Z`))
-}
-
-// Every open watch receives the same change object; they share its `AgentRead` (and so its JSON, see the
-// router) unless the computed status differs at the time each one reads it.
-const readsOfChanges = new WeakMap<AgentChange, AgentRead>()
-const sharedRead = (change: AgentChange, agent: Agent, at: DateTime.Utc): AgentRead => {
-  const cached = readsOfChanges.get(change)
-  if (cached !== undefined && cached.status === computedStatus(agent, at)) return cached
-  const read = toAgentRead(agent, at)
-  readsOfChanges.set(change, read)
-  return read
 }
 
 /** An open watch of agent events: `take` waits for the next ones (never an empty batch). */
@@ -69,7 +60,7 @@ export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: 
       const events: Array<AgentEvent> = []
       for (const change of batch) {
         if (change.agent !== null && change.boardId !== null && boardIds.has(change.boardId)) {
-          events.push({ sequence: change.sequence, agent: sharedRead(change, change.agent, at) })
+          events.push({ sequence: change.sequence, agent: change.agent, at })
         }
       }
       return events

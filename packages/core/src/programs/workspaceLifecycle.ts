@@ -1,3 +1,7 @@
+// An agent's life on its gateway, as the control plane drives it: its workspace rendered from the templates and
+// converged with the gateway's copy, the gateway agent created, updated or deleted, its session reset and woken.
+// Gateway calls only: the agent record and its provisioning state are `provisionAgentRecord`'s.
+
 import type { Redacted } from "effect"
 import { Effect, Option, Redacted as R, Schema } from "effect"
 import {
@@ -27,7 +31,7 @@ import { retryWhileNotVisible } from "./retry.js"
 
 /** A failure of provisioning that is not the gateway's: a template error, a missing workspace root. */
 export class ProvisioningFault extends Schema.TaggedError<ProvisioningFault>()("ProvisioningFault", {
-  message: Schema.String
+  detail: Schema.String
 }) {}
 
 /** Workspace files the control plane manages, in the order they are written. */
@@ -187,7 +191,7 @@ const renderFile = (file: string, agent: Agent, isMain: boolean, context: Templa
       return yield* renderer.renderText("soul_template", agent.soulTemplate, context)
     }
     return yield* renderer.render(templateNameFor(file, agent, isMain), context)
-  }).pipe(Effect.mapError((error) => new ProvisioningFault({ message: error.message })))
+  }).pipe(Effect.mapError((error) => new ProvisioningFault({ detail: error.message })))
 
 /** Renders the agent's workspace, with the credentials block moved into the gateway's token file. */
 export const renderWorkspace = Effect.fn("renderWorkspace")(function*(
@@ -294,9 +298,9 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
   options: LifecycleOptions,
   idempotencyKey: string
 ) {
-  if (gateway.url.trim() === "") return yield* new ProvisioningFault({ message: "Gateway url is required" })
+  if (gateway.url.trim() === "") return yield* new ProvisioningFault({ detail: "Gateway url is required" })
   if (board === null && agent.boardId !== null) {
-    return yield* new ProvisioningFault({ message: "board is required for board-scoped agent lifecycle" })
+    return yield* new ProvisioningFault({ detail: "board is required for board-scoped agent lifecycle" })
   }
   const isMain = board === null
   const sessionKey = provisioningSessionKey(agent, gateway)
@@ -304,12 +308,12 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
   const gatewayAgentId = isMain ? gatewayMainAgentKey(gateway.id) : agentKey(keyed)
   const workspace = workspacePath(keyed, gateway.workspaceRoot)
   if (workspace === undefined) {
-    return yield* new ProvisioningFault({ message: "gateway_workspace_root is required" })
+    return yield* new ProvisioningFault({ detail: "gateway_workspace_root is required" })
   }
   const settings = yield* Settings
   const controlPlane = yield* GatewayControlPlane
   const target = yield* gatewayTarget(gateway).pipe(
-    Effect.mapError((error) => new ProvisioningFault({ message: error.detail }))
+    Effect.mapError((error) => new ProvisioningFault({ detail: error.detail }))
   )
   const client = yield* controlPlane.client(target)
   const heartbeat: HeartbeatEntry = { agentId: gatewayAgentId, workspace, heartbeat: effectiveHeartbeat(agent) }
@@ -369,12 +373,12 @@ export const wakeupMessage = (name: string, options: Pick<LifecycleOptions, "act
 
 /** Removes an agent from its gateway (a missing agent or session is fine) and returns its workspace path. */
 export const deleteAgentLifecycle = Effect.fn("deleteAgentLifecycle")(function*(agent: Agent, gateway: Gateway) {
-  if (gateway.url.trim() === "") return yield* new ProvisioningFault({ message: "Gateway url is required" })
+  if (gateway.url.trim() === "") return yield* new ProvisioningFault({ detail: "Gateway url is required" })
   const workspace = workspacePath(agent, gateway.workspaceRoot)
-  if (workspace === undefined) return yield* new ProvisioningFault({ message: "gateway_workspace_root is required" })
+  if (workspace === undefined) return yield* new ProvisioningFault({ detail: "gateway_workspace_root is required" })
   const controlPlane = yield* GatewayControlPlane
   const target = yield* gatewayTarget(gateway).pipe(
-    Effect.mapError((error) => new ProvisioningFault({ message: error.detail }))
+    Effect.mapError((error) => new ProvisioningFault({ detail: error.detail }))
   )
   const client = yield* controlPlane.client(target)
   const isMain = agent.boardId === null

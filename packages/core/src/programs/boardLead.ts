@@ -1,23 +1,15 @@
 import { Effect, Option } from "effect"
-import {
-  defaultHeartbeatConfig,
-  defaultLeadName,
-  gatewayMainSessionKey,
-  leadIdentityProfile,
-  leadSessionKey
-} from "../domain/identity.js"
+import { defaultLeadName, gatewayMainSessionKey, leadIdentityProfile, leadSessionKey } from "../domain/identity.js"
 import type { AgentId, BoardId } from "../domain/ids.js"
-import type { Board, IdentityProfile, User } from "../domain/models.js"
-import { Agent } from "../domain/models.js"
-import { toAgentRead } from "../domain/wire.js"
+import type { Agent, Board, IdentityProfile, User } from "../domain/models.js"
+import { pendingAgent } from "../domain/pendingAgent.js"
 import { Conflict, Forbidden } from "../errors.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { requireBoard, requireGateway } from "./access.js"
-import { conflictOnDuplicate } from "./agents.js"
 import type { Actor } from "./common.js"
-import { newUuid, now } from "./common.js"
-import { isProvisionPending, provisionAgentRecord } from "./provisionRecord.js"
+import { conflictOnDuplicate, newUuid, now } from "./common.js"
+import { isProvisionPending, provisionAgentRecord } from "./provisionAgentRecord.js"
 
 /** How a new lead is set up. */
 export interface LeadAgentOptions {
@@ -69,29 +61,16 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
     }
     if (!isProvisionPending(lead)) return { agent: lead, created: false }
   } else {
-    const candidate = new Agent({
+    const candidate = pendingAgent({
       id: yield* newUuid<AgentId>(),
       boardId: board.id,
       gatewayId: gateway.id,
       name,
-      status: "provisioning",
       openclawSessionId: sessionKey,
-      agentTokenDigest: null,
-      heartbeatConfig: defaultHeartbeatConfig(),
       identityProfile: leadIdentity(options.identityProfile),
-      identityTemplate: null,
-      soulTemplate: null,
-      provisionRequestedAt: at,
-      provisionConfirmTokenHash: null,
       provisionAction: options.action ?? "provision",
-      lastProvisionError: null,
-      deleteRequestedAt: null,
-      deleteConfirmTokenHash: null,
-      lastSeenAt: null,
-      isBoardLead: true,
-      createdAt: at,
-      updatedAt: at
-    })
+      isBoardLead: true
+    }, at)
     const inserted = yield* agents.insert(candidate).pipe(
       Effect.as(true),
       // Both rules can fire first when another caller inserted the lead: the lead rule, or its name on the board.
@@ -151,6 +130,5 @@ export const ensureBoardLead = Effect.fn("ensureBoardLead")(function*(
       return yield* new Forbidden({ detail: dedicated })
     }
   }
-  const result = yield* ensureBoardLeadAgent(board, user, options)
-  return { agent: toAgentRead(result.agent, yield* now), created: result.created }
+  return yield* ensureBoardLeadAgent(board, user, options)
 })

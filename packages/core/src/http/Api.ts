@@ -1,0 +1,200 @@
+import { Schema } from "effect"
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "effect/http-api"
+import { BoardId, GatewayId } from "../domain/ids.js"
+import {
+  AgentCreateBody,
+  AgentHeartbeatBody,
+  AgentHeartbeatCreateBody,
+  AgentRead,
+  AgentUpdateBody,
+  GatewayCreateBody,
+  GatewayRead,
+  GatewayUpdateBody,
+  OkResponse,
+  PageOf,
+  SyncProgress,
+  SyncResult
+} from "../domain/wire.js"
+import { BooleanFromQuery, QueryInt, uuidOf } from "./fields.js"
+import { ActorAuthentication, AgentAuthentication, RequestEnvelope, UserAuthentication } from "./middleware.js"
+
+// The reference's routes under `/api/v1`, in its field names. Ids the reference declares as `str` in a path
+// (`agent_id`, `board_id`) stay strings (unknown or malformed: 404); ids it declares as `UUID` (`gateway_id`, and
+// every id in a query) are parsed (malformed: 422 `uuid_parsing`).
+
+// Query parameters with a default are optional in the definition (so the typed client may leave them out); the
+// handlers fill in the defaults below.
+
+/** The page of a listing without `limit`/`offset`: the first 200. */
+export const defaultPage = { limit: 200, offset: 0 } as const
+
+const pagination = {
+  limit: Schema.optional(QueryInt({ minimum: 1, maximum: 200 }).annotate({ default: defaultPage.limit })),
+  offset: Schema.optional(QueryInt({ minimum: 0 }).annotate({ default: defaultPage.offset }))
+}
+
+/** An optional boolean query flag (the reference's spellings); `fallback` when absent. */
+const flag = (fallback: boolean) => Schema.optional(BooleanFromQuery.annotate({ default: fallback }))
+
+/** The template sync's flags when the query leaves them out. */
+export const defaultSyncFlags = {
+  include_main: true,
+  reset_sessions: false,
+  rotate_tokens: false,
+  force_bootstrap: false
+} as const
+
+const AgentPage = PageOf(AgentRead)
+const GatewayPage = PageOf(GatewayRead)
+
+const agentPath = { agent_id: Schema.String }
+const boardAgentPath = { board_id: Schema.String, agent_id: Schema.String }
+const gatewayPath = { gateway_id: uuidOf(GatewayId) }
+
+/**
+ * A body that may be left out (an empty request body is read as `null`): these routes' bodies have only optional
+ * fields, and the handlers read a missing one as `{}`.
+ */
+const optionalBody = <S extends Schema.Top>(schema: S) => [Schema.Null, schema] as const
+
+/** `event: agent`, `id: <change sequence>`, `data: {"agent": AgentRead}`. */
+export const AgentSseEvent = Schema.Struct({
+  event: Schema.Literal("agent"),
+  id: Schema.String,
+  data: Schema.fromJsonString(Schema.Struct({ agent: AgentRead }))
+})
+
+/** A template sync's frames: `progress` per agent (with its index and the total), then one `result`. */
+export const SyncSseEvent = Schema.Union([
+  Schema.Struct({ event: Schema.Literal("progress"), data: Schema.fromJsonString(SyncProgress) }),
+  Schema.Struct({ event: Schema.Literal("result"), data: Schema.fromJsonString(SyncResult) })
+])
+
+/** The routes agents call with their own token (`X-Agent-Token`, or `Authorization: Bearer`). */
+export class AgentTokenGroup extends HttpApiGroup.make("agent")
+  .add(
+    HttpApiEndpoint.get("listAgents", "/agent/agents", {
+      query: { ...pagination, board_id: Schema.optional(uuidOf(BoardId)) },
+      success: AgentPage
+    }),
+    HttpApiEndpoint.post("createAgent", "/agent/agents", { payload: AgentCreateBody, success: AgentRead }),
+    HttpApiEndpoint.post("heartbeat", "/agent/heartbeat", { payload: AgentHeartbeatCreateBody, success: AgentRead }),
+    HttpApiEndpoint.delete("deleteBoardAgent", "/agent/boards/:board_id/agents/:agent_id", {
+      params: boardAgentPath,
+      success: OkResponse
+    })
+  )
+  .middleware(AgentAuthentication)
+  .annotate(OpenApi.Description, "Called by agents with their agent token.")
+{}
+
+/** Agents, for users (org admins); heartbeats and creates also for agents. */
+export class AgentsGroup extends HttpApiGroup.make("agents")
+  .add(
+    HttpApiEndpoint.get("list", "/agents", {
+      query: {
+        ...pagination,
+        board_id: Schema.optional(uuidOf(BoardId)),
+        gateway_id: Schema.optional(uuidOf(GatewayId))
+      },
+      success: AgentPage
+    }).middleware(UserAuthentication),
+    HttpApiEndpoint.get("stream", "/agents/stream", {
+      query: { board_id: Schema.optional(uuidOf(BoardId)), since: Schema.optional(Schema.String) },
+      headers: { "last-event-id": Schema.optional(Schema.String) },
+      success: HttpApiSchema.StreamSse({ events: AgentSseEvent })
+    }).middleware(UserAuthentication),
+    HttpApiEndpoint.post("heartbeatOrCreate", "/agents/heartbeat", {
+      payload: AgentHeartbeatCreateBody,
+      success: AgentRead
+    }).middleware(ActorAuthentication),
+    HttpApiEndpoint.post("create", "/agents", { payload: AgentCreateBody, success: AgentRead }).middleware(
+      ActorAuthentication
+    ),
+    HttpApiEndpoint.get("get", "/agents/:agent_id", { params: agentPath, success: AgentRead }).middleware(
+      UserAuthentication
+    ),
+    HttpApiEndpoint.patch("update", "/agents/:agent_id", {
+      params: agentPath,
+      query: { force: flag(false) },
+      payload: optionalBody(AgentUpdateBody),
+      success: AgentRead
+    }).middleware(UserAuthentication),
+    HttpApiEndpoint.post("heartbeat", "/agents/:agent_id/heartbeat", {
+      params: agentPath,
+      payload: optionalBody(AgentHeartbeatBody),
+      success: AgentRead
+    }).middleware(ActorAuthentication),
+    HttpApiEndpoint.delete("delete", "/agents/:agent_id", { params: agentPath, success: OkResponse }).middleware(
+      UserAuthentication
+    )
+  )
+{}
+
+/** The body of `POST /boards/{board_id}/lead`. */
+export const LeadRequest = Schema.Struct({
+  agent_name: Schema.optional(Schema.NullOr(Schema.String)),
+  identity_profile: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.String)))
+})
+
+/** The answer of `POST /boards/{board_id}/lead`: the lead, and whether this call created it. */
+export const LeadResult = Schema.Struct({ agent: AgentRead, created: Schema.Boolean })
+
+/** Boards: their lead agent. */
+export class BoardsGroup extends HttpApiGroup.make("boards")
+  .add(
+    HttpApiEndpoint.post("ensureLead", "/boards/:board_id/lead", {
+      params: { board_id: Schema.String },
+      payload: optionalBody(LeadRequest),
+      success: LeadResult
+    })
+  )
+  .middleware(ActorAuthentication)
+{}
+
+/** Gateways, for org admins. */
+export class GatewaysGroup extends HttpApiGroup.make("gateways")
+  .add(
+    HttpApiEndpoint.get("list", "/gateways", { query: pagination, success: GatewayPage }),
+    HttpApiEndpoint.post("create", "/gateways", { payload: GatewayCreateBody, success: GatewayRead }),
+    HttpApiEndpoint.get("get", "/gateways/:gateway_id", { params: gatewayPath, success: GatewayRead }),
+    HttpApiEndpoint.patch("update", "/gateways/:gateway_id", {
+      params: gatewayPath,
+      payload: optionalBody(GatewayUpdateBody),
+      success: GatewayRead
+    }),
+    HttpApiEndpoint.delete("delete", "/gateways/:gateway_id", { params: gatewayPath, success: OkResponse }),
+    HttpApiEndpoint.post("syncTemplates", "/gateways/:gateway_id/templates/sync", {
+      params: gatewayPath,
+      query: {
+        include_main: flag(defaultSyncFlags.include_main),
+        reset_sessions: flag(defaultSyncFlags.reset_sessions),
+        rotate_tokens: flag(defaultSyncFlags.rotate_tokens),
+        force_bootstrap: flag(defaultSyncFlags.force_bootstrap),
+        board_id: Schema.optional(uuidOf(BoardId))
+      },
+      headers: { accept: Schema.optional(Schema.String) },
+      // JSON by default; `Accept: text/event-stream` streams the sync's progress, then its result.
+      success: [SyncResult, HttpApiSchema.StreamSse({ events: SyncSseEvent })]
+    })
+  )
+  .middleware(UserAuthentication)
+{}
+
+/** The Mission Control HTTP API: the reference's routes, mounted under `/api/v1`. */
+export class MissionControlApi extends HttpApi.make("mission-control")
+  .add(AgentTokenGroup, AgentsGroup, BoardsGroup, GatewaysGroup)
+  .middleware(RequestEnvelope)
+  .prefix("/api/v1")
+  .annotate(HttpApi.PayloadParseOptions, { errors: "all", onExcessProperty: "ignore" })
+  .annotate(HttpApi.QueryParseOptions, { errors: "all", onExcessProperty: "ignore" })
+  .annotate(HttpApi.ParamsParseOptions, { errors: "all" })
+  .annotateMerge(OpenApi.annotations({
+    title: "Mission Control",
+    version: "0.1.0",
+    description: "Mission control for fleets of OpenClaw agents: the reference API's routes, bodies and errors."
+  }))
+{}
+
+/** The prefix every route of the API is under. */
+export const apiPrefix = "/api/v1"

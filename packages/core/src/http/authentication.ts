@@ -1,0 +1,92 @@
+import { Effect, Layer } from "effect"
+import type { HttpServerRequest } from "effect/http"
+import { HttpServerRequest as Request } from "effect/http"
+import type { CoreError } from "../errors.js"
+import { reason, Unauthorized } from "../errors.js"
+import { agentTokenFromHeaders, authenticateAgent } from "../programs/agentAuth.js"
+import { Actor } from "../programs/common.js"
+import type { MissionControlServices } from "../services/MissionControlServices.js"
+import { toErrorResponse } from "./errors.js"
+import {
+  ActorAuthentication,
+  AgentAuthentication,
+  CurrentActor,
+  CurrentAgent,
+  CurrentUser,
+  RequestId,
+  UserAuthentication,
+  UserAuthenticator
+} from "./middleware.js"
+
+const tokenOf = (request: HttpServerRequest.HttpServerRequest, allowBearer: boolean) =>
+  agentTokenFromHeaders(
+    { agentToken: request.headers["x-agent-token"], authorization: request.headers["authorization"] },
+    allowBearer
+  )
+
+/** Failures of authentication answered as every failure is: the reference's body with the request's id. */
+const answered = <A, R>(effect: Effect.Effect<A, CoreError, R>) =>
+  Effect.catch(
+    effect,
+    (error) => Effect.flatMap(Effect.service(RequestId), (id) => Effect.fail(toErrorResponse(error, id)))
+  )
+
+const userOf = (request: HttpServerRequest.HttpServerRequest) =>
+  Effect.flatMap(Effect.service(UserAuthenticator), (authenticator) => authenticator.authenticate(request)).pipe(
+    Effect.flatMap((user) =>
+      user === undefined ? Effect.fail(new Unauthorized({ detail: reason.unauthorized })) : Effect.succeed(user)
+    )
+  )
+
+/** Runs an authentication step on the services the middleware layer was built with. */
+const servicesOfRequests = Effect.map(
+  Effect.context<MissionControlServices | UserAuthenticator>(),
+  (services) => <A>(effect: Effect.Effect<A, CoreError, MissionControlServices | UserAuthenticator>) =>
+    answered(Effect.provideContext(effect, services))
+)
+
+/**
+ * The three authentication middlewares, on the host's `UserAuthenticator` and the core's agent tokens. They run
+ * before the request's path, query and body are decoded: an unauthenticated request is a 401 whatever it sends, as
+ * the reference answers (its auth dependencies run first).
+ */
+export const layerAuthentication = Layer.mergeAll(
+  Layer.effect(
+    UserAuthentication,
+    Effect.map(
+      servicesOfRequests,
+      (run) => (httpEffect) =>
+        Effect.flatMap(
+          Effect.service(Request.HttpServerRequest),
+          (request) =>
+            Effect.flatMap(run(userOf(request)), (found) => Effect.provideService(httpEffect, CurrentUser, found))
+        )
+    )
+  ),
+  Layer.effect(
+    AgentAuthentication,
+    Effect.map(
+      servicesOfRequests,
+      (run) => (httpEffect) =>
+        Effect.flatMap(Effect.service(Request.HttpServerRequest), (request) =>
+          Effect.flatMap(
+            run(authenticateAgent(tokenOf(request, true))),
+            (found) => Effect.provideService(httpEffect, CurrentAgent, found)
+          ))
+    )
+  ),
+  Layer.effect(
+    ActorAuthentication,
+    Effect.map(
+      servicesOfRequests,
+      (run) => (httpEffect) =>
+        Effect.flatMap(Effect.service(Request.HttpServerRequest), (request) => {
+          const token = tokenOf(request, false)
+          const caller = token !== undefined
+            ? Effect.map(authenticateAgent(token), Actor.agent)
+            : Effect.map(userOf(request), Actor.user)
+          return Effect.flatMap(run(caller), (found) => Effect.provideService(httpEffect, CurrentActor, found))
+        })
+    )
+  )
+)

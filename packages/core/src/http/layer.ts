@@ -1,0 +1,63 @@
+import { Duration, Effect, Layer } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { reason } from "../errors.js"
+import { apiPrefix, MissionControlApi } from "./Api.js"
+import { layerAuthentication } from "./authentication.js"
+import type { EnvelopeOptions } from "./envelope.js"
+import { layerRequestEnvelope, requestIdOf } from "./envelope.js"
+import { AgentsHandlers } from "./handlers/agents.js"
+import { AgentTokenHandlers } from "./handlers/agentToken.js"
+import { BoardsHandlers } from "./handlers/boards.js"
+import { GatewaysHandlers } from "./handlers/gateways.js"
+import { SsePingInterval } from "./options.js"
+import { layerUnrouted } from "./unrouted.js"
+
+/** Options of the API's routes. */
+export interface ApiOptions extends EnvelopeOptions {
+  /** Seconds between SSE keep-alive pings (default 15). */
+  readonly pingIntervalSeconds?: number | undefined
+}
+
+/** Where the OpenAPI document is served. */
+export const openApiPath = `${apiPrefix}/openapi.json` as const
+
+/**
+ * The Mission Control API's routes on an `HttpRouter`, with the OpenAPI document at `/api/v1/openapi.json`: the
+ * handlers of the one definition, on the core's services and the host's `UserAuthenticator`. Serve it with
+ * `HttpRouter.toHttpEffect` / `HttpRouter.serve`, or mount it in Express with `@mission-control/adapter-express`.
+ */
+export const layerApi = (options: ApiOptions = {}) =>
+  HttpApiBuilder.layer(MissionControlApi, { openapiPath: openApiPath }).pipe(
+    Layer.provide([AgentTokenHandlers, AgentsHandlers, BoardsHandlers, GatewaysHandlers]),
+    Layer.provide([layerAuthentication, layerRequestEnvelope(options)]),
+    Layer.merge(layerUnrouted),
+    Layer.provide(
+      options.pingIntervalSeconds === undefined
+        ? Layer.empty
+        : Layer.succeed(SsePingInterval, Duration.seconds(options.pingIntervalSeconds))
+    )
+  )
+
+const isRouteNotFound = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "reason" in error && typeof error.reason === "object" &&
+  error.reason !== null && "_tag" in error.reason && error.reason._tag === "RouteNotFound"
+
+/**
+ * The API as one HTTP effect (build it once, in a scope): `layerApi`'s routes, and a JSON 404 for a request no route
+ * can even be matched against (a path that does not decode, `%ZZ`). Hand it to `NodeHttpServer.makeHandler`,
+ * `HttpServer.serve` or a web handler.
+ */
+export const makeHttpEffect = (options: ApiOptions = {}) =>
+  Effect.map(
+    HttpRouter.toHttpEffect(layerApi(options)),
+    (app) =>
+      Effect.catchIf(app, isRouteNotFound, () =>
+        Effect.map(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
+          const requestId = requestIdOf(request.headers["x-request-id"])
+          return HttpServerResponse.jsonUnsafe({ detail: reason.notFound, request_id: requestId }, {
+            status: 404,
+            headers: { "x-request-id": requestId }
+          })
+        }))
+  )

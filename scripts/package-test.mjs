@@ -82,10 +82,13 @@ try {
         `const m = await import(${JSON.stringify(specifier)}); if (Object.keys(m).length === 0) throw new Error("no exports")`
       ], { cwd: host })
       check(`import ${specifier}`, esm.status === 0, output(esm))
-      const cjs = run(process.execPath, [
-        "-e",
+      // From a file, as a CommonJS user requires it (`node -e` has no file URL, which some ESM dependencies need).
+      const requirer = join(host, "require-check.cjs")
+      writeFileSync(
+        requirer,
         `const m = require(${JSON.stringify(specifier)}); if (Object.keys(m).length === 0) throw new Error("no exports")`
-      ], { cwd: host })
+      )
+      const cjs = run(process.execPath, [requirer], { cwd: host })
       check(`require ${specifier}`, cjs.status === 0, output(cjs))
     }
   }
@@ -101,6 +104,8 @@ import * as PgTesting from "@mission-control/adapter-pg/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import * as GatewaySimulator from "@mission-control/gateway-rpc/testing"
 import * as ExpressAdapter from "@mission-control/adapter-express"
+import { makeClient, NotFoundResponse, openApiDocument } from "@mission-control/core/http"
+import { FetchHttpClient } from "effect/http"
 
 const status = (error: CoreError): number => httpStatus[error._tag]
 const program = Effect.gen(function*() {
@@ -108,7 +113,15 @@ const program = Effect.gen(function*() {
   return yield* createAgent(Actor.user(world.owner), Schema.decodeUnknownSync(AgentCreate)({ board_id: world.board.id, name: "Host" }))
 })
 const layer = TestKit.layer().pipe(Layer.orDie)
-export const used = [status, program, layer, express, PgAdapter, PgTesting, GatewayRpc, GatewaySimulator, ExpressAdapter]
+// The typed client: its calls answer the wire shapes and fail with the error bodies.
+const client = Effect.gen(function*() {
+  const api = yield* makeClient("http://127.0.0.1:8000")
+  const agent = yield* api.agents.create({ payload: { name: "Client", board_id: null } })
+  const missing = yield* api.agents.get({ params: { agent_id: agent.id } }).pipe(Effect.flip)
+  return missing instanceof NotFoundResponse ? missing.detail : agent.is_board_lead
+}).pipe(Effect.provide(FetchHttpClient.layer))
+const handler = ExpressAdapter.createMissionControlHandler({ layer, authenticateUser: () => undefined })
+export const used = [status, program, layer, express, PgAdapter, PgTesting, GatewayRpc, GatewaySimulator, ExpressAdapter, client, handler, openApiDocument]
 `
   writeFileSync(join(host, "esm.mts"), usage)
   writeFileSync(join(host, "cjs.cts"), usage)

@@ -6,6 +6,7 @@ import type { UserId } from "@mission-control/core"
 import type { ManagedRuntime } from "effect"
 import { Effect, Option } from "effect"
 import express from "express"
+import { fleetPage } from "../fleet/serve.js"
 
 /** The demo's user sign-in: `Authorization: Bearer <token>` for the seeded users. */
 export class DemoUserTokens {
@@ -21,7 +22,7 @@ export class DemoUserTokens {
   }
 }
 
-/** The example application: the router at /api/v1, as upstream mounts it, and liveness routes. */
+/** The example application: the router at /api/v1, as upstream mounts it, liveness routes, and the fleet page at /. */
 export const makeApp = <E>(
   runtime: ManagedRuntime.ManagedRuntime<MissionControlServices, E>,
   tokens: DemoUserTokens
@@ -36,5 +37,6 @@ export const makeApp = <E>(
   const app = express()
   for (const path of ["/health", "/healthz", "/readyz"]) app.get(path, (_req, res) => void res.json({ ok: true }))
   app.use("/api/v1", router)
+  app.use(fleetPage())
   return { app, router }
 }

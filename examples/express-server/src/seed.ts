@@ -88,8 +88,9 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
         })
       )
     }
+    // Named after the organization alone: core names the gateway's own agent "<gateway name> Gateway Agent".
     const created = yield* createGateway(owner, {
-      name: `${name} Gateway`,
+      name,
       url: gateway.url,
       workspaceRoot: `~/.openclaw/${name.toLowerCase()}`,
       ...(gateway.token === null ? {} : { token: gateway.token })

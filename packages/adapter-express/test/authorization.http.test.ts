@@ -1,9 +1,19 @@
-// The authorization matrix over HTTP: every route against the nine kinds of caller.
+// The authorization matrix over HTTP, through the typed client: every route against the nine kinds of caller.
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
+import { GatewayId } from "@mission-control/core"
+import {
+  apiPrefix,
+  ForbiddenResponse,
+  NotFoundResponse,
+  openApiDocument,
+  UnauthorizedResponse
+} from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
+import { Effect } from "effect"
 import express from "express"
-import { startApi } from "./harness.js"
+import type { ApiClient, Identity } from "./harness.js"
+import { leaveStream, outcomeOf, run, startApi } from "./harness.js"
 
 const callers = [
   "owner",
@@ -46,7 +56,7 @@ afterAll(async () => {
   await closeSharedTestDatabase()
 })
 
-const as = (caller: Caller) => {
+const identityOf = (caller: Caller): Identity => {
   const world = api.world
   const users = {
     owner: world.owner,
@@ -61,29 +71,67 @@ const as = (caller: Caller) => {
     : { agentToken: tokens[caller as keyof typeof tokens] }
 }
 
+const clients = new Map<Caller, ApiClient>()
+/** The typed client signed in as `caller`. */
+const as = (caller: Caller): ApiClient => {
+  const known = clients.get(caller)
+  if (known !== undefined) return known
+  const client = api.clientAs(identityOf(caller))
+  clients.set(caller, client)
+  return client
+}
+
 const freshWorker = () =>
   api.runtime.runPromise(Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id })).then((
     created
   ) => created.agent.id)
 
-const U = 401 // a user route called with an agent token, or an agent route called by a user: no credentials it takes
+/** A gateway's body: on the simulator, named after `label`. */
+const gatewayBody = (label: string) => ({
+  name: `Gateway ${label}`,
+  url: api.simulator.url,
+  workspace_root: `/srv/${label}`,
+  token: api.simulator.token!
+})
+
+let gateways = 0
+/** A new gateway of the seeded organization, made by its owner. */
+const freshGateway = async () => {
+  const created = await run(as("owner").gateways.create({ payload: gatewayBody(`spare-${++gateways}`) }))
+  return GatewayId.make(created.id)
+}
+
+/** The matrix names path parameters shortly (`{board}`, `{id}`). */
+const nameInMatrix: Readonly<Record<string, string>> = {
+  "{agent_id}": "{id}",
+  "{gateway_id}": "{id}",
+  "{board_id}": "{board}"
+}
+
+const ok = { status: 200 } as const
+// A user route called with an agent token, or an agent route called by a user: no credentials it takes
+const U = { status: 401, error: UnauthorizedResponse } as const
+const F = { status: 403, error: ForbiddenResponse } as const
+const N = { status: 404, error: NotFoundResponse } as const
+type Expected = typeof ok | typeof U | typeof F | typeof N
+
 const routes: Array<
   {
     readonly name: string
-    readonly call: (caller: Caller) => Promise<number>
-    readonly expected: Record<Caller, number>
+    readonly call: (client: ApiClient, caller: Caller) => Promise<Effect.Effect<unknown, unknown>>
+    readonly expected: Record<Caller, Expected>
   }
 > = [
   {
     name: "GET /agents",
-    call: async (c) => (await api.call("GET", "/agents", as(c))).status,
+    call: async (client) => client.agents.list({ query: {} }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 200,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: ok,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -91,23 +139,15 @@ const routes: Array<
   },
   {
     name: "GET /agents/stream",
-    call: async (c) => {
-      const abort = new AbortController()
-      const headers: Record<string, string> = {}
-      const credentials = as(c)
-      if ("user" in credentials) headers["authorization"] = `Bearer ${api.tokenFor(credentials.user)}`
-      else headers["x-agent-token"] = credentials.agentToken
-      const response = await fetch(`${api.base}/agents/stream`, { headers, signal: abort.signal })
-      abort.abort()
-      return response.status
-    },
+    // An open stream is left at once: the answer's status is what is tested.
+    call: async (client) => Effect.tap(client.agents.stream({ query: {}, headers: {} }), leaveStream),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 200,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: ok,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -115,31 +155,47 @@ const routes: Array<
   },
   {
     name: "POST /agents",
-    call: async (c) =>
-      (await api.call("POST", "/agents", { ...as(c), body: { board_id: api.world.board.id, name: `New ${c}` } }))
-        .status,
+    call: async (client, c) => client.agents.create({ payload: { board_id: api.world.board.id, name: `New ${c}` } }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 403,
-      boardAgent: 403,
-      boardLead: 200,
-      otherBoardLead: 403
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: F,
+      boardAgent: F,
+      boardLead: ok,
+      otherBoardLead: F
+    }
+  },
+  {
+    name: "POST /agents/heartbeat",
+    // A user's heartbeat by name finds the board's worker (another organization's admin: not found, so a create on a
+    // board it may not access); an agent's heartbeats itself (name and board ignored).
+    call: async (client) =>
+      client.agents.heartbeatOrCreate({ payload: { name: "Worker", board_id: api.world.board.id } }),
+    expected: {
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: ok,
+      noAccess: F,
+      otherOrgAdmin: F,
+      boardAgent: ok,
+      boardLead: ok,
+      otherBoardLead: ok
     }
   },
   {
     name: "GET /agents/{id}",
-    call: async (c) => (await api.call("GET", `/agents/${workerId}`, as(c))).status,
+    call: async (client) => client.agents.get({ params: { agent_id: workerId } }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 404,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -148,16 +204,19 @@ const routes: Array<
   {
     name: "PATCH /agents/{id}",
     // An update re-provisions the agent with a new token: a fresh target, so the worker's token stays valid.
-    call: async (c) =>
-      (await api.call("PATCH", `/agents/${await freshWorker()}`, { ...as(c), body: { identity_template: `by ${c}` } }))
-        .status,
+    call: async (client, c) =>
+      client.agents.update({
+        params: { agent_id: await freshWorker() },
+        query: {},
+        payload: { identity_template: `by ${c}` }
+      }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 404,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -165,29 +224,29 @@ const routes: Array<
   },
   {
     name: "POST /agents/{id}/heartbeat",
-    call: async (c) => (await api.call("POST", `/agents/${workerId}/heartbeat`, { ...as(c), body: {} })).status,
+    call: async (client) => client.agents.heartbeat({ params: { agent_id: workerId }, payload: {} }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 404,
-      boardAgent: 200,
-      boardLead: 403,
-      otherBoardLead: 403
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
+      boardAgent: ok,
+      boardLead: F,
+      otherBoardLead: F
     }
   },
   {
     name: "DELETE /agents/{id}",
-    call: async (c) => (await api.call("DELETE", `/agents/${await freshWorker()}`, as(c))).status,
+    call: async (client) => client.agents.delete({ params: { agent_id: await freshWorker() } }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 404,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -195,7 +254,7 @@ const routes: Array<
   },
   {
     name: "GET /agent/agents",
-    call: async (c) => (await api.call("GET", "/agent/agents", as(c))).status,
+    call: async (client) => client.agent.listAgents({ query: {} }),
     expected: {
       owner: U,
       admin: U,
@@ -203,15 +262,45 @@ const routes: Array<
       boardWriter: U,
       noAccess: U,
       otherOrgAdmin: U,
-      boardAgent: 200,
-      boardLead: 200,
-      otherBoardLead: 200
+      boardAgent: ok,
+      boardLead: ok,
+      otherBoardLead: ok
+    }
+  },
+  {
+    name: "POST /agent/agents",
+    call: async (client, c) => client.agent.createAgent({ payload: { name: `Helper of ${c}` } }),
+    expected: {
+      owner: U,
+      admin: U,
+      boardReader: U,
+      boardWriter: U,
+      noAccess: U,
+      otherOrgAdmin: U,
+      boardAgent: F,
+      boardLead: ok,
+      otherBoardLead: ok
+    }
+  },
+  {
+    name: "POST /agent/heartbeat",
+    call: async (client) => client.agent.heartbeat({ payload: { name: "ignored" } }),
+    expected: {
+      owner: U,
+      admin: U,
+      boardReader: U,
+      boardWriter: U,
+      noAccess: U,
+      otherOrgAdmin: U,
+      boardAgent: ok,
+      boardLead: ok,
+      otherBoardLead: ok
     }
   },
   {
     name: "DELETE /agent/boards/{board}/agents/{id}",
-    call: async (c) =>
-      (await api.call("DELETE", `/agent/boards/${api.world.board.id}/agents/${await freshWorker()}`, as(c))).status,
+    call: async (client) =>
+      client.agent.deleteBoardAgent({ params: { board_id: api.world.board.id, agent_id: await freshWorker() } }),
     expected: {
       owner: U,
       admin: U,
@@ -219,36 +308,97 @@ const routes: Array<
       boardWriter: U,
       noAccess: U,
       otherOrgAdmin: U,
-      boardAgent: 403,
-      boardLead: 200,
-      otherBoardLead: 403
+      boardAgent: F,
+      boardLead: ok,
+      otherBoardLead: F
     }
   },
   {
     name: "POST /boards/{board}/lead",
-    call: async (c) => (await api.call("POST", `/boards/${api.world.board.id}/lead`, { ...as(c), body: {} })).status,
+    call: async (client) => client.boards.ensureLead({ params: { board_id: api.world.board.id }, payload: {} }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 200,
-      noAccess: 403,
-      otherOrgAdmin: 403,
-      boardAgent: 403,
-      boardLead: 403,
-      otherBoardLead: 403
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: ok,
+      noAccess: F,
+      otherOrgAdmin: F,
+      boardAgent: F,
+      boardLead: F,
+      otherBoardLead: F
+    }
+  },
+  {
+    name: "GET /gateways",
+    call: async (client) => client.gateways.list({ query: {} }),
+    expected: {
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: ok,
+      boardAgent: U,
+      boardLead: U,
+      otherBoardLead: U
+    }
+  },
+  {
+    name: "POST /gateways",
+    call: async (client, c) => client.gateways.create({ payload: gatewayBody(`by-${c}`) }),
+    expected: {
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: ok,
+      boardAgent: U,
+      boardLead: U,
+      otherBoardLead: U
     }
   },
   {
     name: "GET /gateways/{id}",
-    call: async (c) => (await api.call("GET", `/gateways/${api.world.gateway.id}`, as(c))).status,
+    call: async (client) => client.gateways.get({ params: { gateway_id: api.world.gateway.id } }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 404,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
+      boardAgent: U,
+      boardLead: U,
+      otherBoardLead: U
+    }
+  },
+  {
+    name: "PATCH /gateways/{id}",
+    call: async (client, c) =>
+      client.gateways.update({ params: { gateway_id: await freshGateway() }, payload: { name: `Renamed by ${c}` } }),
+    expected: {
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
+      boardAgent: U,
+      boardLead: U,
+      otherBoardLead: U
+    }
+  },
+  {
+    name: "DELETE /gateways/{id}",
+    call: async (client) => client.gateways.delete({ params: { gateway_id: await freshGateway() } }),
+    expected: {
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -256,15 +406,19 @@ const routes: Array<
   },
   {
     name: "POST /gateways/{id}/templates/sync",
-    call: async (c) =>
-      (await api.call("POST", `/gateways/${api.world.gateway.id}/templates/sync?include_main=false`, as(c))).status,
+    call: async (client) =>
+      client.gateways.syncTemplates({
+        params: { gateway_id: api.world.gateway.id },
+        query: { include_main: false },
+        headers: {}
+      }),
     expected: {
-      owner: 200,
-      admin: 200,
-      boardReader: 403,
-      boardWriter: 403,
-      noAccess: 403,
-      otherOrgAdmin: 404,
+      owner: ok,
+      admin: ok,
+      boardReader: F,
+      boardWriter: F,
+      noAccess: F,
+      otherOrgAdmin: N,
       boardAgent: U,
       boardLead: U,
       otherBoardLead: U
@@ -275,9 +429,31 @@ const routes: Array<
 describe("authorization matrix over HTTP", () => {
   for (const route of routes) {
     for (const caller of callers) {
-      it(`${route.name} as ${caller} → ${route.expected[caller]}`, async () => {
-        assert.strictEqual(await route.call(caller), route.expected[caller])
+      const expected = route.expected[caller]
+      it(`${route.name} as ${caller} → ${expected.status}`, async () => {
+        const outcome = await outcomeOf(await route.call(as(caller), caller))
+        if ("error" in expected) {
+          assert.strictEqual(outcome._tag, "Failure", `expected ${expected.error.name}`)
+          if (outcome._tag === "Failure") assert.instanceOf(outcome.failure, expected.error)
+        } else {
+          assert.strictEqual(
+            outcome._tag,
+            "Success",
+            outcome._tag === "Failure" ? JSON.stringify(outcome.failure) : undefined
+          )
+        }
       })
     }
   }
+})
+
+it("the matrix covers every route of the API", () => {
+  const documented = Object.entries(openApiDocument().paths).flatMap(([path, operations]) =>
+    Object.keys(operations).map((method) =>
+      `${method.toUpperCase()} ${
+        path.slice(apiPrefix.length).replace(/\{[a-z_]+\}/g, (name) => nameInMatrix[name] ?? name)
+      }`
+    )
+  )
+  assert.sameMembers(routes.map((route) => route.name), documented)
 })

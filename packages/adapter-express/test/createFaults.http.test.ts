@@ -3,11 +3,12 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase, serverReachable } from "@mission-control/adapter-pg/testing"
 import { Settings } from "@mission-control/core"
+import { GatewayFailureResponse, UnavailableResponse } from "@mission-control/core/http"
 import { Duration, Layer, Redacted } from "effect"
 import express from "express"
 import { createServer } from "node:net"
 import pg from "pg"
-import { startApi } from "./harness.js"
+import { failureOf, outcomeOf, run, startApi } from "./harness.js"
 
 afterAll(closeSharedTestDatabase)
 
@@ -33,8 +34,12 @@ describe.skipIf(!reachable)("creates under faults over HTTP", () => {
       await admin.connect()
       try {
         const names = Array.from({ length: 60 }, (_, index) => `Burst ${index}`)
+        const owner = api.clientAs({ user: api.world.owner })
         const create = (name: string) =>
-          api.call("POST", "/agents", { user: api.world.owner, body: { board_id: api.world.board.id, name } })
+          outcomeOf(owner.agents.create({ payload: { board_id: api.world.board.id, name } }))
+        /** A 503: the database went away under the request (retryable). */
+        const unavailable = (outcome: Awaited<ReturnType<typeof create>>) =>
+          outcome._tag === "Failure" && outcome.failure instanceof UnavailableResponse
         let stop = false
         let killed = 0
         const killer = (async () => {
@@ -53,15 +58,18 @@ describe.skipIf(!reachable)("creates under faults over HTTP", () => {
         }
         stop = true
         await killer
-        const failed = names.filter((_, index) => first[index]!.status >= 500)
+        const failed = names.filter((_, index) => first[index]!._tag === "Failure")
         assert.isAbove(killed, 0) // the burst did meet killed connections
-        for (const response of first) assert.include([200, 201, 503], response.status, JSON.stringify(response.body))
+        // Each create succeeded or answered a 503 (nothing else: no 409, no 500).
+        for (const outcome of first) {
+          assert.isTrue(outcome._tag === "Success" || unavailable(outcome), JSON.stringify(outcome))
+        }
         // Each create that failed with a 5xx, retried (the database is back): it succeeds or returns the agent.
         for (const name of failed) {
           let retried = await create(name)
-          for (let attempt = 0; attempt < 5 && retried.status === 503; attempt++) retried = await create(name)
-          assert.include([200, 201], retried.status, `${name}: ${JSON.stringify(retried.body)}`)
-          assert.strictEqual(retried.body.name, name)
+          for (let attempt = 0; attempt < 5 && unavailable(retried); attempt++) retried = await create(name)
+          assert.strictEqual(retried._tag, "Success", `${name}: ${JSON.stringify(retried)}`)
+          if (retried._tag === "Success") assert.strictEqual(retried.success.name, name)
         }
         // One agent per name, and none without either its token (provisioned) or its pending provisioning recorded.
         const { rows } = await admin.query(
@@ -91,23 +99,25 @@ describe.skipIf(!reachable)("creates under faults over HTTP", () => {
       )
       try {
         const port = await closedPort()
+        const owner = api.clientAs({ user: api.world.owner })
         const started = Date.now()
-        const response = await api.call("POST", "/gateways", {
-          user: api.world.owner,
-          body: { name: "Refusing", url: `ws://127.0.0.1:${port}`, workspace_root: "/srv/refusing" }
-        })
+        const refused = await failureOf(
+          owner.gateways.create({
+            payload: { name: "Refusing", url: `ws://127.0.0.1:${port}`, workspace_root: "/srv/refusing" }
+          }),
+          GatewayFailureResponse
+        )
         const elapsed = Date.now() - started
-        assert.strictEqual(response.status, 502)
         // "unreachable" once the client reports the refusal, "no answer" when the deadline came first.
         assert.match(
-          response.body.detail,
+          refused.detail,
           /^Gateway provision failed: Gateway unreachable after 2 seconds \(gateway coordination timeout\)\. Last error: (unreachable|no answer)$/
         )
-        assert.notInclude(JSON.stringify(response.body), String(port))
-        assert.notInclude(JSON.stringify(response.body), "ECONNREFUSED")
+        assert.notInclude(JSON.stringify(refused), String(port))
+        assert.notInclude(JSON.stringify(refused), "ECONNREFUSED")
         assert.isBelow(elapsed, 8_000)
-        const listed = await api.call("GET", "/gateways", { user: api.world.owner })
-        assert.isFalse(listed.body.items.some((gateway: { name: string }) => gateway.name === "Refusing"))
+        const listed = await run(owner.gateways.list({ query: {} }))
+        assert.isFalse(listed.items.some((gateway) => gateway.name === "Refusing"))
       } finally {
         await api.stop()
       }

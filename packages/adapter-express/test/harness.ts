@@ -4,11 +4,14 @@ import { layerOnTestDatabase, sharedTestDatabase } from "@mission-control/adapte
 import type { MissionControlServices, User } from "@mission-control/core"
 import { AgentChanges, AgentTokens, OrganizationRepository, TemplateRenderer } from "@mission-control/core"
 import type { UserId } from "@mission-control/core"
+import { makeClient } from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
-import { Effect, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { Effect, Layer, ManagedRuntime, Option, Redacted, Stream } from "effect"
+import type { Result } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import type { Server } from "node:http"
 import type { AddressInfo } from "node:net"
 
@@ -68,7 +71,6 @@ export const startApi = async (
   const router = createMissionControlRouter({
     runtime,
     authenticateUser,
-    basePath: "/api/v1",
     pingIntervalSeconds: 1,
     ...routerOptions
   })
@@ -76,7 +78,23 @@ export const startApi = async (
   app.use("/api/v1", router)
   const server = app.listen(0, "127.0.0.1")
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const base = `${origin}/api/v1`
+  /**
+   * The typed client of the API, signed in as a user, as an agent (its token in `X-Agent-Token`, or as a bearer
+   * token with `bearer`), or as nobody.
+   */
+  const clientAs = (identity: Identity = {}) => {
+    const headers: Record<string, string> = {}
+    if (identity.user !== undefined) headers["authorization"] = `Bearer ${tokenFor(identity.user)}`
+    if (identity.bearer !== undefined) headers["authorization"] = `Bearer ${identity.bearer}`
+    if (identity.agentToken !== undefined) headers["x-agent-token"] = identity.agentToken
+    return Effect.runSync(
+      makeClient(origin, {
+        transformClient: HttpClient.mapRequest(HttpClientRequest.setHeaders(headers))
+      }).pipe(Effect.provide(FetchHttpClient.layer))
+    )
+  }
   const call = async (
     method: string,
     path: string,
@@ -118,8 +136,52 @@ export const startApi = async (
     await runtime.dispose()
     await simulator.stop()
   }
-  return { base, call, database, runtime, simulator, world, stop, tokenFor }
+  return { base, call, clientAs, database, origin, runtime, simulator, world, stop, tokenFor }
 }
+
+/** Who a typed client calls as; `{}` is nobody. */
+export interface Identity {
+  readonly user?: User
+  readonly agentToken?: string
+  /** An agent token sent as `Authorization: Bearer`. */
+  readonly bearer?: string
+}
+
+/** The typed client of the API (as `clientAs` makes it). */
+export type ApiClient = ReturnType<Awaited<ReturnType<typeof startApi>>["clientAs"]>
+
+/** Runs one call of the typed client: its decoded answer (a failure rejects). */
+export const run = <A, E>(call: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(call)
+
+/** What one call of the typed client answered: its value or the error body it failed with. */
+export const outcomeOf = <A, E>(call: Effect.Effect<A, E>): Promise<Result.Result<A, E>> =>
+  Effect.runPromise(Effect.result(call))
+
+const describeOutcome = (value: unknown): string =>
+  `${(value as { readonly constructor?: { readonly name?: string } } | null)?.constructor?.name ?? typeof value} ${
+    JSON.stringify(value)?.slice(0, 300)
+  }`
+
+/** The error body a call of the typed client failed with, checked to be a `expected` (e.g. `NotFoundResponse`). */
+export const failureOf = async <T>(
+  call: Effect.Effect<unknown, unknown>,
+  expected: new(...args: never) => T
+): Promise<T> => {
+  const outcome = await outcomeOf(call)
+  if (outcome._tag === "Success") {
+    throw new Error(`expected ${expected.name}, got a success: ${describeOutcome(outcome.success)}`)
+  }
+  const failure = outcome.failure
+  if (!(failure instanceof expected)) throw new Error(`expected ${expected.name}, got ${describeOutcome(failure)}`)
+  return failure
+}
+
+/**
+ * Leaves a stream the typed client opened (an SSE answer): reads it for `forMillis`, then stops, which closes the
+ * connection (the server then frees its subscription).
+ */
+export const leaveStream = <A, E>(stream: Stream.Stream<A, E>, forMillis = 20): Effect.Effect<void, E> =>
+  Effect.asVoid(Effect.timeoutOption(Stream.runDrain(stream), `${forMillis} millis`))
 
 /** Every `AUTH_TOKEN=` the simulator's agents hold in their workspace files (the agent tokens provisioning wrote). */
 export const tokensOnGateway = (simulator: GatewaySimulator): Set<string> => {

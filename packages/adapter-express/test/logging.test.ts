@@ -4,7 +4,7 @@ import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import { Fixtures } from "@mission-control/core/testing"
 import { Layer, References } from "effect"
 import express from "express"
-import { startApi } from "./harness.js"
+import { outcomeOf, startApi } from "./harness.js"
 
 afterAll(closeSharedTestDatabase)
 
@@ -19,13 +19,14 @@ describe("request logs", () => {
       const { token } = await api.runtime.runPromise(
         Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id })
       )
-      await api.call("POST", "/agent/heartbeat", { agentToken: token, body: { name: "x" } })
-      await api.call("POST", "/agent/heartbeat", { agentToken: `${token}x`, body: { name: "x" } })
-      await api.call("GET", "/agents", { user: api.world.owner })
-      await api.call("POST", "/gateways", {
-        user: api.world.owner,
-        body: { name: "G", url: api.simulator.url, workspace_root: "/w", token: "gateway-secret-123" }
-      })
+      const owner = api.clientAs({ user: api.world.owner })
+      // Answered or refused (the forged token's 401), each is a request to log.
+      await outcomeOf(api.clientAs({ agentToken: token }).agent.heartbeat({ payload: { name: "x" } }))
+      await outcomeOf(api.clientAs({ agentToken: `${token}x` }).agent.heartbeat({ payload: { name: "x" } }))
+      await outcomeOf(owner.agents.list({ query: {} }))
+      await outcomeOf(owner.gateways.create({
+        payload: { name: "G", url: api.simulator.url, workspace_root: "/w", token: "gateway-secret-123" }
+      }))
       await new Promise((resolve) => setTimeout(resolve, 100))
     } finally {
       Object.assign(console, original)

@@ -1,6 +1,7 @@
 export { layerClient } from "./client.js"
 export { describeConnection, redactUrl } from "./config.js"
 export type { PgConnectionConfig } from "./config.js"
+export { PgConnectionError, PgConnectionProblem, toConnectionError } from "./connectionError.js"
 export { layerEmbedded, layerOnEmbedded, startEmbedded } from "./embedded.js"
 export type { EmbeddedDatabase, EmbeddedOptions } from "./embedded.js"
 export { layer, migrationLayer } from "./layer.js"

@@ -1,6 +1,6 @@
 import { DateTime, Schema, SchemaTransformation } from "effect"
 import { computedStatus } from "./identity.js"
-import { AgentId, BoardId, GatewayId } from "./ids.js"
+import { AgentId, BoardId, GatewayId, OrganizationId } from "./ids.js"
 import { boundedText, limits, noNulCharacter, withinJsonLimits } from "./limits.js"
 import type { Agent, Gateway } from "./models.js"
 import { JsonObject } from "./models.js"
@@ -15,7 +15,6 @@ const Status = Schema.NullOr(boundedText(limits.status))
 const Template = Schema.NullOr(boundedText(limits.template))
 const HeartbeatConfig = Schema.NullOr(JsonObject.check(withinJsonLimits))
 const IdentityProfileInput = Schema.Unknown.check(withinJsonLimits)
-const Uuid = Schema.String.check(Schema.isGUID())
 
 /** A body field the client may leave out: decoding fills in `value`. */
 interface Defaulted<S extends Schema.Top> {
@@ -227,9 +226,9 @@ const nullableTimestamp = (value: DateTime.Utc | null): string | null => value =
 
 /** `AgentRead` of the reference API. */
 export const AgentRead = Schema.Struct({
-  id: Uuid,
-  board_id: Schema.NullOr(Uuid),
-  gateway_id: Uuid,
+  id: AgentId,
+  board_id: Schema.NullOr(BoardId),
+  gateway_id: GatewayId,
   name: Schema.String,
   status: Schema.String,
   heartbeat_config: Schema.NullOr(JsonObject),
@@ -272,8 +271,8 @@ export const toAgentRead = (agent: Agent, now: DateTime.Utc): AgentRead => ({
  * (`has_token`), as the reference's later versions redact it.
  */
 export const GatewayRead = Schema.Struct({
-  id: Uuid,
-  organization_id: Uuid,
+  id: GatewayId,
+  organization_id: OrganizationId,
   name: Schema.String,
   url: Schema.String,
   workspace_root: Schema.String,

@@ -17,6 +17,7 @@ import {
 } from "../domain/wire.js"
 import { BooleanFromQuery, QueryInt, uuidOf } from "./fields.js"
 import { ActorAuthentication, AgentAuthentication, RequestEnvelope, UserAuthentication } from "./middleware.js"
+import { ValidationOrder } from "./validation.js"
 
 // The reference's routes under `/api/v1`, in its field names. Ids the reference declares as `str` in a path
 // (`agent_id`, `board_id`) stay strings (unknown or malformed: 404); ids it declares as `UUID` (`gateway_id`, and
@@ -176,7 +177,7 @@ export class GatewaysGroup extends HttpApiGroup.make("gateways")
       headers: { accept: Schema.optional(Schema.String) },
       // JSON by default; `Accept: text/event-stream` streams the sync's progress, then its result.
       success: [SyncResult, HttpApiSchema.StreamSse({ events: SyncSseEvent })]
-    })
+    }).annotate(ValidationOrder, ["query", "path", "header", "body"]) // the reference's flags are a dependency's
   )
   .middleware(UserAuthentication)
 {}

@@ -1,4 +1,4 @@
-import { Effect, Option, Schema, SchemaAST, SchemaIssue } from "effect"
+import { Context, Effect, Option, Schema, SchemaAST, SchemaIssue } from "effect"
 import { HttpMethod, HttpRouter, HttpServerRequest } from "effect/http"
 import type { HttpApiEndpoint, HttpApiError } from "effect/http-api"
 import { pydanticErrorOf, uuidParsingError } from "./fields.js"
@@ -548,7 +548,15 @@ export const requestInput = (
 // HttpApi decodes in this order and stops at the first failing slot; FastAPI validates every slot and lists path,
 // query, header, then body issues.
 const httpApiOrder = ["Params", "Headers", "Query", "Payload"] as const
-const fastApiOrder: ReadonlyArray<ValidationSlot> = ["path", "query", "header", "body"]
+/**
+ * The order in which a route lists its issues: FastAPI's path, query, header, body, unless the route annotates
+ * another (a reference route whose query parameters come through a dependency lists those first: FastAPI validates a
+ * route's dependencies before its own parameters).
+ */
+export const ValidationOrder = Context.Reference<ReadonlyArray<ValidationSlot>>(
+  "@mission-control/core/http/ValidationOrder",
+  { defaultValue: () => ["path", "query", "header", "body"] }
+)
 type SlotKind = typeof httpApiOrder[number]
 
 const mediaType = (contentType: string): string => contentType.toLowerCase().split(";", 1)[0]!.trim()
@@ -622,5 +630,8 @@ export const requestValidationIssues = (
       const slot = slots[kind]
       bySlot.set(slot, toValidationIssues(issue, slot, yield* requestInput(request, slot)))
     }
-    return fastApiOrder.flatMap((slot) => bySlot.get(slot) ?? [])
+    // FastAPI parses the body before it validates anything: a body that is not JSON is answered alone.
+    const body = bySlot.get("body") ?? []
+    if (body.some((issue) => issue.type === "json_invalid")) return body
+    return Context.get(endpoint.annotations, ValidationOrder).flatMap((slot) => bySlot.get(slot) ?? [])
   })

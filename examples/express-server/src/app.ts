@@ -1,8 +1,8 @@
 import type { MissionControlRouter } from "@mission-control/adapter-express"
 import { createMissionControlRouter } from "@mission-control/adapter-express"
 import type { MissionControlServices, User } from "@mission-control/core"
-import { OrganizationRepository } from "@mission-control/core"
-import type { UserId } from "@mission-control/core"
+import { Observability, OrganizationRepository } from "@mission-control/core"
+import type { OrganizationId, UserId } from "@mission-control/core"
 import type { ManagedRuntime } from "effect"
 import { Effect, Option } from "effect"
 import express from "express"
@@ -22,10 +22,14 @@ export class DemoUserTokens {
   }
 }
 
-/** The example application: the router at /api/v1, as upstream mounts it, liveness routes, and the fleet page at /. */
+/**
+ * The example application: the router at /api/v1, as upstream mounts it, liveness routes, metrics in Prometheus's
+ * text format at /metrics, and the fleet page at /.
+ */
 export const makeApp = <E>(
   runtime: ManagedRuntime.ManagedRuntime<MissionControlServices, E>,
-  tokens: DemoUserTokens
+  tokens: DemoUserTokens,
+  organizationIds: ReadonlyArray<OrganizationId> = []
 ): { readonly app: express.Express; readonly router: MissionControlRouter } => {
   const authenticateUser = async (req: express.Request): Promise<User | undefined> => {
     const userId = tokens.find(req.header("authorization"))
@@ -36,6 +40,7 @@ export const makeApp = <E>(
   const router = createMissionControlRouter({ runtime, authenticateUser })
   const app = express()
   for (const path of ["/health", "/healthz", "/readyz"]) app.get(path, (_req, res) => void res.json({ ok: true }))
+  app.get("/metrics", Observability.prometheusHandler(runtime, { organizationIds }))
   app.use("/api/v1", router)
   app.use(fleetPage())
   return { app, router }

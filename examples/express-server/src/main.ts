@@ -99,7 +99,7 @@ const serve = (settings: Settings) =>
       ))
     )
 
-    const { app, router } = makeApp(runtime, tokens)
+    const { app, router } = makeApp(runtime, tokens, organizations.map((organization) => organization.id))
     yield* Effect.addFinalizer(() => Effect.promise(() => router.dispose()))
     listener.serve(app)
     // Released first: no new request reaches the router while it and the runtime close.

@@ -79,5 +79,13 @@ describe("example server", () => {
     })
     assert.strictEqual(created.status, 200)
     assert.strictEqual((await fetch(`${info.url}/healthz`)).status, 200)
+
+    // Metrics in Prometheus's text format: the fleet by computed status, the heartbeat just received.
+    const metrics = await fetch(`${info.url}/metrics`)
+    assert.strictEqual(metrics.status, 200)
+    assert.include(metrics.headers.get("content-type") ?? "", "text/plain")
+    const text = await metrics.text()
+    assert.match(text, /^mission_control_agents\{[^}]*status="online"[^}]*\} 1$/m)
+    assert.match(text, /^mission_control_agent_heartbeats_total\{[^}]*\} [1-9]/m)
   })
 })

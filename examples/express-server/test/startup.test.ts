@@ -8,6 +8,7 @@ import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { spawn } from "node:child_process"
 import type { Server } from "node:net"
 import { createServer } from "node:net"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const exampleDir = fileURLToPath(new URL("..", import.meta.url))
@@ -43,7 +44,8 @@ const startExample = (env: Readonly<Record<string, string>>): Promise<Run> =>
   slot(() =>
     new Promise<Run>((resolve, reject) => {
       const started = Date.now()
-      const child = spawn("npx", ["tsx", "src/main.ts"], {
+      // tsx itself, not through npx: under `pnpm test`, npx warns on stderr about pnpm's npm_config_* variables.
+      const child = spawn(join(exampleDir, "node_modules", ".bin", "tsx"), ["src/main.ts"], {
         cwd: exampleDir,
         env: {
           ...process.env,

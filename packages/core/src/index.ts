@@ -69,5 +69,8 @@ export * from "./programs/templateSync.js"
 export * from "./programs/updateAgent.js"
 export { ProvisioningFault, workspaceFiles } from "./programs/workspaceLifecycle.js"
 
+// Traces and metrics
+export * as Observability from "./observability/index.js"
+
 // Everything the programs need, for hosts that build one runtime for all of them.
 export type { MissionControlServices } from "./services/MissionControlServices.js"

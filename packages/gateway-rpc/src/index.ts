@@ -6,5 +6,6 @@ export type { ConnectionOptions, GatewayConnection } from "./GatewayConnection.j
 export { canonicalJson, makeClient } from "./GatewayRpcClient.js"
 export { layer } from "./layer.js"
 export type { PoolOptions } from "./layer.js"
+export { instrumentConnection } from "./observability.js"
 export { maxProtocol, minProtocol, parseFrame, parseHello, protocol4HeartbeatKeys } from "./protocol.js"
 export type { EventFrame, Frame, GatewayErrorShape, HelloInfo, RequestFrame, ResponseFrame } from "./protocol.js"

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto"
 import type { ConnectionOptions } from "./GatewayConnection.js"
 import { makeConnection } from "./GatewayConnection.js"
 import { makeClient } from "./GatewayRpcClient.js"
+import { instrumentConnection } from "./observability.js"
 
 /** Options shared by every gateway connection of the pool. */
 export type PoolOptions = Omit<ConnectionOptions, "url" | "token">
@@ -17,6 +18,7 @@ const fingerprint = (target: GatewayTarget): string =>
 /**
  * `GatewayControlPlane` over WebSocket: one persistent connection per gateway, keyed by the gateway's id and its
  * URL and token (a changed row gets a new connection and the old one is closed). Connections close with the layer.
+ * Every request is a span and is measured (`instrumentConnection`).
  */
 export const layer = (options: PoolOptions = {}) =>
   Layer.effect(
@@ -39,7 +41,7 @@ export const layer = (options: PoolOptions = {}) =>
             const connection = yield* makeConnection({ ...options, url: target.url, token: target.token }).pipe(
               Scope.provide(scope)
             )
-            const client = makeClient(connection)
+            const client = makeClient(instrumentConnection(connection, target))
             entries.set(target.gatewayId, { fingerprint: key, client, scope })
             return client
           }))

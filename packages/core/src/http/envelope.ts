@@ -171,16 +171,31 @@ export const layerRequestEnvelope = (options: EnvelopeOptions = {}) => {
             )
           })
           : httpEffect
-      return yield* checked.pipe(
-        Effect.catchCause((cause) => answerFailure(cause, served, endpoint, requestId)),
-        Effect.provideService(RequestId, requestId),
-        Effect.provideService(HttpServerRequest.HttpServerRequest, served),
-        Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(bodyLimit)),
-        Effect.tap((response: HttpServerResponse.HttpServerResponse) => logged(response.status)),
-        Effect.tapError((error) => logged(statusOf(error))),
-        Effect.withSpan(`http ${request.method} ${endpoint.path}`, {
-          attributes: { "http.request_id": requestId, "http.route": endpoint.path }
-        }, { captureStackTrace: false })
-      )
+      // The request's span. Programs an agent runs on every request have no span of their own and put the agent's
+      // ids on this one (`authenticateAgent`, `heartbeatAgent`).
+      return yield* Effect.useSpan(`http ${request.method} ${endpoint.path}`, {
+        attributes: {
+          "http.request.method": request.method,
+          "http.route": endpoint.path,
+          "http.request_id": requestId
+        }
+      }, (span) => {
+        const answered = (status: number) => {
+          span.attribute("http.response.status_code", status)
+          return logged(status)
+        }
+        return Effect.withParentSpan(
+          checked.pipe(
+            Effect.catchCause((cause) => answerFailure(cause, served, endpoint, requestId)),
+            Effect.provideService(RequestId, requestId),
+            Effect.provideService(HttpServerRequest.HttpServerRequest, served),
+            Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(bodyLimit)),
+            Effect.tap((response: HttpServerResponse.HttpServerResponse) => answered(response.status)),
+            Effect.tapError((error) => answered(statusOf(error)))
+          ),
+          span,
+          { captureStackTrace: false }
+        )
+      })
     }))
 }

@@ -2,6 +2,7 @@ import { Effect, Option } from "effect"
 import type { BoardId, GatewayId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, Organization, OrganizationMember, User } from "../domain/models.js"
 import { Forbidden, NotFound, reason, Unauthorized, Unprocessable } from "../errors.js"
+import { annotate, AttributeKey } from "../observability/attributes.js"
 import { BoardRepository } from "../services/BoardRepository.js"
 import type { GatewayTarget } from "../services/GatewayControlPlane.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
@@ -35,6 +36,8 @@ export const requireUserContext = Effect.fnUntraced(function*(user: User | null)
   let organization = activeOrganization
   if (member.organizationId !== active) organization = yield* organizations.findOrganization(member.organizationId)
   if (Option.isNone(organization)) return yield* forbidden()
+  // On the span of the program that asked (access checks have none of their own).
+  yield* annotate({ [AttributeKey.organizationId]: organization.value.id })
   return { user, organization: organization.value, member } satisfies UserContext
 })
 

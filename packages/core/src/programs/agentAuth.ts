@@ -1,5 +1,6 @@
 import { DateTime, Duration, Effect, Option } from "effect"
 import { reason, Unauthorized } from "../errors.js"
+import { annotateAgent } from "../observability/attributes.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
 import { dieOnDuplicate, now } from "./common.js"
@@ -15,7 +16,8 @@ export interface AuthenticateAgentOptions {
 
 /**
  * The agent a raw token belongs to, found by one indexed lookup of its digest (401 when none). The raw token is
- * never stored or logged.
+ * never stored or logged. Runs on every agent request, so it has no span of its own: the agent's ids go on the
+ * current span (the request's).
  */
 export const authenticateAgent = Effect.fnUntraced(function*(
   token: string | null | undefined,
@@ -31,6 +33,7 @@ export const authenticateAgent = Effect.fnUntraced(function*(
   if (Option.isNone(found) || found.value.agentTokenDigest === null) return yield* unauthorized
   if (!constantTimeEquals(found.value.agentTokenDigest, digest)) return yield* unauthorized
   const agent = found.value
+  yield* annotateAgent(agent)
   if (options.touchPresence === false) return agent
   const at = yield* now
   const stale = agent.lastSeenAt === null ||

@@ -4,6 +4,7 @@ import type { AgentId, BoardId } from "../domain/ids.js"
 import type { Agent, Board, IdentityProfile, User } from "../domain/models.js"
 import { pendingAgent } from "../domain/pendingAgent.js"
 import { Conflict, Forbidden } from "../errors.js"
+import { annotate, AttributeKey, boardAttributes } from "../observability/attributes.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { requireBoard, requireGateway } from "./access.js"
@@ -37,6 +38,7 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
   user: User | null,
   options: LeadAgentOptions = {}
 ) {
+  yield* annotate(boardAttributes(board))
   const { gateway } = yield* requireGateway(board)
   const agents = yield* AgentRepository
   const name = options.agentName?.trim() || defaultLeadName
@@ -102,7 +104,7 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
     onlyIfPending: true
   })
   return { agent: provisioned, created }
-})
+}, Effect.tap(({ agent }) => annotate({ [AttributeKey.agentId]: agent.id })))
 
 /**
  * `ensureBoardLeadAgent` for an actor: a user with write access to the board, or the gateway-main agent of the
@@ -113,6 +115,7 @@ export const ensureBoardLead = Effect.fn("ensureBoardLead")(function*(
   boardId: BoardId,
   options: LeadAgentOptions = {}
 ) {
+  yield* annotate({ [AttributeKey.boardId]: boardId })
   let board: Board
   let user: User | null = null
   if (actor._tag === "User") {

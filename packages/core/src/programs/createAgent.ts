@@ -4,6 +4,7 @@ import type { AgentId, BoardId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
 import type { AgentCreate } from "../domain/wire.js"
 import { Conflict, Forbidden } from "../errors.js"
+import { annotate, annotateAgent, AttributeKey, boardAttributes } from "../observability/attributes.js"
 import { AgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { requireBoard, requireBoardLead, requireGateway, requireOrgAdmin } from "./access.js"
@@ -51,6 +52,7 @@ const isAbandonedCreate = (agent: Agent): boolean =>
 
 /** Creates a worker on a board whose access is settled, and provisions it (see `createAgent`). */
 const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCreate, user: User | null) {
+  yield* annotate(boardAttributes(board))
   const { gateway } = yield* requireGateway(board)
   const agents = yield* AgentRepository
   const locks = yield* AgentLocks
@@ -88,7 +90,10 @@ const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCr
       // The row is committed: from here the database failing (or a defect) leaves the agent pending, not a 5xx.
       const leftPending = (cause: unknown) =>
         Effect.as(
-          Effect.logWarning("createAgent: provisioning broke off after the agent was saved; left pending", cause),
+          Effect.andThen(
+            annotate({ [AttributeKey.outcome]: "pending" }),
+            Effect.logWarning("createAgent: provisioning broke off after the agent was saved; left pending", cause)
+          ),
           agent
         )
       return yield* provisionAgentRecordLocked(agent.id, request).pipe(
@@ -114,7 +119,7 @@ const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCr
 export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payload: AgentCreate) {
   const board = yield* resolveCreateBoard(actor, payload.boardId)
   return yield* createOnBoard(board, payload, actor._tag === "User" ? actor.user : null)
-})
+}, Effect.tap((agent) => annotateAgent(agent)))
 
 /**
  * `createAgent` for the agent API's lead route: the caller must be a board lead ("Only board leads can perform this
@@ -123,4 +128,4 @@ export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payl
 export const createAgentAsLead = Effect.fn("createAgentAsLead")(function*(lead: Agent, payload: AgentCreate) {
   const boardId = yield* requireBoardLead(lead)
   return yield* createOnBoard(yield* requireBoard(boardId), { ...payload, boardId }, null)
-})
+}, Effect.tap((agent) => annotateAgent(agent)))

@@ -3,6 +3,7 @@ import { gatewayMainSessionKey } from "../domain/identity.js"
 import type { AgentId, BoardId } from "../domain/ids.js"
 import type { Agent, Gateway, User } from "../domain/models.js"
 import { Forbidden, GatewayFailure, Internal, NotFound, reason } from "../errors.js"
+import { agentAttributes, annotate, AttributeKey } from "../observability/attributes.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import { AgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
@@ -69,6 +70,7 @@ const notifyMainAgent = (agent: Agent, gateway: Gateway, workspace: string) =>
  * activity and the row itself; finally the gateway agent is asked to remove the workspace (best effort).
  */
 export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent: Agent) {
+  yield* annotate(agentAttributes(agent))
   const settings = yield* Settings
   const locks = yield* AgentLocks
   const transactor = yield* Transactor
@@ -107,6 +109,7 @@ export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent:
 
 /** Deletes an agent (an org admin with write access); a missing agent is already deleted. */
 export const deleteAgent = Effect.fn("deleteAgent")(function*(user: User | null, agentId: AgentId) {
+  yield* annotate({ [AttributeKey.agentId]: agentId })
   const context = yield* requireOrgAdmin(user)
   const agents = yield* AgentRepository
   const agent = yield* agents.findById(agentId)
@@ -126,6 +129,7 @@ export const deleteAgentAsLead = Effect.fn("deleteAgentAsLead")(function*(
   boardId: BoardId,
   agentId: AgentId
 ) {
+  yield* annotate({ [AttributeKey.agentId]: agentId, [AttributeKey.boardId]: boardId })
   const boards = yield* BoardRepository
   if (Option.isNone(yield* boards.findById(boardId))) return yield* notFound()
   if (lead.boardId !== null && lead.boardId !== boardId) return yield* forbidden()

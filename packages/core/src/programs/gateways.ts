@@ -12,6 +12,7 @@ import { Gateway } from "../domain/models.js"
 import { pendingAgent } from "../domain/pendingAgent.js"
 import type { GatewayCreate, GatewayUpdate } from "../domain/wire.js"
 import { Conflict, GatewayFailure, Unprocessable } from "../errors.js"
+import { annotate, AttributeKey, gatewayAttributes } from "../observability/attributes.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
@@ -43,6 +44,7 @@ export const listGateways = Effect.fn("listGateways")(function*(
 
 /** One gateway of the admin's organization. */
 export const getGateway = Effect.fn("getGateway")(function*(user: User | null, gatewayId: GatewayId) {
+  yield* annotate({ [AttributeKey.gatewayId]: gatewayId })
   const context = yield* requireOrgAdmin(user)
   return yield* requireGatewayInOrganization(gatewayId, context)
 })
@@ -73,6 +75,7 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
   user: User | null,
   options: MainAgentOptions
 ) {
+  yield* annotate(gatewayAttributes(gateway))
   const agents = yield* AgentRepository
   const at = yield* now
   const name = gatewayMainAgentName(gateway.name)
@@ -117,6 +120,7 @@ export const ensureGatewayMainAgent = Effect.fn("ensureGatewayMainAgent")(functi
       )
     }
   }
+  yield* annotate({ [AttributeKey.agentId]: main.id })
   const known = yield* gatewayHasMainAgent(gateway)
   if (!changed && !isProvisionPending(main) && known) return main
   let templateUser = user
@@ -155,6 +159,7 @@ export const createGateway = Effect.fn("createGateway")(function*(user: User | n
     createdAt: at,
     updatedAt: at
   })
+  yield* annotate(gatewayAttributes(gateway))
   yield* requireReachable(gateway)
   yield* gateways.insert(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: true })
@@ -184,6 +189,7 @@ export const updateGateway = Effect.fn("updateGateway")(function*(
   gatewayId: GatewayId,
   payload: GatewayUpdate
 ) {
+  yield* annotate({ [AttributeKey.gatewayId]: gatewayId })
   const context = yield* requireOrgAdmin(user)
   const existing = yield* requireGatewayInOrganization(gatewayId, context)
   const gateways = yield* GatewayRepository
@@ -202,6 +208,7 @@ export const updateGateway = Effect.fn("updateGateway")(function*(
 
 /** Deletes a gateway that no board uses any more, with its gateway-main agent records (no gateway call). */
 export const deleteGateway = Effect.fn("deleteGateway")(function*(user: User | null, gatewayId: GatewayId) {
+  yield* annotate({ [AttributeKey.gatewayId]: gatewayId })
   const context = yield* requireOrgAdmin(user)
   const gateway = yield* requireGatewayInOrganization(gatewayId, context)
   const gateways = yield* GatewayRepository

@@ -5,6 +5,8 @@ import type { Agent } from "../domain/models.js"
 import { ActivityEvent } from "../domain/models.js"
 import type { AgentHeartbeatCreate } from "../domain/wire.js"
 import { Forbidden, NotFound, reason } from "../errors.js"
+import { agentAttributes, annotate, annotateAgent } from "../observability/attributes.js"
+import { countHeartbeat } from "../observability/metrics.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { requireAgentAccess, requireBoard, requireGateway, requireOrgAdmin, requireUserContext } from "./access.js"
 import { findAgent, insertBoardAgent } from "./agentRecords.js"
@@ -35,7 +37,7 @@ const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string
     taskId: null,
     createdAt: at
   }, { disableChecks: true })
-  return yield* agents.updateWithActivity(
+  const updated = yield* agents.updateWithActivity(
     agent.id,
     { status: nextStatus, lastSeenAt: at, updatedAt: at },
     activity
@@ -43,9 +45,15 @@ const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string
     dieOnDuplicate,
     Effect.flatMap(orFail(() => new NotFound({ detail: reason.notFound })))
   )
+  yield* countHeartbeat(agent.gatewayId)
+  return updated
 })
 
-/** A heartbeat for an agent, from the agent itself or an org admin with write access to it. */
+/**
+ * A heartbeat for an agent, from the agent itself or an org admin with write access to it. On the path of every
+ * agent, so without a span of its own: a user's heartbeat puts the agent's ids on the current span (an agent's own
+ * were put there by `authenticateAgent`).
+ */
 export const heartbeatAgent = Effect.fnUntraced(function*(
   actor: Actor,
   agentId: AgentId,
@@ -57,6 +65,7 @@ export const heartbeatAgent = Effect.fnUntraced(function*(
   if (actor._tag === "Agent") {
     if (actor.agent.id !== agent.id) return yield* forbidden()
   } else {
+    yield* annotateAgent(agent)
     const context = yield* requireOrgAdmin(actor.user)
     yield* requireAgentAccess(agent, context, true)
   }
@@ -71,7 +80,10 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
   actor: Actor,
   payload: AgentHeartbeatCreate
 ) {
-  if (actor._tag === "Agent") return yield* heartbeatAgent(actor, actor.agent.id, payload.status)
+  if (actor._tag === "Agent") {
+    yield* annotate(agentAttributes(actor.agent))
+    return yield* heartbeatAgent(actor, actor.agent.id, payload.status)
+  }
   const agents = yield* AgentRepository
   // Only the caller's organization is searched: another organization's agent of that name is neither taken nor
   // revealed (the answer for it is the one for an unknown name).
@@ -111,6 +123,7 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
     agentId = agent.id
   }
   const agent = yield* findAgent(agentId)
+  yield* annotate(agentAttributes(agent))
   if (agent.boardId !== null) {
     const expected = boardScopedSessionKey(agent)
     if (agent.openclawSessionId !== expected) {

@@ -2,6 +2,7 @@ import { Effect, Option } from "effect"
 import type { AgentId, BoardId, GatewayId } from "../domain/ids.js"
 import type { Agent, User } from "../domain/models.js"
 import { Forbidden, NotFound, reason } from "../errors.js"
+import { agentAttributes, annotate, AttributeKey } from "../observability/attributes.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { BoardRepository } from "../services/BoardRepository.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
@@ -28,6 +29,10 @@ interface Visible {
 
 /** Agents an org admin may see, newest first: board agents of readable boards and the org's gateway-main agents. */
 export const listAgents = Effect.fn("listAgents")(function*(user: User | null, query: ListAgentsQuery) {
+  yield* annotate({
+    ...(query.boardId === undefined ? {} : { [AttributeKey.boardId]: query.boardId }),
+    ...(query.gatewayId === undefined ? {} : { [AttributeKey.gatewayId]: query.gatewayId })
+  })
   const gateways = yield* GatewayRepository
   const boards = yield* BoardRepository
   const agents = yield* AgentRepository
@@ -78,6 +83,7 @@ export const listAgents = Effect.fn("listAgents")(function*(user: User | null, q
 
 /** One agent, for an org admin with read access to it. */
 export const getAgent = Effect.fn("getAgent")(function*(user: User | null, agentId: AgentId) {
+  yield* annotate({ [AttributeKey.agentId]: agentId })
   const context = yield* requireOrgAdmin(user)
   const agent = yield* findAgent(agentId)
   yield* requireAgentAccess(agent, context, false)
@@ -89,6 +95,7 @@ export const listAgentsForAgent = Effect.fn("listAgentsForAgent")(function*(
   agent: Agent,
   query: { readonly boardId?: BoardId | undefined; readonly limit: number; readonly offset: number }
 ) {
+  yield* annotate(agentAttributes(agent))
   const agents = yield* AgentRepository
   const gateways = yield* GatewayRepository
   const boards = yield* BoardRepository

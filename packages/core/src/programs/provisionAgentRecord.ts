@@ -7,6 +7,9 @@ import { defaultHeartbeatConfig } from "../domain/identity.js"
 import type { AgentId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
 import { GatewayFailure, Internal, NotFound, reason, Unprocessable } from "../errors.js"
+import { annotate, AttributeKey, gatewayAttributes } from "../observability/attributes.js"
+import type { ProvisioningOutcome } from "../observability/metrics.js"
+import { recordProvisioning, stopwatch } from "../observability/metrics.js"
 import { AgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens } from "../services/AgentTokens.js"
@@ -52,8 +55,11 @@ const gerund = (action: string): string => action.endsWith("e") ? `${action.slic
  * then the agent's previous token stays valid, so a failed or abandoned update never locks the agent out. The run,
  * lock included, is not stopped by a caller that goes away (a client leaving mid-request): it ends within the retry
  * deadline, with the record completed or its failure recorded.
+ *
+ * The run under the lock is the span `provisionAgentRecord` (agent, board, gateway and organization ids, action,
+ * outcome) and is recorded in `mission_control.agent.provisioning.duration`.
  */
-export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
+export const provisionAgentRecord = Effect.fnUntraced(function*(
   agentId: AgentId,
   request: ProvisionRequest
 ) {
@@ -62,10 +68,16 @@ export const provisionAgentRecord = Effect.fn("provisionAgentRecord")(function*(
 })
 
 /** `provisionAgentRecord` for a caller that already holds the agent's lock (`agent/<id>`). */
-export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
+export const provisionAgentRecordLocked = Effect.fn("provisionAgentRecord")(function*(
   agentId: AgentId,
   request: ProvisionRequest
 ) {
+  yield* annotate({
+    [AttributeKey.agentId]: agentId,
+    [AttributeKey.provisionAction]: request.action,
+    ...gatewayAttributes(request.gateway),
+    ...(request.board === null ? {} : { [AttributeKey.boardId]: request.board.id })
+  })
   const agents = yield* AgentRepository
   const tokens = yield* AgentTokens
   const transactor = yield* Transactor
@@ -79,7 +91,10 @@ export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
         onSome: Effect.succeed
       })
     ))
-    if (request.onlyIfPending === true && !isProvisionPending(current)) return current
+    if (request.onlyIfPending === true && !isProvisionPending(current)) {
+      yield* annotate({ [AttributeKey.outcome]: "skipped" })
+      return current
+    }
     if (request.board === null && current.boardId !== null) {
       return yield* new Internal({ detail: "board is required for non-main agent provisioning" })
     }
@@ -113,6 +128,12 @@ export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
     )
 
     const idempotencyKey = yield* newUuid<string>()
+    const elapsed = yield* stopwatch
+    const finished = (outcome: ProvisioningOutcome) =>
+      Effect.andThen(
+        annotate({ [AttributeKey.outcome]: outcome }),
+        recordProvisioning(request.gateway.id, request.action, outcome, elapsed())
+      )
     const run = applyAgentLifecycle(
       pending,
       request.gateway,
@@ -139,6 +160,7 @@ export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
     if (outcome._tag === "Failure") {
       const error = outcome.failure
       const isGateway = error._tag !== "ProvisioningFault"
+      yield* finished(isGateway ? "gateway_error" : "fault")
       yield* transactor.withTransaction(Effect.gen(function*() {
         yield* agents.update(agentId, {
           status: current.status === "updating" || current.status === "provisioning"
@@ -157,6 +179,7 @@ export const provisionAgentRecordLocked = Effect.fnUntraced(function*(
         ? new GatewayFailure({ detail: `Gateway ${request.action} failed: ${error.detail}` })
         : new Internal({ detail: `Unexpected error ${gerund(request.action)} agent provisioning.` })
     }
+    yield* finished("completed")
     return yield* transactor.withTransaction(Effect.gen(function*() {
       const completed = yield* agents.update(agentId, {
         agentTokenDigest: minted.digest,

@@ -1,5 +1,6 @@
 import { DateTime, Duration, Effect, Option } from "effect"
 import type { AgentId } from "../domain/ids.js"
+import { annotate, AttributeKey } from "../observability/attributes.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { BoardRepository } from "../services/BoardRepository.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
@@ -27,6 +28,7 @@ export const reconcilePendingProvisioning = Effect.fn("reconcilePendingProvision
   const gateways = yield* GatewayRepository
   const cutoff = DateTime.subtractDuration(yield* now, Duration.fromInputUnsafe(settings.staleProvisionAfter))
   const pending = yield* agents.listPendingProvision(cutoff)
+  yield* annotate({ [AttributeKey.reconcilePending]: pending.length })
   return yield* Effect.forEach(pending, (agent) =>
     Effect.gen(function*() {
       const board = agent.boardId === null ? null : Option.getOrNull(yield* boards.findById(agent.boardId))

@@ -2,6 +2,8 @@ import { DateTime, Effect, Option, Stream } from "effect"
 import type { BoardId } from "../domain/ids.js"
 import type { Agent, User } from "../domain/models.js"
 import { Forbidden, reason } from "../errors.js"
+import { annotate, AttributeKey } from "../observability/attributes.js"
+import { trackSubscriber } from "../observability/metrics.js"
 import type { AgentChange, AgentChangeFeed } from "../services/AgentChanges.js"
 import { AgentChanges, feedToStream } from "../services/AgentChanges.js"
 import { AgentRepository } from "../services/AgentRepository.js"
@@ -46,6 +48,7 @@ export interface AgentWatch {
  * scope lasts. Pushed from `AgentChanges`, never polled; each change is emitted once, with its sequence.
  */
 export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: User | null, query: StreamAgentsQuery) {
+  if (query.boardId !== undefined) yield* annotate({ [AttributeKey.boardId]: query.boardId })
   const context = yield* requireOrgAdmin(user)
   const readable = yield* listAccessibleBoardIds(context.member, false)
   if (query.boardId !== undefined && !readable.includes(query.boardId)) {
@@ -84,6 +87,7 @@ export const prepareAgentWatch = Effect.fn("prepareAgentWatch")(function*(user: 
         }))
       }
     }
+    yield* trackSubscriber
     // A batch with nothing this watch may show is skipped: the next one is awaited instead.
     const orNext = (events: ReadonlyArray<AgentEvent>) => events.length === 0 ? next : Effect.succeed(events)
     const next: Effect.Effect<ReadonlyArray<AgentEvent>> = feed.take.pipe(

@@ -2,7 +2,16 @@ import { Effect, Option, Queue, Redacted, Ref, Stream } from "effect"
 import { agentKey, gatewayMainAgentKey, parseKeyValueLines } from "../domain/identity.js"
 import type { BoardId, GatewayId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
-import type { SyncAgentProgress, SyncEvent, TemplateSyncProblem, TemplateSyncSummary } from "../domain/templateSync.js"
+import type {
+  SyncAgentProgress,
+  SyncEvent,
+  SyncOutcome,
+  TemplateSyncProblem,
+  TemplateSyncSummary
+} from "../domain/templateSync.js"
+import { annotate, AttributeKey, gatewayAttributes } from "../observability/attributes.js"
+import type { TemplateSyncOutcome } from "../observability/metrics.js"
+import { countSyncedAgent, recordTemplateSync, stopwatch } from "../observability/metrics.js"
 import { AgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
@@ -136,9 +145,22 @@ const readBackToken = Effect.fn("readBackToken")(function*(context: SyncContext,
 
 const redact = (token: string): Redacted.Redacted<string> => Redacted.make(token)
 
+/** How an agent's sync ended, as its progress event and its span say. */
+const outcomeOf = (result: AgentOutcome): SyncOutcome =>
+  result.updated ? "updated" : result.errors.length > 0 ? "failed" : "skipped"
+
 /** Syncs one agent's workspace under its lock. Board is null for the gateway-main agent. */
-const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | null, failurePrefix: string) =>
-  Effect.gen(function*() {
+const syncAgent = Effect.fn("syncAgentTemplates")(
+  function*(context: SyncContext, agentId: Agent["id"], board: Board | null, failurePrefix: string) {
+    yield* annotate(
+      board === null
+        ? { [AttributeKey.agentId]: agentId, [AttributeKey.gatewayId]: context.gateway.id }
+        : {
+          [AttributeKey.agentId]: agentId,
+          [AttributeKey.gatewayId]: context.gateway.id,
+          [AttributeKey.boardId]: board.id
+        }
+    )
     const agents = yield* AgentRepository
     const locks = yield* AgentLocks
     const settings = yield* Settings
@@ -188,7 +210,9 @@ const syncAgent = (context: SyncContext, agentId: Agent["id"], board: Board | nu
         unsupportedFiles: run.success.unsupportedFiles
       })
     }))
-  })
+  },
+  Effect.tap((result) => annotate({ [AttributeKey.outcome]: outcomeOf(result) }))
+)
 
 const progressOf = (
   agent: Agent,
@@ -201,7 +225,7 @@ const progressOf = (
   agentId: agent.id,
   agentName: agent.name,
   boardId: agent.boardId,
-  outcome: result.updated ? "updated" : result.errors.length > 0 ? "failed" : "skipped",
+  outcome: outcomeOf(result),
   message: result.errors.map((error) => error.message).join(" ") || null
 })
 
@@ -220,6 +244,12 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   onProgress: (event: SyncAgentProgress) => Effect.Effect<void> = () => Effect.void
 ) {
   const settings = yield* Settings
+  const elapsed = yield* stopwatch
+  yield* annotate(
+    options.boardId === undefined || options.boardId === null
+      ? gatewayAttributes(gateway)
+      : { ...gatewayAttributes(gateway), [AttributeKey.boardId]: options.boardId }
+  )
   const includeMain = options.includeMain ?? true
   const resetSessions = options.resetSessions ?? false
   const errors: Array<TemplateSyncProblem> = []
@@ -237,6 +267,16 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
     errors: [...errors],
     unsupportedFiles: [...unsupported].sort()
   })
+  const finish = (syncOutcome: TemplateSyncOutcome) =>
+    Effect.andThen(
+      annotate({
+        [AttributeKey.outcome]: syncOutcome,
+        [AttributeKey.syncAgentsUpdated]: agentsUpdated,
+        [AttributeKey.syncAgentsSkipped]: agentsSkipped,
+        [AttributeKey.syncErrors]: errors.length
+      }),
+      Effect.as(recordTemplateSync(gateway.id, syncOutcome, elapsed()), result())
+    )
 
   let user = options.user ?? null
   if (user === null) {
@@ -245,7 +285,7 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   }
   if (gateway.url.trim() === "") {
     errors.push(syncError(null, "Gateway URL is not configured for this gateway."))
-    return result()
+    return yield* finish("failed")
   }
   const controlPlane = yield* GatewayControlPlane
   const target = yield* gatewayTarget(gateway).pipe(Effect.orDie)
@@ -253,12 +293,12 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const ping = yield* Effect.result(client.health.pipe(retryTransient(settings.syncRetry)))
   if (ping._tag === "Failure") {
     errors.push(syncError(null, ping.failure.detail))
-    return result()
+    return yield* finish("failed")
   }
   const capabilities = yield* Effect.result(client.capabilities.pipe(retryTransient(settings.syncRetry)))
   if (capabilities._tag === "Failure") {
     errors.push(syncError(null, capabilities.failure.detail))
-    return result()
+    return yield* finish("failed")
   }
   const context: SyncContext = { gateway, client, tokenFile: capabilities.success.tokenFile, user, options }
 
@@ -268,7 +308,7 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
     boards = boards.filter((board) => board.id === options.boardId)
     if (boards.length === 0) {
       errors.push(syncError(null, "Board does not belong to this gateway."))
-      return result()
+      return yield* finish("failed")
     }
   }
   const boardsById = new Map(boards.map((board) => [board.id, board]))
@@ -278,8 +318,10 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const main = includeMain ? yield* agentRepository.findGatewayMain(gateway.id) : Option.none<Agent>()
   const total = agents.length + (Option.isSome(main) ? 1 : 0)
   let completed = 0
-  const reportProgress = (agent: Agent, agentOutcome: AgentOutcome) =>
-    onProgress(progressOf(agent, agentOutcome, { index: ++completed, total }))
+  const reportProgress = (agent: Agent, agentOutcome: AgentOutcome) => {
+    const progress = progressOf(agent, agentOutcome, { index: ++completed, total })
+    return Effect.andThen(countSyncedAgent(gateway.id, progress.outcome), onProgress(progress))
+  }
 
   const stopped = yield* Ref.make(false)
   const outcomes = yield* Effect.forEach(agents, (agent) =>
@@ -340,7 +382,7 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
       errors.push(syncError(null, `Failed to update heartbeat settings: ${patched.failure.detail}`))
     }
   }
-  return result()
+  return yield* finish(stop ? "stopped" : "completed")
 })
 
 /** `syncGatewayTemplates` as a stream: a progress event per agent, then the summary. */

@@ -9,6 +9,7 @@ import type { AgentId } from "../domain/ids.js"
 import type { Board, Gateway, User } from "../domain/models.js"
 import type { AgentUpdate } from "../domain/wire.js"
 import { Forbidden, NotFound, reason, Unprocessable } from "../errors.js"
+import { agentAttributes, annotate } from "../observability/attributes.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
@@ -42,6 +43,7 @@ export const updateAgent = Effect.fn("updateAgent")(function*(
 ) {
   const context = yield* requireOrgAdmin(user)
   const agent = yield* findAgent(agentId)
+  yield* annotate(agentAttributes(agent))
   yield* requireAgentAccess(agent, context, true)
   const makeMain = payload.isGatewayMain ?? null
   if (payload.status !== undefined) return yield* new Forbidden({ detail: "status is controlled by agent heartbeat" })

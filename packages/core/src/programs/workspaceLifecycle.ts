@@ -15,6 +15,7 @@ import {
 } from "../domain/identity.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
 import { formatTimestamp } from "../domain/wire.js"
+import { agentAttributes, annotate, AttributeKey } from "../observability/attributes.js"
 import { sha256Hex } from "../services/AgentTokens.js"
 import type {
   GatewayCapabilities,
@@ -298,6 +299,11 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
   options: LifecycleOptions,
   idempotencyKey: string
 ) {
+  yield* annotate({
+    ...agentAttributes(agent),
+    [AttributeKey.organizationId]: gateway.organizationId,
+    [AttributeKey.provisionAction]: options.action
+  })
   if (gateway.url.trim() === "") return yield* new ProvisioningFault({ detail: "Gateway url is required" })
   if (board === null && agent.boardId !== null) {
     return yield* new ProvisioningFault({ detail: "board is required for board-scoped agent lifecycle" })
@@ -373,6 +379,7 @@ export const wakeupMessage = (name: string, options: Pick<LifecycleOptions, "act
 
 /** Removes an agent from its gateway (a missing agent or session is fine) and returns its workspace path. */
 export const deleteAgentLifecycle = Effect.fn("deleteAgentLifecycle")(function*(agent: Agent, gateway: Gateway) {
+  yield* annotate({ ...agentAttributes(agent), [AttributeKey.organizationId]: gateway.organizationId })
   if (gateway.url.trim() === "") return yield* new ProvisioningFault({ detail: "Gateway url is required" })
   const workspace = workspacePath(agent, gateway.workspaceRoot)
   if (workspace === undefined) return yield* new ProvisioningFault({ detail: "gateway_workspace_root is required" })

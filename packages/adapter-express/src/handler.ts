@@ -2,7 +2,7 @@ import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import type { MissionControlServices, User } from "@mission-control/core"
 import { isCoreError } from "@mission-control/core"
 import type { ApiOptions } from "@mission-control/core/http"
-import { makeHttpEffect, UserAuthenticator } from "@mission-control/core/http"
+import { makeHttpEffect, requestIdOf, UserAuthenticator } from "@mission-control/core/http"
 import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 
@@ -73,14 +73,16 @@ export const createMissionControlHandler = <E, Req extends IncomingMessage = Inc
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
   // A failed build answers every request with 503 until disposed; `ready()` reports the cause.
   built.then((made) => void (handler = made), () => undefined)
-  const unavailable = (res: ServerResponse) => {
-    res.writeHead(503, { "content-type": "application/json" })
-    res.end(JSON.stringify({ detail: "Service unavailable: Mission Control failed to start" }))
+  const unavailable = (req: IncomingMessage, res: ServerResponse) => {
+    const header = req.headers["x-request-id"]
+    const requestId = requestIdOf(typeof header === "string" ? header : undefined)
+    res.writeHead(503, { "content-type": "application/json", "x-request-id": requestId })
+    res.end(JSON.stringify({ detail: "Service unavailable: Mission Control failed to start", request_id: requestId }))
   }
   return {
     handle: (req, res) => {
       if (handler !== undefined) return handler(req, res)
-      built.then((made) => made(req, res), () => unavailable(res))
+      built.then((made) => made(req, res), () => unavailable(req, res))
     },
     ready: () => built.then(() => undefined),
     dispose: async () => {

@@ -1,4 +1,4 @@
-import { apiPrefix } from "@mission-control/core/http"
+import { apiPrefix, maxBodyDepth } from "@mission-control/core/http"
 import type { Request, Response } from "express"
 import express from "express"
 import { IncomingMessage } from "node:http"
@@ -19,15 +19,25 @@ export type MissionControlRouter = express.Router & {
 const hostRequests = new WeakMap<IncomingMessage, Request>()
 
 /**
+ * A parsed body as JSON text again. `JSON.stringify` recurses: a value nested too deep to serialise (the host's
+ * parser took it) is replayed as JSON nested just past the API's depth limit, which answers 422 `json_limits`.
+ */
+const jsonOf = (parsed: unknown): string => {
+  try {
+    return JSON.stringify(parsed ?? null)
+  } catch {
+    return `${"[".repeat(maxBodyDepth + 1)}${"]".repeat(maxBodyDepth + 1)}`
+  }
+}
+
+/**
  * The request as the API reads it. A body the host's `express.json()` (or another body parser) already consumed is
  * replayed from what it parsed; the API then decodes it as if it had read it itself.
  */
 const asReceived = (req: Request): IncomingMessage => {
   if (!req.readableEnded || req.body === undefined) return req
   const parsed: unknown = req.body
-  const bytes = Buffer.isBuffer(parsed)
-    ? parsed
-    : Buffer.from(typeof parsed === "string" ? parsed : JSON.stringify(parsed ?? null))
+  const bytes = Buffer.isBuffer(parsed) ? parsed : Buffer.from(typeof parsed === "string" ? parsed : jsonOf(parsed))
   const replay = new IncomingMessage(req.socket)
   replay.method = req.method
   replay.url = req.url

@@ -55,6 +55,13 @@ describe("the API's one definition", () => {
         assert.strictEqual(served.status, 200)
         const document = await served.json() as { readonly paths: Record<string, Record<string, unknown>> }
         assert.deepStrictEqual(document, JSON.parse(JSON.stringify(openApiDocument())))
+        // HEAD is answered as the GET of the same path; the document's path is a known one too.
+        const owner = { authorization: `Bearer ${api.tokenFor(api.world.owner)}` }
+        assert.strictEqual((await fetch(`${api.base}/agents`, { method: "HEAD", headers: owner })).status, 200)
+        assert.strictEqual((await fetch(`${api.base}/openapi.json`, { method: "HEAD" })).status, 200)
+        assert.strictEqual((await fetch(`${api.base}/nope`, { method: "HEAD" })).status, 404)
+        const put = await fetch(`${api.base}/openapi.json`, { method: "PUT" })
+        assert.deepStrictEqual([put.status, put.headers.get("allow")], [405, "GET, HEAD"])
         for (const route of documentedRoutes(document)) {
           const [method, path] = route.split(" ") as [string, string]
           const url = `${api.origin}${path.replace(/\{[a-z_]+\}/g, "00000000-0000-4000-8000-000000000000")}`

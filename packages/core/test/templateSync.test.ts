@@ -116,6 +116,24 @@ describe("syncGatewayTemplates", () => {
       assert.strictEqual((yield* authenticateAgent(original)).id, world.first)
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("stores a rotated token once its files are written, even when a later step of the sync fails", () =>
+    Effect.gen(function*() {
+      const world = yield* provisionedWorld
+      const path = [world.gateway.id, `mc-${world.first}`, "TOOLS.md"] as const
+      world.memory.putFile(...path, "no token here") // re-keyed by the rotation
+      // The files carrying the new token are accepted; the session reset after them is refused.
+      world.memory.fail({ method: "sessions.reset", reason: "Rejected", message: "busy", times: Infinity })
+      const result = yield* syncGatewayTemplates(world.gateway, {
+        includeMain: false,
+        rotateTokens: true,
+        resetSessions: true
+      })
+      assert.isAbove(result.errors.length, 0, JSON.stringify(result.errors))
+      // The token in the workspace is the one the database knows: the agent is not locked out.
+      const token = tokenIn(world.memory.file(...path))!
+      assert.strictEqual((yield* authenticateAgent(token)).id, world.first)
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("skips agents of paused boards silently until they are resumed", () =>
     Effect.gen(function*() {
       const world = yield* provisionedWorld

@@ -199,3 +199,6 @@ export class MissionControlApi extends HttpApi.make("mission-control")
 
 /** The prefix every route of the API is under. */
 export const apiPrefix = "/api/v1"
+
+/** Where the OpenAPI document is served. */
+export const openApiPath = `${apiPrefix}/openapi.json` as const

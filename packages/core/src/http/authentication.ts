@@ -47,8 +47,8 @@ const servicesOfRequests = Effect.map(
 
 /**
  * The three authentication middlewares, on the host's `UserAuthenticator` and the core's agent tokens. They run
- * before the request's path, query and body are decoded: an unauthenticated request is a 401 whatever it sends, as
- * the reference answers (its auth dependencies run first).
+ * before the request's path, query and body are decoded: an unauthenticated request is a 401 whatever they hold
+ * (the envelope's size, type and nesting checks come before it).
  */
 export const layerAuthentication = Layer.mergeAll(
   Layer.effect(

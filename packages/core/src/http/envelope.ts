@@ -52,7 +52,7 @@ const isBodyTooLarge = (defect: unknown): boolean =>
   defect.reason.reason === "BodyTooLarge"
 
 /** The status an error body is answered with (its class's `httpApiStatus`). */
-const statusOf = (error: unknown): number => {
+const responseStatusOf = (error: unknown): number => {
   const schema = typeof error === "object" && error !== null
     ? error.constructor as { readonly ast?: SchemaAST.AST }
     : undefined
@@ -137,7 +137,10 @@ export const layerRequestEnvelope = (options: EnvelopeOptions = {}) => {
       let served = request
       if (endpoint.payload.size > 0) {
         const contentType = request.headers["content-type"]
-        if (contentType !== undefined && contentType.trim() !== "") {
+        if (contentType !== undefined && contentType.trim() === "") {
+          // A blank `Content-Type` is no content type: JSON, as FastAPI reads it.
+          served = request.modify({ headers: withJsonContentType(request.headers) })
+        } else if (contentType !== undefined) {
           if (!isJsonContentType(contentType)) {
             return yield* new UnsupportedMediaTypeResponse({ detail: unsupportedMediaType, request_id: requestId })
           }
@@ -191,7 +194,7 @@ export const layerRequestEnvelope = (options: EnvelopeOptions = {}) => {
             Effect.provideService(HttpServerRequest.HttpServerRequest, served),
             Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(bodyLimit)),
             Effect.tap((response: HttpServerResponse.HttpServerResponse) => answered(response.status)),
-            Effect.tapError((error) => answered(statusOf(error)))
+            Effect.tapError((error) => answered(responseStatusOf(error)))
           ),
           span,
           { captureStackTrace: false }

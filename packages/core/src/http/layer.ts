@@ -1,8 +1,8 @@
 import { Duration, Effect, Layer } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { reason } from "../errors.js"
-import { apiPrefix, MissionControlApi } from "./Api.js"
+import { MissionControlApi, openApiPath } from "./Api.js"
 import { layerAuthentication } from "./authentication.js"
 import type { EnvelopeOptions } from "./envelope.js"
 import { layerRequestEnvelope, requestIdOf } from "./envelope.js"
@@ -18,9 +18,6 @@ export interface ApiOptions extends EnvelopeOptions {
   /** Seconds between SSE keep-alive pings (default 15). */
   readonly pingIntervalSeconds?: number | undefined
 }
-
-/** Where the OpenAPI document is served. */
-export const openApiPath = `${apiPrefix}/openapi.json` as const
 
 /**
  * The Mission Control API's routes on an `HttpRouter`, with the OpenAPI document at `/api/v1/openapi.json`: the
@@ -39,6 +36,13 @@ export const layerApi = (options: ApiOptions = {}) =>
     )
   )
 
+/** Agent tokens travel in `X-Agent-Token`: redacted wherever Effect prints or traces headers, as `authorization` is. */
+const withAgentTokensRedacted = <A, E, R>(app: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Effect.service(Headers.CurrentRedactedNames),
+    (names) => Effect.provideService(app, Headers.CurrentRedactedNames, [...names, "x-agent-token"])
+  )
+
 const isRouteNotFound = (error: unknown): boolean =>
   typeof error === "object" && error !== null && "reason" in error && typeof error.reason === "object" &&
   error.reason !== null && "_tag" in error.reason && error.reason._tag === "RouteNotFound"
@@ -52,7 +56,7 @@ export const makeHttpEffect = (options: ApiOptions = {}) =>
   Effect.map(
     HttpRouter.toHttpEffect(layerApi(options)),
     (app) =>
-      Effect.catchIf(app, isRouteNotFound, () =>
+      Effect.catchIf(withAgentTokensRedacted(app), isRouteNotFound, () =>
         Effect.map(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
           const requestId = requestIdOf(request.headers["x-request-id"])
           return HttpServerResponse.jsonUnsafe({ detail: reason.notFound, request_id: requestId }, {

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { reason } from "../errors.js"
-import { apiPrefix, MissionControlApi } from "./Api.js"
+import { apiPrefix, MissionControlApi, openApiPath } from "./Api.js"
 import { requestIdOf } from "./envelope.js"
 
 interface RouteShape {
@@ -23,8 +23,13 @@ const routeShapes = (): ReadonlyArray<RouteShape> => {
       byPath.set(path, shape)
     }
   }
+  // The OpenAPI document is a route of the builder, not of an endpoint.
+  byPath.set(openApiPath, { pattern: new RegExp(`^${openApiPath}$`), methods: ["GET"] })
   return [...byPath.values()]
 }
+
+// Every method but HEAD: the router answers a HEAD that no route takes as the GET of the same path.
+const fallbackMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
 
 /**
  * Every request under the prefix that no route takes is answered in the API's JSON, as FastAPI answers (never a
@@ -47,5 +52,5 @@ export const layerUnrouted = HttpRouter.use((router) => {
       headers: { ...headers, allow: allow.join(", ") }
     })
   })
-  return router.add("*", `${apiPrefix}/*`, answer)
+  return Effect.forEach(fallbackMethods, (method) => router.add(method, `${apiPrefix}/*`, answer), { discard: true })
 })

@@ -3,7 +3,7 @@
 // adds the layer: without it spans stay Effect's native in-memory ones and metrics stay in the registry.
 
 import type { Duration } from "effect"
-import { Config, Effect, Layer, Option, Tracer } from "effect"
+import { Config, Effect, Layer, Option, Schema, SchemaIssue, Tracer } from "effect"
 import type { HttpClient } from "effect/http"
 import { FetchHttpClient } from "effect/http"
 import { OtlpExporter, OtlpLogger, OtlpMetrics, OtlpSerialization, OtlpTracer } from "effect/observability"
@@ -107,16 +107,44 @@ export const layerOtlp = (options: OtlpOptions): Layer.Layer<OtlpExporter.Flushe
   )
 }
 
-/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs separated by commas, values URL-encoded. */
-const parseHeaders = (text: string): Record<string, string> => {
+const decodedOrUndefined = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs separated by commas, values URL-encoded; `undefined` when a value
+ * is not validly encoded.
+ */
+const parseHeaders = (text: string): Record<string, string> | undefined => {
   const headers: Record<string, string> = {}
   for (const pair of text.split(",")) {
     const at = pair.indexOf("=")
     if (at <= 0) continue
-    headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim())
+    const value = decodedOrUndefined(pair.slice(at + 1).trim())
+    if (value === undefined) return undefined
+    headers[pair.slice(0, at).trim()] = value
   }
   return headers
 }
+
+const OtlpHeaders = Config.String("OTEL_EXPORTER_OTLP_HEADERS").pipe(
+  Config.mapEffect((text) => {
+    const headers = parseHeaders(text)
+    return headers === undefined
+      ? Effect.fail(
+        new Config.ConfigError(
+          new Schema.SchemaError(
+            new SchemaIssue.InvalidValue({ message: "a header value is not URL-encoded (RFC 3986 percent escapes)" })
+          )
+        )
+      )
+      : Effect.succeed(headers)
+  })
+)
 
 /**
  * `layerOtlp` configured from OpenTelemetry's standard environment variables, and off (nothing exported, nothing
@@ -132,14 +160,17 @@ export const layerOtlpFromEnv = (
     const disabled = yield* Config.Boolean("OTEL_SDK_DISABLED").pipe(Config.withDefault(false))
     if (disabled || Option.isNone(endpoint) || endpoint.value.trim() === "") return OtlpExporter.layerFlusher
     const serviceName = yield* Config.String("OTEL_SERVICE_NAME").pipe(Config.withDefault(defaults.serviceName))
-    const headers = yield* Config.option(Config.String("OTEL_EXPORTER_OTLP_HEADERS"))
-    const protocol = yield* Config.option(Config.String("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    const headers = yield* Config.option(OtlpHeaders)
+    // Only OTLP over HTTP: gRPC (the variable's other value) is refused, not silently sent as http/protobuf.
+    const protocol = yield* Config.option(
+      Config.Literals(["http/protobuf", "http/json"], "OTEL_EXPORTER_OTLP_PROTOCOL")
+    )
     const ratio = yield* Config.option(Config.Number("OTEL_TRACES_SAMPLER_ARG"))
     return layerOtlp({
       ...defaults,
       url: endpoint.value.trim(),
       serviceName,
-      headers: Option.isSome(headers) ? { ...defaults.headers, ...parseHeaders(headers.value) } : defaults.headers,
+      headers: Option.isSome(headers) ? { ...defaults.headers, ...headers.value } : defaults.headers,
       protocol: Option.isSome(protocol) ? (protocol.value === "http/json" ? "json" : "protobuf") : defaults.protocol,
       sampleRatio: Option.getOrElse(ratio, () => defaults.sampleRatio)
     })

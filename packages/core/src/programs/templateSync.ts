@@ -22,7 +22,7 @@ import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
-import { dieOnDuplicate, newUuid, now } from "./common.js"
+import { dieOnDuplicate, newUuid, now, runToCompletion } from "./common.js"
 import { ensureGatewayMainAgent } from "./gateways.js"
 import { retryTransient } from "./retry.js"
 import { applyAgentLifecycle, provisioningSessionKey } from "./workspaceLifecycle.js"
@@ -164,52 +164,68 @@ const syncAgent = Effect.fn("syncAgentTemplates")(
     const agents = yield* AgentRepository
     const locks = yield* AgentLocks
     const settings = yield* Settings
-    return yield* locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
-      const found = yield* agents.findById(agentId)
-      if (Option.isNone(found)) return outcome({ skipped: true })
-      const agent = found.value
-      const gatewayAgentId = board === null ? gatewayMainAgentKey(context.gateway.id) : agentKey(agent)
-      const readBack = yield* readBackToken(context, agent, gatewayAgentId)
-      if (readBack._tag === "Fatal") return outcome({ skipped: true, errors: readBack.errors, stop: true })
-      if (readBack._tag === "Skip") return outcome({ skipped: true, errors: readBack.errors, missingToken: true })
-      const idempotencyKey = yield* newUuid<string>()
-      const run = yield* Effect.result(
-        applyAgentLifecycle(agent, context.gateway, board, readBack.token, {
-          action: "update",
-          forceBootstrap: context.options.forceBootstrap === true,
-          resetSession: context.options.resetSessions === true,
-          wake: false,
-          deliverWakeup: false,
-          wakeupVerb: null,
-          patchHeartbeat: false,
-          user: context.user
-        }, idempotencyKey).pipe(retryTransient(settings.syncRetry))
-      )
-      if (run._tag === "Failure") {
-        const error = run.failure
-        if (error._tag === "GatewayTimeout") {
-          return outcome({ skipped: true, errors: [...readBack.warnings, syncError(agent, error.detail)], stop: true })
+    // Run to completion: a client leaving mid-sync must not stop an agent between its workspace write and the
+    // storing of the token that write carries.
+    return yield* runToCompletion(
+      locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
+        const found = yield* agents.findById(agentId)
+        if (Option.isNone(found)) return outcome({ skipped: true })
+        const agent = found.value
+        const gatewayAgentId = board === null ? gatewayMainAgentKey(context.gateway.id) : agentKey(agent)
+        const readBack = yield* readBackToken(context, agent, gatewayAgentId)
+        if (readBack._tag === "Fatal") return outcome({ skipped: true, errors: readBack.errors, stop: true })
+        if (readBack._tag === "Skip") return outcome({ skipped: true, errors: readBack.errors, missingToken: true })
+        const idempotencyKey = yield* newUuid<string>()
+        const run = yield* Effect.result(
+          applyAgentLifecycle(agent, context.gateway, board, readBack.token, {
+            action: "update",
+            forceBootstrap: context.options.forceBootstrap === true,
+            resetSession: context.options.resetSessions === true,
+            wake: false,
+            deliverWakeup: false,
+            wakeupVerb: null,
+            patchHeartbeat: false,
+            user: context.user,
+            // A rotated token is stored as soon as the gateway holds the files carrying it: whatever fails after
+            // (a later step, the deadline), the agent's token and the database's stay the same.
+            ...(readBack.newDigest === null ? {} : {
+              onWorkspaceWritten: agents.update(agent.id, { agentTokenDigest: readBack.newDigest }).pipe(
+                Effect.orDie,
+                Effect.asVoid
+              )
+            })
+          }, idempotencyKey).pipe(retryTransient(settings.syncRetry))
+        )
+        if (run._tag === "Failure") {
+          const error = run.failure
+          if (error._tag === "GatewayTimeout") {
+            return outcome({
+              skipped: true,
+              errors: [...readBack.warnings, syncError(agent, error.detail)],
+              stop: true
+            })
+          }
+          return outcome({
+            skipped: true,
+            errors: [...readBack.warnings, syncError(agent, `${failurePrefix}: ${error.detail}`)]
+          })
+        }
+        const sessionKey = provisioningSessionKey(agent, context.gateway)
+        if (readBack.newDigest !== null || agent.openclawSessionId !== sessionKey) {
+          yield* agents.update(agent.id, {
+            ...(readBack.newDigest === null ? {} : { agentTokenDigest: readBack.newDigest }),
+            openclawSessionId: sessionKey,
+            updatedAt: yield* now
+          }).pipe(dieOnDuplicate)
         }
         return outcome({
-          skipped: true,
-          errors: [...readBack.warnings, syncError(agent, `${failurePrefix}: ${error.detail}`)]
+          updated: true,
+          errors: readBack.warnings,
+          heartbeat: run.success.heartbeat,
+          unsupportedFiles: run.success.unsupportedFiles
         })
-      }
-      const sessionKey = provisioningSessionKey(agent, context.gateway)
-      if (readBack.newDigest !== null || agent.openclawSessionId !== sessionKey) {
-        yield* agents.update(agent.id, {
-          ...(readBack.newDigest === null ? {} : { agentTokenDigest: readBack.newDigest }),
-          openclawSessionId: sessionKey,
-          updatedAt: yield* now
-        }).pipe(dieOnDuplicate)
-      }
-      return outcome({
-        updated: true,
-        errors: readBack.warnings,
-        heartbeat: run.success.heartbeat,
-        unsupportedFiles: run.success.unsupportedFiles
-      })
-    }))
+      }))
+    )
   },
   Effect.tap((result) => annotate({ [AttributeKey.outcome]: outcomeOf(result) }))
 )

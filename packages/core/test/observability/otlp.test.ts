@@ -160,4 +160,17 @@ describe("OTLP export", () => {
       yield* createAndReleaseWith(fromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: server.url, OTEL_SDK_DISABLED: "true" }))
       assert.deepStrictEqual(server.received, [])
     }))
+
+  it.live("from the environment: a malformed header or an OTLP protocol other than HTTP fails as configuration", () =>
+    Effect.gen(function*() {
+      for (
+        const env of [
+          { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=%E0%A4%A" },
+          { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }
+        ]
+      ) {
+        const error = yield* Layer.build(fromEnv(env)).pipe(Effect.scoped, Effect.flip)
+        assert.strictEqual(error._tag, "ConfigError", JSON.stringify(env))
+      }
+    }))
 })

@@ -253,6 +253,21 @@ const routes: Array<
     }
   },
   {
+    name: "GET /agent/healthz",
+    call: async (client) => client.agent.healthz(),
+    expected: {
+      owner: U,
+      admin: U,
+      boardReader: U,
+      boardWriter: U,
+      noAccess: U,
+      otherOrgAdmin: U,
+      boardAgent: ok,
+      boardLead: ok,
+      otherBoardLead: ok
+    }
+  },
+  {
     name: "GET /agent/agents",
     call: async (client) => client.agent.listAgents({ query: {} }),
     expected: {

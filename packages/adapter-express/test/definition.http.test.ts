@@ -167,6 +167,33 @@ describe("hosts", () => {
     }
   })
 
+  it("GET /agent/healthz answers the token's agent as the reference does (X-Agent-Token or bearer); 401 without", async () => {
+    const api = await startApi(express5 as never)
+    try {
+      const { agent, token } = await api.runtime.runPromise(
+        Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id, isBoardLead: true })
+      )
+      for (const identity of [{ agentToken: token }, { bearer: token }]) {
+        const health = await Effect.runPromise(api.clientAs(identity).agent.healthz())
+        assert.deepStrictEqual(health, {
+          ok: true,
+          agent_id: agent.id,
+          board_id: api.world.board.id,
+          gateway_id: api.world.gateway.id,
+          status: "online", // the request's authentication refreshed the agent's presence
+          is_board_lead: true
+        })
+      }
+      const refused = await fetch(`${api.base}/agent/healthz`)
+      assert.deepStrictEqual([refused.status, (await refused.json() as { detail: string }).detail], [
+        401,
+        "Unauthorized"
+      ])
+    } finally {
+      await api.stop()
+    }
+  })
+
   for (const [version, createApp] of [["Express 5", express5], ["Express 4", express4]] as const) {
     it(`${version}: a host that installed express.json() before the router still gets its bodies decoded`, async () => {
       const api = await startApi(() => {

@@ -148,6 +148,7 @@ describe("no response carries a secret", () => {
           createsOrRotates: true
         })
         await send(credentials, "POST", "/agents/{agent_id}/heartbeat", `/agents/${agentId}/heartbeat`, { body: {} })
+        await send(credentials, "GET", "/agent/healthz", "/agent/healthz")
         await send(credentials, "GET", "/agent/agents", `/agent/agents${page}`)
         await send(credentials, "POST", "/agent/agents", "/agent/agents", {
           body: { name: `Helper of ${label}` },

@@ -294,6 +294,27 @@ export const toGatewayRead = (gateway: Gateway): GatewayRead => ({
   updated_at: formatTimestamp(gateway.updatedAt)
 })
 
+/** `AgentHealthStatusResponse` of the reference: the caller of `GET /agent/healthz`, as its token names it. */
+export const AgentHealthStatus = Schema.Struct({
+  ok: Schema.Literal(true),
+  agent_id: AgentId,
+  board_id: Schema.NullOr(BoardId),
+  gateway_id: GatewayId,
+  status: Schema.String,
+  is_board_lead: Schema.Boolean
+})
+export type AgentHealthStatus = typeof AgentHealthStatus.Type
+
+/** The health answer of an authenticated agent (its stored status, as the reference answers). */
+export const toAgentHealthStatus = (agent: Agent): AgentHealthStatus => ({
+  ok: true,
+  agent_id: agent.id,
+  board_id: agent.boardId,
+  gateway_id: agent.gatewayId,
+  status: agent.status,
+  is_board_lead: agent.isBoardLead
+})
+
 /** One per-agent problem of a template sync. */
 export const SyncError = Schema.Struct({
   agent_id: Schema.NullOr(AgentId),

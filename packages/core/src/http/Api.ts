@@ -3,6 +3,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "
 import { BoardId, GatewayId } from "../domain/ids.js"
 import {
   AgentCreateBody,
+  AgentHealthStatus,
   AgentHeartbeatBody,
   AgentHeartbeatCreateBody,
   AgentRead,
@@ -74,6 +75,8 @@ export const SyncSseEvent = Schema.Union([
 /** The routes agents call with their own token (`X-Agent-Token`, or `Authorization: Bearer`). */
 export class AgentTokenGroup extends HttpApiGroup.make("agent")
   .add(
+    // A liveness probe that also checks the caller's token.
+    HttpApiEndpoint.get("healthz", "/agent/healthz", { success: AgentHealthStatus }),
     HttpApiEndpoint.get("listAgents", "/agent/agents", {
       query: { ...pagination, board_id: Schema.optional(uuidOf(BoardId)) },
       success: AgentPage

@@ -8,6 +8,7 @@ import {
   heartbeatAgent,
   listAgentsForAgent,
   toAgentCreate,
+  toAgentHealthStatus,
   toAgentHeartbeatCreate
 } from "../../index.js"
 import { MissionControlApi } from "../Api.js"
@@ -17,6 +18,7 @@ import { agentPageView, agentView, ok, pageOf, pathId, respond } from "../views.
 /** The routes agents call with their token. */
 export const AgentTokenHandlers = HttpApiBuilder.group(MissionControlApi, "agent", (handlers) =>
   handlers
+    .handle("healthz", () => Effect.map(Effect.service(CurrentAgent), toAgentHealthStatus))
     .handle("listAgents", ({ query }) =>
       respond(Effect.gen(function*() {
         const caller = yield* CurrentAgent

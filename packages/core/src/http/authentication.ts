@@ -6,29 +6,21 @@ import { reason, Unauthorized } from "../errors.js"
 import { agentTokenFromHeaders, authenticateAgent } from "../programs/agentAuth.js"
 import { Actor } from "../programs/common.js"
 import type { MissionControlServices } from "../services/MissionControlServices.js"
-import { toErrorResponse } from "./errors.js"
 import {
   ActorAuthentication,
   AgentAuthentication,
   CurrentActor,
   CurrentAgent,
   CurrentUser,
-  RequestId,
   UserAuthentication,
   UserAuthenticator
 } from "./middleware.js"
+import { respond } from "./views.js"
 
 const tokenOf = (request: HttpServerRequest.HttpServerRequest, allowBearer: boolean) =>
   agentTokenFromHeaders(
     { agentToken: request.headers["x-agent-token"], authorization: request.headers["authorization"] },
     allowBearer
-  )
-
-/** Failures of authentication answered as every failure is: the reference's body with the request's id. */
-const answered = <A, R>(effect: Effect.Effect<A, CoreError, R>) =>
-  Effect.catch(
-    effect,
-    (error) => Effect.flatMap(Effect.service(RequestId), (id) => Effect.fail(toErrorResponse(error, id)))
   )
 
 const userOf = (request: HttpServerRequest.HttpServerRequest) =>
@@ -42,7 +34,7 @@ const userOf = (request: HttpServerRequest.HttpServerRequest) =>
 const servicesOfRequests = Effect.map(
   Effect.context<MissionControlServices | UserAuthenticator>(),
   (services) => <A>(effect: Effect.Effect<A, CoreError, MissionControlServices | UserAuthenticator>) =>
-    answered(Effect.provideContext(effect, services))
+    respond(Effect.provideContext(effect, services))
 )
 
 /**

@@ -1,17 +1,16 @@
 import { Duration, Effect, Layer } from "effect"
-import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { Headers, HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { reason } from "../errors.js"
 import { MissionControlApi, openApiPath } from "./Api.js"
 import { layerAuthentication } from "./authentication.js"
 import type { EnvelopeOptions } from "./envelope.js"
-import { layerRequestEnvelope, requestIdOf } from "./envelope.js"
+import { layerRequestEnvelope } from "./envelope.js"
 import { AgentsHandlers } from "./handlers/agents.js"
 import { AgentTokenHandlers } from "./handlers/agentToken.js"
 import { BoardsHandlers } from "./handlers/boards.js"
 import { GatewaysHandlers } from "./handlers/gateways.js"
 import { SsePingInterval } from "./options.js"
-import { layerUnrouted } from "./unrouted.js"
+import { answerNotFound, layerUnrouted } from "./unrouted.js"
 
 /** Options of the API's routes. */
 export interface ApiOptions extends EnvelopeOptions {
@@ -55,13 +54,5 @@ const isRouteNotFound = (error: unknown): boolean =>
 export const makeHttpEffect = (options: ApiOptions = {}) =>
   Effect.map(
     HttpRouter.toHttpEffect(layerApi(options)),
-    (app) =>
-      Effect.catchIf(withAgentTokensRedacted(app), isRouteNotFound, () =>
-        Effect.map(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
-          const requestId = requestIdOf(request.headers["x-request-id"])
-          return HttpServerResponse.jsonUnsafe({ detail: reason.notFound, request_id: requestId }, {
-            status: 404,
-            headers: { "x-request-id": requestId }
-          })
-        }))
+    (app) => Effect.catchIf(withAgentTokensRedacted(app), isRouteNotFound, () => answerNotFound)
   )

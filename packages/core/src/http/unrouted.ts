@@ -31,26 +31,41 @@ const routeShapes = (): ReadonlyArray<RouteShape> => {
 // Every method but HEAD: the router answers a HEAD that no route takes as the GET of the same path.
 const fallbackMethods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
 
+const shapes = routeShapes()
+
 /**
- * Every request under the prefix that no route takes is answered in the API's JSON, as FastAPI answers (never a
- * host's HTML page): a known path asked with another method is a 405 with the methods it takes, anything else a 404.
+ * The answer to a request no route takes, in the API's JSON, as FastAPI answers (never a host's HTML page): a known
+ * path asked with another method is a 405 with the methods it takes, anything else (a path that does not even decode
+ * included) a 404.
  */
-export const layerUnrouted = HttpRouter.use((router) => {
-  const shapes = routeShapes()
-  const answer = Effect.gen(function*() {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const requestId = requestIdOf(request.headers["x-request-id"])
-    const path = request.url.split("?", 1)[0]!
-    const known = shapes.find((shape) => shape.pattern.test(path))
-    const headers = { "x-request-id": requestId }
-    if (known === undefined) {
-      return HttpServerResponse.jsonUnsafe({ detail: reason.notFound, request_id: requestId }, { status: 404, headers })
-    }
-    const allow = known.methods.includes("GET") ? [...known.methods, "HEAD"] : known.methods
-    return HttpServerResponse.jsonUnsafe({ detail: "Method Not Allowed", request_id: requestId }, {
-      status: 405,
-      headers: { ...headers, allow: allow.join(", ") }
-    })
+const answer = (
+  request: HttpServerRequest.HttpServerRequest,
+  status: number,
+  detail: string,
+  headers: Readonly<Record<string, string>> = {}
+) => {
+  const requestId = requestIdOf(request.headers["x-request-id"])
+  return HttpServerResponse.jsonUnsafe({ detail, request_id: requestId }, {
+    status,
+    headers: { ...headers, "x-request-id": requestId }
   })
-  return Effect.forEach(fallbackMethods, (method) => router.add(method, `${apiPrefix}/*`, answer), { discard: true })
+}
+
+/** The API's JSON 404, for a request no route can even be matched against (a path that does not decode, `%ZZ`). */
+export const answerNotFound = Effect.map(
+  Effect.service(HttpServerRequest.HttpServerRequest),
+  (request) => answer(request, 404, reason.notFound)
+)
+
+const answerUnrouted = Effect.map(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
+  const path = request.url.split("?", 1)[0]!
+  const known = shapes.find((shape) => shape.pattern.test(path))
+  if (known === undefined) return answer(request, 404, reason.notFound)
+  const allow = known.methods.includes("GET") ? [...known.methods, "HEAD"] : known.methods
+  return answer(request, 405, "Method Not Allowed", { allow: allow.join(", ") })
 })
+
+/** Every request under the prefix that no route takes answers `answerUnrouted`. */
+export const layerUnrouted = HttpRouter.use((router) =>
+  Effect.forEach(fallbackMethods, (method) => router.add(method, `${apiPrefix}/*`, answerUnrouted), { discard: true })
+)

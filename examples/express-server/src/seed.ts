@@ -1,5 +1,6 @@
 import {
   Board,
+  boardDefaults,
   BoardRepository,
   createGateway,
   ensureBoardLeadAgent,
@@ -93,6 +94,8 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
       name,
       url: gateway.url,
       workspaceRoot: `~/.openclaw/${name.toLowerCase()}`,
+      allowInsecureTls: false,
+      disableDevicePairing: false,
       ...(gateway.token === null ? {} : { token: gateway.token })
     })
     const board = new Board({
@@ -107,6 +110,7 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
       successMetrics: { demo: "works" },
       targetDate: null,
       goalConfirmed: true,
+      ...boardDefaults,
       createdAt: at,
       updatedAt: at
     })

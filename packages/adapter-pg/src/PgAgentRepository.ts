@@ -34,6 +34,7 @@ const columnNames = {
   deleteRequestedAt: "delete_requested_at",
   deleteConfirmTokenHash: "delete_confirm_token_hash",
   lastSeenAt: "last_seen_at",
+  lastHeartbeatAt: "last_heartbeat_at",
   isBoardLead: "is_board_lead",
   createdAt: "created_at",
   updatedAt: "updated_at"
@@ -59,6 +60,8 @@ const columns = {
   deleteRequestedAt: NullableTimestamp,
   deleteConfirmTokenHash: NullableText,
   lastSeenAt: NullableTimestamp,
+  // Change-feed snapshots written before migration 0003 have no such key.
+  lastHeartbeatAt: NullableTimestamp.pipe(Schema.withDecodingDefault(Effect.succeed(null))),
   isBoardLead: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp

@@ -11,12 +11,16 @@ export const GatewayFromRow = Schema.Struct({
   url: Schema.String,
   token: Nullable(Schema.RedactedFromValue(Schema.String)),
   workspaceRoot: Schema.String,
+  allowInsecureTls: Schema.Boolean,
+  disableDevicePairing: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp
 }).pipe(
   Schema.encodeKeys({
     organizationId: "organization_id",
     workspaceRoot: "workspace_root",
+    allowInsecureTls: "allow_insecure_tls",
+    disableDevicePairing: "disable_device_pairing",
     createdAt: "created_at",
     updatedAt: "updated_at"
   }),

@@ -217,10 +217,32 @@ const unlockedChangeFeed = Effect.gen(function*() {
     $$`)
 })
 
+// The reference's later board rules and gateway connection options, and the agent's last heartbeat.
+const boardRulesAndGatewayOptions = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  yield* sql`
+    ALTER TABLE mc_boards
+      ADD COLUMN goal_source text,
+      ADD COLUMN board_group_id uuid,
+      ADD COLUMN require_approval_for_done boolean NOT NULL DEFAULT true,
+      ADD COLUMN require_review_before_done boolean NOT NULL DEFAULT false,
+      ADD COLUMN comment_required_for_review boolean NOT NULL DEFAULT false,
+      ADD COLUMN block_status_changes_with_pending_approval boolean NOT NULL DEFAULT false,
+      ADD COLUMN only_lead_can_change_status boolean NOT NULL DEFAULT false,
+      ADD COLUMN max_agents integer NOT NULL DEFAULT 1 CHECK (max_agents >= 0)`
+  yield* sql`CREATE INDEX mc_boards_organization_created_idx ON mc_boards (organization_id, created_at DESC, id DESC)`
+  yield* sql`
+    ALTER TABLE mc_gateways
+      ADD COLUMN allow_insecure_tls boolean NOT NULL DEFAULT false,
+      ADD COLUMN disable_device_pairing boolean NOT NULL DEFAULT false`
+  yield* sql`ALTER TABLE mc_agents ADD COLUMN last_heartbeat_at timestamptz`
+})
+
 /** The migrations of this adapter, in order. Applied ones are never edited: a change is a new migration. */
 export const migrations = {
   "0001_mission_control_schema": createSchema,
-  "0002_unlocked_change_feed": unlockedChangeFeed
+  "0002_unlocked_change_feed": unlockedChangeFeed,
+  "0003_board_rules_gateway_options": boardRulesAndGatewayOptions
 }
 
 const runMigrator = Migrator.make({})({

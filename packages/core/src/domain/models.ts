@@ -84,9 +84,31 @@ export class Board extends Schema.Class<Board>("Board")({
   successMetrics: Schema.NullOr(JsonObject),
   targetDate: NullableTimestamp,
   goalConfirmed: Schema.Boolean,
+  goalSource: Schema.NullOr(Schema.String),
+  /** The reference's board group; Mission Control keeps no board groups, so always `null` here. */
+  boardGroupId: Schema.NullOr(Schema.String),
+  requireApprovalForDone: Schema.Boolean,
+  requireReviewBeforeDone: Schema.Boolean,
+  commentRequiredForReview: Schema.Boolean,
+  blockStatusChangesWithPendingApproval: Schema.Boolean,
+  onlyLeadCanChangeStatus: Schema.Boolean,
+  /** How many worker agents (the lead not counted) a board lead may create on the board. */
+  maxAgents: Schema.Int,
   createdAt: Timestamp,
   updatedAt: Timestamp
 }) {}
+
+/** A board's fields a new board takes when the host gives none (the reference's defaults). */
+export const boardDefaults = {
+  goalSource: null,
+  boardGroupId: null,
+  requireApprovalForDone: true,
+  requireReviewBeforeDone: false,
+  commentRequiredForReview: false,
+  blockStatusChangesWithPendingApproval: false,
+  onlyLeadCanChangeStatus: false,
+  maxAgents: 1
+} as const
 
 /** An OpenClaw gateway the control plane drives. The token is a secret. */
 export class Gateway extends Schema.Class<Gateway>("Gateway")({
@@ -96,6 +118,10 @@ export class Gateway extends Schema.Class<Gateway>("Gateway")({
   url: Schema.String,
   token: Schema.NullOr(Schema.Redacted(Schema.String)),
   workspaceRoot: Schema.String,
+  /** For `wss://` URLs: accept any certificate (self-signed gateways). */
+  allowInsecureTls: Schema.Boolean,
+  /** Connect as the gateway's control UI (no device identity, so no pairing). */
+  disableDevicePairing: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp
 }) {}
@@ -120,6 +146,8 @@ export class Agent extends Schema.Class<Agent>("Agent")({
   deleteRequestedAt: NullableTimestamp,
   deleteConfirmTokenHash: Schema.NullOr(Schema.String),
   lastSeenAt: NullableTimestamp,
+  /** When the agent last called a heartbeat route (`lastSeenAt` also moves on any authenticated call). */
+  lastHeartbeatAt: NullableTimestamp,
   isBoardLead: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp

@@ -45,6 +45,7 @@ export const pendingAgent = (fields: PendingAgentFields, at: DateTime.Utc): Agen
     deleteRequestedAt: null,
     deleteConfirmTokenHash: null,
     lastSeenAt: null,
+    lastHeartbeatAt: null,
     isBoardLead: fields.isBoardLead ?? false,
     createdAt: at,
     updatedAt: at

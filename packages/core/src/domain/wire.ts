@@ -94,9 +94,11 @@ const AgentCreateWire = fromWireKeys({
   heartbeatConfig: withDefault(HeartbeatConfig, null),
   identityProfile: withDefault(IdentityProfileInput, null),
   identityTemplate: withDefault(Template, null),
-  soulTemplate: withDefault(Template, null)
+  soulTemplate: withDefault(Template, null),
+  isBoardLead: withDefault(Schema.Boolean, false)
 }, {
   boardId: "board_id",
+  isBoardLead: "is_board_lead",
   heartbeatConfig: "heartbeat_config",
   identityProfile: "identity_profile",
   identityTemplate: "identity_template",
@@ -183,13 +185,21 @@ export const GatewayUrl = trimmedText(limits.url).check(
   Schema.makeFilter((text: string) => isWebSocketUrl(text) || "Expected a ws:// or wss:// URL")
 )
 
+const gatewayWireNames = {
+  workspaceRoot: "workspace_root",
+  allowInsecureTls: "allow_insecure_tls",
+  disableDevicePairing: "disable_device_pairing"
+} as const
+
 /** Body of `POST /gateways`. */
 const GatewayCreateWire = fromWireKeys({
   name: Name,
   url: GatewayUrl,
   workspaceRoot: trimmedText(limits.path),
-  token: OptionalToken
-}, { workspaceRoot: "workspace_root" })
+  token: OptionalToken,
+  allowInsecureTls: withDefault(Schema.Boolean, false),
+  disableDevicePairing: withDefault(Schema.Boolean, false)
+}, gatewayWireNames)
 /** The domain input of the body. */
 export const GatewayCreate = GatewayCreateWire.schema
 export type GatewayCreate = typeof GatewayCreate.Type
@@ -204,8 +214,10 @@ const GatewayUpdateWire = fromWireKeys({
   name: Schema.optionalKey(Name),
   url: Schema.optionalKey(GatewayUrl),
   workspaceRoot: Schema.optionalKey(trimmedText(limits.path)),
-  token: OptionalToken
-}, { workspaceRoot: "workspace_root" })
+  token: OptionalToken,
+  allowInsecureTls: Schema.optionalKey(Schema.Boolean),
+  disableDevicePairing: Schema.optionalKey(Schema.Boolean)
+}, gatewayWireNames)
 /** The domain input of the body. */
 export const GatewayUpdate = GatewayUpdateWire.schema
 export type GatewayUpdate = typeof GatewayUpdate.Type
@@ -240,6 +252,7 @@ export const AgentRead = Schema.Struct({
   openclaw_session_id: Schema.NullOr(Schema.String),
   last_provision_error: Schema.NullOr(Schema.String),
   last_seen_at: Schema.NullOr(Schema.String),
+  last_heartbeat_at: Schema.NullOr(Schema.String),
   created_at: Schema.String,
   updated_at: Schema.String
 })
@@ -261,6 +274,7 @@ export const toAgentRead = (agent: Agent, now: DateTime.Utc): AgentRead => ({
   openclaw_session_id: agent.openclawSessionId,
   last_provision_error: agent.lastProvisionError,
   last_seen_at: nullableTimestamp(agent.lastSeenAt),
+  last_heartbeat_at: nullableTimestamp(agent.lastHeartbeatAt),
   created_at: formatTimestamp(agent.createdAt),
   updated_at: formatTimestamp(agent.updatedAt)
 })
@@ -277,6 +291,8 @@ export const GatewayRead = Schema.Struct({
   url: Schema.String,
   workspace_root: Schema.String,
   has_token: Schema.Boolean.annotate({ description: "Whether a token is set; the token itself is write-only." }),
+  allow_insecure_tls: Schema.Boolean,
+  disable_device_pairing: Schema.Boolean,
   created_at: Schema.String,
   updated_at: Schema.String
 })
@@ -290,6 +306,8 @@ export const toGatewayRead = (gateway: Gateway): GatewayRead => ({
   url: gateway.url,
   workspace_root: gateway.workspaceRoot,
   has_token: gateway.token !== null,
+  allow_insecure_tls: gateway.allowInsecureTls,
+  disable_device_pairing: gateway.disableDevicePairing,
   created_at: formatTimestamp(gateway.createdAt),
   updated_at: formatTimestamp(gateway.updatedAt)
 })

@@ -16,27 +16,18 @@ import {
   SyncProgress,
   SyncResult
 } from "../domain/wire.js"
-import { BooleanFromQuery, QueryInt, uuidOf } from "./fields.js"
+import { defaultPage, flag, optionalBody, pagination } from "./endpointFields.js"
+import { uuidOf } from "./fields.js"
+import { AgentCoordinationGroup } from "./groups/agentCoordination.js"
+import { BoardsGroup } from "./groups/boards.js"
+import { GatewaySessionsGroup } from "./groups/gatewaySessions.js"
+import { HealthGroup } from "./groups/health.js"
 import { ActorAuthentication, AgentAuthentication, RequestEnvelope, UserAuthentication } from "./middleware.js"
 import { ValidationOrder } from "./validation.js"
 
 // The reference's routes under `/api/v1`, in its field names. Ids the reference declares as `str` in a path
 // (`agent_id`, `board_id`) stay strings (unknown or malformed: 404); ids it declares as `UUID` (`gateway_id`, and
 // every id in a query) are parsed (malformed: 422 `uuid_parsing`).
-
-// Query parameters with a default are optional in the definition (so the typed client may leave them out); the
-// handlers fill in the defaults below.
-
-/** The page of a listing without `limit`/`offset`: the first 200. */
-export const defaultPage = { limit: 200, offset: 0 } as const
-
-const pagination = {
-  limit: Schema.optional(QueryInt({ minimum: 1, maximum: 200 }).annotate({ default: defaultPage.limit })),
-  offset: Schema.optional(QueryInt({ minimum: 0 }).annotate({ default: defaultPage.offset }))
-}
-
-/** An optional boolean query flag (the reference's spellings); `fallback` when absent. */
-const flag = (fallback: boolean) => Schema.optional(BooleanFromQuery.annotate({ default: fallback }))
 
 /** The template sync's flags when the query leaves them out. */
 export const defaultSyncFlags = {
@@ -52,12 +43,6 @@ const GatewayPage = PageOf(GatewayRead)
 const agentPath = { agent_id: Schema.String }
 const boardAgentPath = { board_id: Schema.String, agent_id: Schema.String }
 const gatewayPath = { gateway_id: uuidOf(GatewayId) }
-
-/**
- * A body that may be left out (an empty request body is read as `null`): these routes' bodies have only optional
- * fields, and the handlers read a missing one as `{}`.
- */
-const optionalBody = <S extends Schema.Top>(schema: S) => [Schema.Null, schema] as const
 
 /** `event: agent`, `id: <change sequence>`, `data: {"agent": AgentRead}`. */
 export const AgentSseEvent = Schema.Struct({
@@ -135,27 +120,6 @@ export class AgentsGroup extends HttpApiGroup.make("agents")
   )
 {}
 
-/** The body of `POST /boards/{board_id}/lead`. */
-export const LeadRequest = Schema.Struct({
-  agent_name: Schema.optional(Schema.NullOr(Schema.String)),
-  identity_profile: Schema.optional(Schema.NullOr(Schema.Record(Schema.String, Schema.String)))
-})
-
-/** The answer of `POST /boards/{board_id}/lead`: the lead, and whether this call created it. */
-export const LeadResult = Schema.Struct({ agent: AgentRead, created: Schema.Boolean })
-
-/** Boards: their lead agent. */
-export class BoardsGroup extends HttpApiGroup.make("boards")
-  .add(
-    HttpApiEndpoint.post("ensureLead", "/boards/:board_id/lead", {
-      params: { board_id: Schema.String },
-      payload: optionalBody(LeadRequest),
-      success: LeadResult
-    })
-  )
-  .middleware(ActorAuthentication)
-{}
-
 /** Gateways, for org admins. */
 export class GatewaysGroup extends HttpApiGroup.make("gateways")
   .add(
@@ -187,7 +151,15 @@ export class GatewaysGroup extends HttpApiGroup.make("gateways")
 
 /** The Mission Control HTTP API: the reference's routes, mounted under `/api/v1`. */
 export class MissionControlApi extends HttpApi.make("mission-control")
-  .add(AgentTokenGroup, AgentsGroup, BoardsGroup, GatewaysGroup)
+  .add(
+    AgentTokenGroup,
+    AgentCoordinationGroup,
+    AgentsGroup,
+    BoardsGroup,
+    GatewaysGroup,
+    GatewaySessionsGroup,
+    HealthGroup
+  )
   .middleware(RequestEnvelope)
   .prefix("/api/v1")
   .annotate(HttpApi.PayloadParseOptions, { errors: "all", onExcessProperty: "ignore" })
@@ -199,6 +171,9 @@ export class MissionControlApi extends HttpApi.make("mission-control")
     description: "Mission control for fleets of OpenClaw agents: the reference API's routes, bodies and errors."
   }))
 {}
+
+export { BoardsGroup, LeadRequest, LeadResult } from "./groups/boards.js"
+export { defaultPage }
 
 /** The prefix every route of the API is under. */
 export const apiPrefix = "/api/v1"

@@ -5,10 +5,13 @@ import { MissionControlApi, openApiPath } from "./Api.js"
 import { layerAuthentication } from "./authentication.js"
 import type { EnvelopeOptions } from "./envelope.js"
 import { layerRequestEnvelope } from "./envelope.js"
+import { AgentCoordinationHandlers } from "./handlers/agentCoordination.js"
 import { AgentsHandlers } from "./handlers/agents.js"
 import { AgentTokenHandlers } from "./handlers/agentToken.js"
 import { BoardsHandlers } from "./handlers/boards.js"
 import { GatewaysHandlers } from "./handlers/gateways.js"
+import { GatewaySessionsHandlers } from "./handlers/gatewaySessions.js"
+import { HealthHandlers } from "./handlers/health.js"
 import { SsePingInterval } from "./options.js"
 import { answerNotFound, layerUnrouted } from "./unrouted.js"
 
@@ -25,7 +28,15 @@ export interface ApiOptions extends EnvelopeOptions {
  */
 export const layerApi = (options: ApiOptions = {}) =>
   HttpApiBuilder.layer(MissionControlApi, { openapiPath: openApiPath }).pipe(
-    Layer.provide([AgentTokenHandlers, AgentsHandlers, BoardsHandlers, GatewaysHandlers]),
+    Layer.provide([
+      AgentTokenHandlers,
+      AgentCoordinationHandlers,
+      AgentsHandlers,
+      BoardsHandlers,
+      GatewaysHandlers,
+      GatewaySessionsHandlers,
+      HealthHandlers
+    ]),
     Layer.provide([layerAuthentication, layerRequestEnvelope(options)]),
     Layer.merge(layerUnrouted),
     Layer.provide(

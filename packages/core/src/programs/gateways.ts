@@ -156,6 +156,8 @@ export const createGateway = Effect.fn("createGateway")(function*(user: User | n
     url: payload.url,
     token: tokenOf(payload.token),
     workspaceRoot: payload.workspaceRoot,
+    allowInsecureTls: payload.allowInsecureTls,
+    disableDevicePairing: payload.disableDevicePairing,
     createdAt: at,
     updatedAt: at
   })
@@ -199,6 +201,8 @@ export const updateGateway = Effect.fn("updateGateway")(function*(
     url: payload.url ?? existing.url,
     workspaceRoot: payload.workspaceRoot ?? existing.workspaceRoot,
     token: payload.token === undefined ? existing.token : tokenOf(payload.token),
+    allowInsecureTls: payload.allowInsecureTls ?? existing.allowInsecureTls,
+    disableDevicePairing: payload.disableDevicePairing ?? existing.disableDevicePairing,
     updatedAt: yield* now
   })
   yield* gateways.update(gateway)

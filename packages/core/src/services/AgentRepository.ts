@@ -28,6 +28,7 @@ export type AgentPatch = Partial<
     | "provisionAction"
     | "lastProvisionError"
     | "lastSeenAt"
+    | "lastHeartbeatAt"
     | "isBoardLead"
     | "updatedAt"
   >

@@ -15,6 +15,7 @@ import {
   Agent,
   Board,
   BoardAccess,
+  boardDefaults,
   BoardMemory,
   Gateway,
   Organization,
@@ -111,6 +112,8 @@ export const gateway = (organizationId: OrganizationId, fields: Partial<Omit<Gat
       url: "ws://127.0.0.1:18789",
       token: Redacted.make("gateway-token"),
       workspaceRoot: "~/.openclaw",
+      allowInsecureTls: false,
+      disableDevicePairing: false,
       createdAt: at,
       updatedAt: at,
       ...fields
@@ -139,6 +142,7 @@ export const board = (
       successMetrics: null,
       targetDate: null,
       goalConfirmed: false,
+      ...boardDefaults,
       createdAt: at,
       updatedAt: at,
       ...fields
@@ -175,6 +179,7 @@ export const agent = (
       deleteRequestedAt: null,
       deleteConfirmTokenHash: null,
       lastSeenAt: at,
+      lastHeartbeatAt: null,
       isBoardLead,
       createdAt: at,
       updatedAt: at,

@@ -19,7 +19,7 @@ import {
 import { defaultPage, flag, optionalBody, pagination } from "./endpointFields.js"
 import { uuidOf } from "./fields.js"
 import { AgentCoordinationGroup } from "./groups/agentCoordination.js"
-import { BoardsGroup } from "./groups/boards.js"
+import { AgentBoardsGroup, BoardsGroup } from "./groups/boards.js"
 import { GatewaySessionsGroup } from "./groups/gatewaySessions.js"
 import { HealthGroup } from "./groups/health.js"
 import { ActorAuthentication, AgentAuthentication, RequestEnvelope, UserAuthentication } from "./middleware.js"
@@ -154,6 +154,7 @@ export class MissionControlApi extends HttpApi.make("mission-control")
   .add(
     AgentTokenGroup,
     AgentCoordinationGroup,
+    AgentBoardsGroup,
     AgentsGroup,
     BoardsGroup,
     GatewaysGroup,
@@ -172,7 +173,7 @@ export class MissionControlApi extends HttpApi.make("mission-control")
   }))
 {}
 
-export { BoardsGroup, LeadRequest, LeadResult } from "./groups/boards.js"
+export { AgentBoardsGroup, BoardsGroup, LeadRequest, LeadResult } from "./groups/boards.js"
 export { defaultPage }
 
 /** The prefix every route of the API is under. */

@@ -8,7 +8,7 @@ import { layerRequestEnvelope } from "./envelope.js"
 import { AgentCoordinationHandlers } from "./handlers/agentCoordination.js"
 import { AgentsHandlers } from "./handlers/agents.js"
 import { AgentTokenHandlers } from "./handlers/agentToken.js"
-import { BoardsHandlers } from "./handlers/boards.js"
+import { AgentBoardsHandlers, BoardsHandlers } from "./handlers/boards.js"
 import { GatewaysHandlers } from "./handlers/gateways.js"
 import { GatewaySessionsHandlers } from "./handlers/gatewaySessions.js"
 import { HealthHandlers } from "./handlers/health.js"
@@ -31,6 +31,7 @@ export const layerApi = (options: ApiOptions = {}) =>
     Layer.provide([
       AgentTokenHandlers,
       AgentCoordinationHandlers,
+      AgentBoardsHandlers,
       AgentsHandlers,
       BoardsHandlers,
       GatewaysHandlers,

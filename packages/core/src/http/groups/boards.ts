@@ -2,7 +2,7 @@ import { Schema } from "effect"
 import { HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
 import { AgentRead } from "../../domain/wire.js"
 import { optionalBody } from "../endpointFields.js"
-import { ActorAuthentication } from "../middleware.js"
+import { ActorAuthentication, AgentAuthentication } from "../middleware.js"
 
 /** The body of `POST /boards/{board_id}/lead`. */
 export const LeadRequest = Schema.Struct({
@@ -25,3 +25,5 @@ export class BoardsGroup extends HttpApiGroup.make("boards")
   .middleware(ActorAuthentication)
 {}
 
+/** Boards as agents read them with their token (`/agent/boards`). */
+export class AgentBoardsGroup extends HttpApiGroup.make("agentBoards").middleware(AgentAuthentication) {}

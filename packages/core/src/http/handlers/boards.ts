@@ -22,3 +22,6 @@ export const BoardsHandlers = HttpApiBuilder.group(
         return { agent: yield* agentView(lead.agent), created: lead.created }
       })))
 )
+
+/** Boards as agents read them. */
+export const AgentBoardsHandlers = HttpApiBuilder.group(MissionControlApi, "agentBoards", (handlers) => handlers)

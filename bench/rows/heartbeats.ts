@@ -22,7 +22,8 @@ const warmupMs = 1_000
 // change feed takes no lock: its trigger records the writing transaction).
 const heartbeatStatement = `
   WITH updated AS (
-    UPDATE mc_agents SET status = $1, last_seen_at = now(), updated_at = now() WHERE id = $2 RETURNING *
+    UPDATE mc_agents SET status = $1, last_seen_at = now(), last_heartbeat_at = now(), updated_at = now()
+    WHERE id = $2 RETURNING *
   ), recorded AS (
     INSERT INTO mc_activity_events (id, event_type, message, agent_id, task_id, created_at)
     SELECT $3::uuid, 'agent.heartbeat', $4::text, $2::uuid, NULL, now() FROM updated
@@ -58,9 +59,18 @@ export const heartbeatRow = async (database: TestDatabase): Promise<Row> => {
     }
   }
 
-  // Ours: the router, as a host mounts it.
+  // Ours: the router, as a host mounts it. Its agent-token rate limit counts every request, as in production, with
+  // a limit far above what the load sends (60 a minute would refuse most of it: the reference's limiter has no place
+  // in the minimal handler either).
   const app = express()
-  app.use("/api/v1", createMissionControlRouter({ runtime, authenticateUser: () => undefined }))
+  app.use(
+    "/api/v1",
+    createMissionControlRouter({
+      runtime,
+      authenticateUser: () => undefined,
+      agentRateLimit: { limit: 1_000_000, windowMillis: 60_000 }
+    })
+  )
   const oursServer = await listen(app)
 
   // The minimal handler: the same statements our heartbeat runs (the token lookup, then the write), by hand on `pg`.

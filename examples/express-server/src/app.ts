@@ -3,6 +3,7 @@ import { createMissionControlRouter } from "@mission-control/adapter-express"
 import type { MissionControlServices, User } from "@mission-control/core"
 import { Observability, OrganizationRepository } from "@mission-control/core"
 import type { OrganizationId, UserId } from "@mission-control/core"
+import { probePaths } from "@mission-control/core/http"
 import type { ManagedRuntime } from "effect"
 import { Effect, Option } from "effect"
 import express from "express"
@@ -23,7 +24,7 @@ export class DemoUserTokens {
 }
 
 /**
- * The example application: the router at /api/v1, as upstream mounts it, liveness routes, metrics in Prometheus's
+ * The example application: the router at /api/v1, as upstream mounts it, the liveness and readiness probes, metrics in Prometheus's
  * text format at /metrics, and the fleet page at /.
  */
 export const makeApp = <E>(
@@ -39,7 +40,8 @@ export const makeApp = <E>(
   }
   const router = createMissionControlRouter({ runtime, authenticateUser })
   const app = express()
-  for (const path of ["/health", "/healthz", "/readyz"]) app.get(path, (_req, res) => void res.json({ ok: true }))
+  // The probes are the API's own (`/readyz` checks the database), at the root where orchestrators look for them.
+  app.get(Object.values(probePaths), router)
   app.get("/metrics", Observability.prometheusHandler(runtime, { organizationIds }))
   app.use("/api/v1", router)
   app.use(fleetPage())

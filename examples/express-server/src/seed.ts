@@ -1,23 +1,17 @@
 import {
-  Board,
-  boardDefaults,
-  BoardRepository,
+  addMember,
+  createBoard,
   createGateway,
+  createOrganization,
   ensureBoardLeadAgent,
   GatewayControlPlane,
   GatewayRepository,
   gatewayTarget,
-  Organization,
-  OrganizationMember,
-  OrganizationRepository,
-  parseKeyValueLines,
-  User
+  parseKeyValueLines
 } from "@mission-control/core"
-import type { BoardId, GatewayId, MemberId, OrganizationId, UserId } from "@mission-control/core"
-import { DateTime, Effect, Option } from "effect"
+import type { BoardId, GatewayId } from "@mission-control/core"
+import { Effect, Option } from "effect"
 import type { DemoUserTokens } from "./app.js"
-
-const uuid = <Id extends string>() => globalThis.crypto.randomUUID() as Id
 
 /** What the demo prints about one organization. */
 export interface SeededOrganization {
@@ -55,40 +49,14 @@ const readLeadToken = (gatewayId: GatewayId, boardId: BoardId) =>
 /** One organization: an owner, a member without board access, a gateway (its agent provisioned), a board, its lead. */
 const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTokens) =>
   Effect.gen(function*() {
-    const organizations = yield* OrganizationRepository
-    const boards = yield* BoardRepository
-    const at = yield* DateTime.now
-    const organization = new Organization({ id: uuid<OrganizationId>(), name, createdAt: at, updatedAt: at })
-    yield* organizations.insertOrganization(organization)
-    const person = (displayName: string) =>
-      new User({
-        id: uuid<UserId>(),
-        email: `${displayName.toLowerCase().replace(/\s+/g, ".")}@${name.toLowerCase()}.example`,
-        name: displayName,
-        preferredName: displayName.split(" ")[0] ?? null,
-        pronouns: null,
-        timezone: "UTC",
-        notes: null,
-        context: null,
-        activeOrganizationId: organization.id
-      })
-    const owner = person(`${name} Owner`)
-    const member = person(`${name} Member`)
-    for (const [user, role] of [[owner, "owner"], [member, "member"]] as const) {
-      yield* organizations.insertUser(user)
-      yield* organizations.insertMember(
-        new OrganizationMember({
-          id: uuid<MemberId>(),
-          organizationId: organization.id,
-          userId: user.id,
-          role,
-          allBoardsRead: role === "owner",
-          allBoardsWrite: role === "owner",
-          createdAt: at,
-          updatedAt: at
-        })
-      )
-    }
+    const person = (displayName: string) => ({
+      email: `${displayName.toLowerCase().replace(/\s+/g, ".")}@${name.toLowerCase()}.example`,
+      name: displayName,
+      preferredName: displayName.split(" ")[0] ?? null,
+      timezone: "UTC"
+    })
+    const { organization, owner } = yield* createOrganization({ name, owner: person(`${name} Owner`) })
+    const { user: member } = yield* addMember(organization.id, person(`${name} Member`), { role: "member" })
     // Named after the organization alone: core names the gateway's own agent "<gateway name> Gateway Agent".
     const created = yield* createGateway(owner, {
       name,
@@ -98,23 +66,15 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
       disableDevicePairing: false,
       ...(gateway.token === null ? {} : { token: gateway.token })
     })
-    const board = new Board({
-      id: uuid<BoardId>(),
-      organizationId: organization.id,
+    const board = yield* createBoard(owner, {
       name: `${name} Launch`,
       slug: `${name.toLowerCase()}-launch`,
       description: "Demo board",
       gatewayId: created.id,
-      boardType: "goal",
       objective: "Ship the demo",
       successMetrics: { demo: "works" },
-      targetDate: null,
-      goalConfirmed: true,
-      ...boardDefaults,
-      createdAt: at,
-      updatedAt: at
+      goalConfirmed: true
     })
-    yield* boards.insert(board)
     const lead = yield* ensureBoardLeadAgent(board, owner)
     return {
       id: organization.id,
@@ -125,7 +85,7 @@ const seedOrganization = (name: string, gateway: DemoGateway, tokens: DemoUserTo
       },
       board: { id: board.id },
       gateway: { id: created.id, url: gateway.url, simulator: gateway.simulator },
-      lead: { id: lead.agent.id, token: yield* readLeadToken(created.id as GatewayId, board.id) }
+      lead: { id: lead.agent.id, token: yield* readLeadToken(created.id, board.id) }
     } satisfies SeededOrganization
   })
 

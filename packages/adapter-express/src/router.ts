@@ -1,4 +1,4 @@
-import { apiPrefix, maxBodyDepth } from "@mission-control/core/http"
+import { apiPrefix, maxBodyDepth, probePaths } from "@mission-control/core/http"
 import type { Request, Response } from "express"
 import express from "express"
 import { IncomingMessage } from "node:http"
@@ -17,6 +17,18 @@ export type MissionControlRouter = express.Router & {
 }
 
 const hostRequests = new WeakMap<IncomingMessage, Request>()
+
+const rootPaths: ReadonlySet<string> = new Set(Object.values(probePaths))
+
+/** The path the API routes a request by: its own under `/api/v1`; the probes, at the root, as they are. */
+const apiUrlOf = (req: Request): string => {
+  const original = req.originalUrl
+  if (original === apiPrefix || original.startsWith(`${apiPrefix}/`) || original.startsWith(`${apiPrefix}?`)) {
+    return original
+  }
+  if (rootPaths.has(original.split("?", 1)[0]!)) return original
+  return `${apiPrefix}${req.url === "/" ? "" : req.url}`
+}
 
 /**
  * A parsed body as JSON text again. `JSON.stringify` recurses: a value nested too deep to serialise (the host's
@@ -55,7 +67,8 @@ const asReceived = (req: Request): IncomingMessage => {
 /**
  * An Express router serving the Mission Control HTTP API, derived from the one API definition of
  * `@mission-control/core/http`. Mount it at `/api/v1`; plug in the host's user authentication with
- * `authenticateUser`. Mounted elsewhere, it serves the same routes under that path. Works with Express 4 and 5: it answers every request under the mount itself and never calls
+ * `authenticateUser`. Mounted elsewhere, it serves the same routes under that path. The probes (`/healthz`,
+ * `/readyz`, `/health`) are served where the host routes them to it: `app.get(["/healthz", "/readyz"], router)`. Works with Express 4 and 5: it answers every request under the mount itself and never calls
  * `next`, so the host's error middleware never sees an API failure.
  */
 export const createMissionControlRouter = <E>(options: RouterOptions<E>): MissionControlRouter => {
@@ -66,10 +79,7 @@ export const createMissionControlRouter = <E>(options: RouterOptions<E>): Missio
   const router = express.Router()
   router.use((req: Request, res: Response) => {
     // Express strips the mount path; the API's routes carry `/api/v1` wherever the router is mounted.
-    const original = req.originalUrl
-    req.url = original === apiPrefix || original.startsWith(`${apiPrefix}/`) || original.startsWith(`${apiPrefix}?`)
-      ? original
-      : `${apiPrefix}${req.url === "/" ? "" : req.url}`
+    req.url = apiUrlOf(req)
     handler.handle(asReceived(req) as Request, res)
   })
   return Object.assign(router, { dispose: handler.dispose, ready: handler.ready })

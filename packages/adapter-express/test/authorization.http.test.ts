@@ -1,19 +1,20 @@
 // The authorization matrix over HTTP, through the typed client: every route against the nine kinds of caller.
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
-import { GatewayId } from "@mission-control/core"
+import { Board, BoardRepository, ensureGatewayMainAgent, GatewayId, gatewayMainSessionKey } from "@mission-control/core"
 import {
   apiPrefix,
   ForbiddenResponse,
   NotFoundResponse,
   openApiDocument,
-  UnauthorizedResponse
+  UnauthorizedResponse,
+  UnprocessableResponse
 } from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
 import { Effect } from "effect"
 import express from "express"
 import type { ApiClient, Identity } from "./harness.js"
-import { leaveStream, outcomeOf, run, startApi } from "./harness.js"
+import { leaveStream, outcomeOf, run, startApi, tokenOnGateway } from "./harness.js"
 
 const callers = [
   "owner",
@@ -26,12 +27,14 @@ const callers = [
   "boardLead",
   "otherBoardLead"
 ] as const
-type Caller = typeof callers[number]
+type Caller = typeof callers[number] | "gatewayAgent"
 type Api = Awaited<ReturnType<typeof startApi>>
 
 let api: Api
 let tokens: Record<"boardAgent" | "boardLead" | "otherBoardLead", string>
 let workerId: string
+/** A worker provisioned on the simulator, whose workspace (its SOUL.md) the coordination routes read. */
+let provisionedId: string
 
 beforeAll(async () => {
   api = await startApi(express as never)
@@ -48,8 +51,22 @@ beforeAll(async () => {
   const otherLead = await api.runtime.runPromise(
     Fixtures.agent({ gatewayId: world.gateway.id, boardId: second.id, isBoardLead: true, name: "Other Lead" })
   )
+  // The gateway's own agent, provisioned on the simulator: an admin's template sync provisions it again (a new
+  // token in its workspace), so its token is read from there at each call.
+  await api.runtime.runPromise(ensureGatewayMainAgent(world.gateway, world.owner, { action: "provision", wake: false }))
   workerId = worker.agent.id
-  tokens = { boardAgent: worker.token, boardLead: lead.token, otherBoardLead: otherLead.token }
+  tokens = {
+    boardAgent: worker.token,
+    boardLead: lead.token,
+    otherBoardLead: otherLead.token
+  }
+  // Room for the workers the lead creates in the matrix (the board allows one by default).
+  await api.runtime.runPromise(
+    Effect.flatMap(BoardRepository, (boards) => boards.update(new Board({ ...world.board, maxAgents: 50 })))
+  )
+  provisionedId = (await run(
+    api.clientAs({ user: world.owner }).agents.create({ payload: { board_id: world.board.id, name: "Provisioned" } })
+  )).id
 }, 120_000)
 afterAll(async () => {
   await api.stop()
@@ -66,6 +83,11 @@ const identityOf = (caller: Caller): Identity => {
     noAccess: world.outsider,
     otherOrgAdmin: world.other.admin
   }
+  if (caller === "gatewayAgent") {
+    return {
+      agentToken: tokenOnGateway(api.simulator, { openclaw_session_id: gatewayMainSessionKey(world.gateway.id) })!
+    }
+  }
   return caller in users
     ? { user: users[caller as keyof typeof users] }
     : { agentToken: tokens[caller as keyof typeof tokens] }
@@ -74,6 +96,7 @@ const identityOf = (caller: Caller): Identity => {
 const clients = new Map<Caller, ApiClient>()
 /** The typed client signed in as `caller`. */
 const as = (caller: Caller): ApiClient => {
+  if (caller === "gatewayAgent") return api.clientAs(identityOf(caller))
   const known = clients.get(caller)
   if (known !== undefined) return known
   const client = api.clientAs(identityOf(caller))
@@ -113,13 +136,15 @@ const ok = { status: 200 } as const
 const U = { status: 401, error: UnauthorizedResponse } as const
 const F = { status: 403, error: ForbiddenResponse } as const
 const N = { status: 404, error: NotFoundResponse } as const
-type Expected = typeof ok | typeof U | typeof F | typeof N
+const I = { status: 422, error: UnprocessableResponse } as const
+type Expected = typeof ok | typeof U | typeof F | typeof N | typeof I
 
 const routes: Array<
   {
     readonly name: string
     readonly call: (client: ApiClient, caller: Caller) => Promise<Effect.Effect<unknown, unknown>>
-    readonly expected: Record<Caller, Expected>
+    /** Every caller's answer; the gateway's own agent is tested where it is given. */
+    readonly expected: Record<Exclude<Caller, "gatewayAgent">, Expected> & { readonly gatewayAgent?: Expected }
   }
 > = [
   {
@@ -438,13 +463,230 @@ const routes: Array<
       boardLead: U,
       otherBoardLead: U
     }
-  }
+  },
+  ...boardRows(),
+  ...gatewayOperatorRows(),
+  ...coordinationRows(),
+  ...probeRows()
 ]
+
+type Row = (typeof routes)[number]
+
+/** Boards and their memory: members read what they may, org admins create, writers change and delete. */
+function boardRows(): ReadonlyArray<Row> {
+  const agents = { boardAgent: U, boardLead: U, otherBoardLead: U, gatewayAgent: U } as const
+  const users = { owner: U, admin: U, boardReader: U, boardWriter: U, noAccess: U, otherOrgAdmin: U } as const
+  const readers = { owner: ok, admin: ok, boardReader: ok, boardWriter: ok, noAccess: F, otherOrgAdmin: F } as const
+  const writers = { ...readers, boardReader: F } as const
+  const boardAgents = { boardAgent: ok, boardLead: ok, otherBoardLead: F, gatewayAgent: ok } as const
+  const board = () => ({ board_id: api.world.board.id })
+  let boards = 0
+  /** A board of the seeded organization without a gateway: deleting it calls no gateway. */
+  const freshBoard = async () =>
+    (await api.runtime.runPromise(
+      Fixtures.board(api.world.organization.id, null, { name: `Spare ${++boards}`, slug: `spare-${boards}` })
+    )).id
+  return [
+    {
+      name: "GET /boards",
+      call: async (client) => client.boards.list({ query: {} }),
+      // Every member lists what they may read (nothing, for a member without grants); another organization's its own.
+      expected: { ...readers, noAccess: ok, otherOrgAdmin: ok, ...agents }
+    },
+    {
+      name: "POST /boards",
+      call: async (client, caller) =>
+        client.boards.create({
+          payload: {
+            name: `Board of ${caller}`,
+            slug: `board-of-${caller.toLowerCase()}`,
+            description: "made in the matrix",
+            gateway_id: api.world.gateway.id
+          }
+        }),
+      // Another organization's admin may create boards, but not on our gateway: 422 "gateway_id is invalid".
+      expected: { ...writers, boardWriter: F, otherOrgAdmin: I, ...agents }
+    },
+    {
+      name: "GET /boards/{board}",
+      call: async (client) => client.boards.get({ params: board() }),
+      expected: { ...readers, ...agents }
+    },
+    {
+      name: "PATCH /boards/{board}",
+      call: async (client, caller) =>
+        client.boards.update({ params: board(), payload: { objective: `objective of ${caller}` } }),
+      expected: { ...writers, ...agents }
+    },
+    {
+      name: "DELETE /boards/{board}",
+      call: async (client) => client.boards.delete({ params: { board_id: await freshBoard() } }),
+      // The spare board has no grants: only the owner (every board) may delete it.
+      expected: { ...writers, admin: F, boardWriter: F, ...agents }
+    },
+    {
+      name: "GET /boards/{board}/memory",
+      call: async (client) => client.boards.listMemory({ params: board(), query: {} }),
+      expected: { ...readers, ...boardAgents }
+    },
+    {
+      name: "POST /boards/{board}/memory",
+      call: async (client, caller) =>
+        client.boards.createMemory({ params: board(), payload: { content: `a note of ${caller}` } }),
+      expected: { ...writers, ...boardAgents }
+    },
+    {
+      name: "GET /agent/boards",
+      call: async (client) => client.agentBoards.list({ query: {} }),
+      expected: { ...users, boardAgent: ok, boardLead: ok, otherBoardLead: ok, gatewayAgent: ok }
+    },
+    {
+      name: "GET /agent/boards/{board}",
+      call: async (client) => client.agentBoards.get({ params: board() }),
+      expected: { ...users, ...boardAgents }
+    },
+    {
+      name: "GET /agent/boards/{board}/memory",
+      call: async (client) => client.agentBoards.listMemory({ params: board(), query: {} }),
+      expected: { ...users, ...boardAgents }
+    },
+    {
+      name: "POST /agent/boards/{board}/memory",
+      call: async (client, caller) =>
+        client.agentBoards.createMemory({ params: board(), payload: { content: `a note of ${caller}` } }),
+      expected: { ...users, ...boardAgents }
+    }
+  ]
+}
+
+/** The gateway operator's routes: org admins, for a board they can read (writing, to message a session). */
+function gatewayOperatorRows(): ReadonlyArray<Row> {
+  const adminsOfTheBoard: Row["expected"] = {
+    owner: ok,
+    admin: ok,
+    boardReader: F,
+    boardWriter: F,
+    noAccess: F,
+    // An admin of another organization, with our board: 403 "No org access".
+    otherOrgAdmin: F,
+    boardAgent: U,
+    boardLead: U,
+    otherBoardLead: U
+  }
+  const board = () => ({ board_id: api.world.board.id })
+  const mainSession = () => gatewayMainSessionKey(api.world.gateway.id)
+  return [
+    {
+      name: "GET /gateways/status",
+      call: async (client) => client.gatewaySessions.status({ query: board() }),
+      expected: adminsOfTheBoard
+    },
+    {
+      name: "GET /gateways/sessions",
+      call: async (client) => client.gatewaySessions.sessions({ query: board() }),
+      expected: adminsOfTheBoard
+    },
+    {
+      name: "GET /gateways/sessions/{session_id}",
+      call: async (client) => client.gatewaySessions.session({ params: { session_id: mainSession() }, query: board() }),
+      expected: adminsOfTheBoard
+    },
+    {
+      name: "GET /gateways/sessions/{session_id}/history",
+      call: async (client) => client.gatewaySessions.history({ params: { session_id: mainSession() }, query: board() }),
+      expected: adminsOfTheBoard
+    },
+    {
+      name: "POST /gateways/sessions/{session_id}/message",
+      call: async (client, caller) =>
+        client.gatewaySessions.message({
+          params: { session_id: mainSession() },
+          query: board(),
+          payload: { content: `hello from ${caller}` }
+        }),
+      expected: adminsOfTheBoard
+    },
+    {
+      name: "GET /gateways/commands",
+      call: async (client) => client.gatewaySessions.commands({ query: {} }),
+      // No board: any org admin, of their own organization.
+      expected: { ...adminsOfTheBoard, otherOrgAdmin: ok }
+    }
+  ]
+}
+
+/** Agents coordinating: board leads for their board's agents, the gateway's own agent for every board's lead. */
+function coordinationRows(): ReadonlyArray<Row> {
+  const users = { owner: U, admin: U, boardReader: U, boardWriter: U, noAccess: U, otherOrgAdmin: U } as const
+  const theBoardsLead = { ...users, boardAgent: F, boardLead: ok, otherBoardLead: F, gatewayAgent: F } as const
+  const theGatewayAgent = { ...users, boardAgent: F, boardLead: F, otherBoardLead: F, gatewayAgent: ok } as const
+  const agentPath = () => ({ board_id: api.world.board.id, agent_id: provisionedId })
+  return [
+    {
+      name: "POST /agent/boards/{board}/agents/{id}/nudge",
+      call: async (client, caller) =>
+        client.agentCoordination.nudgeAgent({ params: agentPath(), payload: { message: `nudge from ${caller}` } }),
+      expected: theBoardsLead
+    },
+    {
+      name: "GET /agent/boards/{board}/agents/{id}/soul",
+      call: async (client) => client.agentCoordination.getAgentSoul({ params: agentPath() }),
+      expected: theBoardsLead
+    },
+    {
+      name: "PUT /agent/boards/{board}/agents/{id}/soul",
+      call: async (client, caller) =>
+        client.agentCoordination.updateAgentSoul({
+          params: agentPath(),
+          payload: { content: `# Soul written by ${caller}\n` }
+        }),
+      expected: theBoardsLead
+    },
+    {
+      name: "POST /agent/boards/{board}/gateway/main/ask-user",
+      call: async (client, caller) =>
+        client.agentCoordination.askUserViaGatewayMain({
+          params: { board_id: api.world.board.id },
+          payload: { content: `question from ${caller}` }
+        }),
+      expected: theBoardsLead
+    },
+    {
+      name: "POST /agent/gateway/boards/{board}/lead/message",
+      call: async (client, caller) =>
+        client.agentCoordination.messageBoardLead({
+          params: { board_id: api.world.board.id },
+          payload: { content: `message from ${caller}` }
+        }),
+      expected: theGatewayAgent
+    },
+    {
+      name: "POST /agent/gateway/leads/broadcast",
+      call: async (client, caller) =>
+        client.agentCoordination.broadcastLeadMessage({ payload: { content: `broadcast from ${caller}` } }),
+      expected: theGatewayAgent
+    }
+  ]
+}
+
+/** The probes: anyone, signed in or not. */
+function probeRows(): ReadonlyArray<Row> {
+  const anyone = { ...Object.fromEntries(callers.map((caller) => [caller, ok])), gatewayAgent: ok } as Record<
+    Caller,
+    Expected
+  >
+  return [
+    { name: "GET /health", call: async (client) => client.health.health(), expected: anyone },
+    { name: "GET /healthz", call: async (client) => client.health.healthz(), expected: anyone },
+    { name: "GET /readyz", call: async (client) => client.health.readyz(), expected: anyone }
+  ]
+}
 
 describe("authorization matrix over HTTP", () => {
   for (const route of routes) {
-    for (const caller of callers) {
+    for (const caller of [...callers, "gatewayAgent"] as const) {
       const expected = route.expected[caller]
+      if (expected === undefined) continue
       it(`${route.name} as ${caller} → ${expected.status}`, async () => {
         const outcome = await outcomeOf(await route.call(as(caller), caller))
         if ("error" in expected) {
@@ -466,7 +708,8 @@ it("the matrix covers every route of the API", () => {
   const documented = Object.entries(openApiDocument().paths).flatMap(([path, operations]) =>
     Object.keys(operations).map((method) =>
       `${method.toUpperCase()} ${
-        path.slice(apiPrefix.length).replace(/\{[a-z_]+\}/g, (name) => nameInMatrix[name] ?? name)
+        (path.startsWith(apiPrefix) ? path.slice(apiPrefix.length) : path).replace(/\{[a-z_]+\}/g, (name) =>
+          nameInMatrix[name] ?? name)
       }`
     )
   )

@@ -4,7 +4,7 @@ import { layerOnTestDatabase, sharedTestDatabase } from "@mission-control/adapte
 import type { MissionControlServices, User } from "@mission-control/core"
 import { AgentChanges, AgentTokens, OrganizationRepository, TemplateRenderer } from "@mission-control/core"
 import type { UserId } from "@mission-control/core"
-import { makeClient } from "@mission-control/core/http"
+import { makeClient, probePaths } from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
@@ -32,6 +32,7 @@ const countingChanges = Layer.effect(
 
 type ExpressFactory = () => {
   use: (path: string, router: MissionControlRouter) => unknown
+  get: (paths: ReadonlyArray<string>, router: MissionControlRouter) => unknown
   listen: (port: number, host: string) => Server
 }
 
@@ -39,7 +40,7 @@ type ExpressFactory = () => {
 export const startApi = async (
   createApp: ExpressFactory,
   extra: Layer.Layer<never> = Layer.empty,
-  routerOptions: Pick<RouterOptions<never>, "bodyLimitBytes"> = {}
+  routerOptions: Pick<RouterOptions<never>, "bodyLimitBytes" | "agentRateLimit"> = {}
 ) => {
   const simulator: GatewaySimulator = await startGatewaySimulator()
   const database = await sharedTestDatabase()
@@ -75,6 +76,7 @@ export const startApi = async (
     ...routerOptions
   })
   const app = createApp()
+  app.get(Object.values(probePaths), router)
   app.use("/api/v1", router)
   const server = app.listen(0, "127.0.0.1")
   await new Promise<void>((resolve) => server.once("listening", () => resolve()))

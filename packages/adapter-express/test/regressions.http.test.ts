@@ -3,7 +3,14 @@
 // the database cannot hold or the server cannot format.
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
-import { apiPrefix, ConflictResponse, GatewayFailureResponse, openApiDocument } from "@mission-control/core/http"
+import { gatewayMainSessionKey } from "@mission-control/core"
+import {
+  apiPrefix,
+  ConflictResponse,
+  GatewayFailureResponse,
+  openApiDocument,
+  probePaths
+} from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
 import { Redacted } from "effect"
 import express from "express"
@@ -83,7 +90,13 @@ describe("no response carries a secret", () => {
         method: string,
         template: string,
         path: string,
-        options: { readonly body?: unknown; readonly stream?: boolean; readonly createsOrRotates?: boolean } = {}
+        options: {
+          readonly body?: unknown
+          readonly stream?: boolean
+          readonly createsOrRotates?: boolean
+          /** A probe, served at the root rather than under the API's prefix. */
+          readonly root?: boolean
+        } = {}
       ) => {
         exercised.add(`${method} ${template}`)
         const headers: Record<string, string> = "user" in credentials
@@ -92,7 +105,7 @@ describe("no response carries a secret", () => {
         if (options.body !== undefined) headers["content-type"] = "application/json"
         if (options.stream === true) headers["accept"] = "text/event-stream"
         const abort = new AbortController()
-        const response = await fetch(`${api.base}${path}`, {
+        const response = await fetch(`${options.root === true ? api.origin : api.base}${path}`, {
           method,
           headers,
           signal: abort.signal,
@@ -172,7 +185,80 @@ describe("no response carries a secret", () => {
           `/gateways/${gateway}/templates/sync?rotate_tokens=true`,
           { stream: true }
         )
+        await send(credentials, "GET", "/boards", `/boards${page}`)
+        await send(credentials, "POST", "/boards", "/boards", {
+          body: { name: `Board by ${label}`, slug: `board-by-${label}`, description: "walked", gateway_id: gateway }
+        })
+        await send(credentials, "GET", "/boards/{board_id}", `/boards/${board}`)
+        await send(credentials, "PATCH", "/boards/{board_id}", `/boards/${board}`, {
+          body: { objective: `walked by ${label}` }
+        })
+        await send(credentials, "GET", "/boards/{board_id}/memory", `/boards/${board}/memory`)
+        await send(credentials, "POST", "/boards/{board_id}/memory", `/boards/${board}/memory`, {
+          body: { content: `chat of ${label}`, tags: ["chat"] }
+        })
+        await send(credentials, "GET", "/agent/boards", `/agent/boards${page}`)
+        await send(credentials, "GET", "/agent/boards/{board_id}", `/agent/boards/${board}`)
+        await send(credentials, "GET", "/agent/boards/{board_id}/memory", `/agent/boards/${board}/memory`)
+        await send(credentials, "POST", "/agent/boards/{board_id}/memory", `/agent/boards/${board}/memory`, {
+          body: { content: `note of ${label}` }
+        })
+        const boardQuery = `?board_id=${board}`
+        const session = encodeURIComponent(gatewayMainSessionKey(gateway))
+        await send(credentials, "GET", "/gateways/status", `/gateways/status${boardQuery}`)
+        await send(
+          credentials,
+          "GET",
+          "/gateways/status",
+          `/gateways/status?gateway_url=${encodeURIComponent(simulator.url)}`
+        )
+        await send(credentials, "GET", "/gateways/sessions", `/gateways/sessions${boardQuery}`)
+        await send(credentials, "GET", "/gateways/sessions/{session_id}", `/gateways/sessions/${session}${boardQuery}`)
+        await send(
+          credentials,
+          "GET",
+          "/gateways/sessions/{session_id}/history",
+          `/gateways/sessions/${session}/history${boardQuery}`
+        )
+        await send(
+          credentials,
+          "POST",
+          "/gateways/sessions/{session_id}/message",
+          `/gateways/sessions/${session}/message${boardQuery}`,
+          { body: { content: `hello from ${label}` } }
+        )
+        await send(credentials, "GET", "/gateways/commands", "/gateways/commands")
+        const scoutPath = `/agent/boards/${board}/agents/${agentId}`
+        await send(credentials, "POST", "/agent/boards/{board_id}/agents/{agent_id}/nudge", `${scoutPath}/nudge`, {
+          body: { message: `nudged by ${label}` }
+        })
+        await send(credentials, "GET", "/agent/boards/{board_id}/agents/{agent_id}/soul", `${scoutPath}/soul`)
+        await send(credentials, "PUT", "/agent/boards/{board_id}/agents/{agent_id}/soul", `${scoutPath}/soul`, {
+          body: { content: `# Soul by ${label}\n` }
+        })
+        await send(
+          credentials,
+          "POST",
+          "/agent/boards/{board_id}/gateway/main/ask-user",
+          `/agent/boards/${board}/gateway/main/ask-user`,
+          { body: { content: `asked by ${label}` } }
+        )
+        await send(
+          credentials,
+          "POST",
+          "/agent/gateway/boards/{board_id}/lead/message",
+          `/agent/gateway/boards/${board}/lead/message`,
+          { body: { content: `told by ${label}` } }
+        )
+        await send(credentials, "POST", "/agent/gateway/leads/broadcast", "/agent/gateway/leads/broadcast", {
+          body: { content: `broadcast by ${label}` }
+        })
+        for (const probe of Object.values(probePaths)) await send(credentials, "GET", probe, probe, { root: true })
         // Deletions last, of things made for them.
+        const spareBoard = await api.runtime.runPromise(
+          Fixtures.board(world.organization.id, null, { name: `Spare of ${label}`, slug: `spare-of-${label}` })
+        )
+        await send(credentials, "DELETE", "/boards/{board_id}", `/boards/${spareBoard.id}`)
         const created = await run(owner.gateways.create({
           payload: { name: `Spare ${label}`, url: simulator.url, workspace_root: "/srv/spare", token: simulator.token! }
         }))
@@ -196,7 +282,9 @@ describe("no response carries a secret", () => {
 
       // Every route the API documents was called (the walk's paths are relative to the prefix).
       const documented = Object.entries(openApiDocument().paths).flatMap(([path, operations]) =>
-        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.slice(apiPrefix.length)}`)
+        Object.keys(operations).map((method) =>
+          `${method.toUpperCase()} ${path.startsWith(apiPrefix) ? path.slice(apiPrefix.length) : path}`
+        )
       )
       assert.isAtLeast(documented.length, 18)
       assert.includeMembers([...exercised], documented)

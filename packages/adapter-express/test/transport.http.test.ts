@@ -105,7 +105,7 @@ for (const [version, createApp] of [["Express 5", express5], ["Express 4", expre
     })
 
     it("unknown routes: 404 {detail: Not Found} in JSON, never Express's HTML page", async () => {
-      for (const [method, path] of [["GET", "/nope"], ["POST", "/agents/x/y/z"], ["DELETE", "/"], ["GET", "/boards"]]) {
+      for (const [method, path] of [["GET", "/nope"], ["POST", "/agents/x/y/z"], ["DELETE", "/"], ["GET", "/boardz"]]) {
         const response = await fetch(`${api.base}${path}`, { method: method!, headers: owner() })
         assert.strictEqual(response.status, 404, `${method} ${path}`)
         assert.strictEqual(response.headers.get("content-type"), "application/json")

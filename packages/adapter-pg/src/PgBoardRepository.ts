@@ -1,7 +1,7 @@
 import { Board, BoardId, BoardRepository, GatewayId, JsonObject, OrganizationId } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
-import { databaseFailures, Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
+import { CountRow, databaseFailures, Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
 
 /** A row of `mc_boards` as a `Board`, and back. */
 export const BoardFromRow = Schema.Struct({
@@ -48,6 +48,16 @@ export const BoardFromRow = Schema.Struct({
   Schema.decodeTo(Board)
 )
 
+// Ids as plain strings: the request is only written, never read back.
+const ListRequest = Schema.Struct({
+  organizationId: Schema.String,
+  boardIds: Schema.UndefinedOr(Schema.Array(Schema.String)),
+  gatewayId: Schema.UndefinedOr(Schema.String),
+  order: Schema.Literals(["name", "newest"]),
+  limit: Schema.Number,
+  offset: Schema.Number
+})
+
 /** `BoardRepository` on the `SqlClient` in context. */
 export const layer = Layer.effect(
   BoardRepository,
@@ -68,6 +78,28 @@ export const layer = Layer.effect(
       Result: Schema.Struct({ id: BoardId }),
       execute: (organizationId) => sql`SELECT id FROM mc_boards WHERE organization_id = ${organizationId}`
     })
+    const listPage = SqlSchema.findAll({
+      Request: ListRequest,
+      Result: BoardFromRow,
+      execute: (request) =>
+        sql`
+          SELECT * FROM mc_boards WHERE ${where(request)}
+          ORDER BY ${
+          request.order === "name" ? sql`lower(name), created_at DESC, id DESC` : sql`created_at DESC, id DESC`
+        }
+          LIMIT ${request.limit} OFFSET ${request.offset}`
+    })
+    const count = SqlSchema.findOne({
+      Request: ListRequest,
+      Result: CountRow,
+      execute: (request) => sql`SELECT count(*)::int AS total FROM mc_boards WHERE ${where(request)}`
+    })
+    const where = (request: typeof ListRequest.Type) =>
+      sql.and([
+        sql`organization_id = ${request.organizationId}`,
+        ...(request.boardIds === undefined ? [] : [sql`id = ANY(${request.boardIds}::uuid[])`]),
+        ...(request.gatewayId === undefined ? [] : [sql`gateway_id = ${request.gatewayId}`])
+      ])
     const insert = SqlSchema.void({
       Request: BoardFromRow,
       execute: (row) => sql`INSERT INTO mc_boards ${sql.insert(row)}`
@@ -81,8 +113,23 @@ export const layer = Layer.effect(
       listByGateway: (gatewayId) => databaseFailures(listByGateway(gatewayId)),
       listIdsByOrganization: (organizationId) =>
         listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), databaseFailures),
+      list: (filter, page) => {
+        const request = {
+          organizationId: filter.organizationId,
+          boardIds: filter.boardIds,
+          gatewayId: filter.gatewayId,
+          order: filter.order,
+          limit: page.limit,
+          offset: page.offset
+        }
+        return Effect.all({
+          items: listPage(request),
+          total: Effect.map(count(request), (row) => row.total)
+        }).pipe(databaseFailures)
+      },
       insert: (board) => databaseFailures(insert(board)),
-      update: (board) => databaseFailures(update(board))
+      update: (board) => databaseFailures(update(board)),
+      delete: (id) => sql`DELETE FROM mc_boards WHERE id = ${id}`.pipe(Effect.asVoid, databaseFailures)
     })
   })
 )

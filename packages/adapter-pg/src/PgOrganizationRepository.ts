@@ -136,7 +136,18 @@ export const layer = Layer.effect(
       Request: BoardAccessFromRow,
       execute: (row) => sql`INSERT INTO mc_board_access ${sql.insert(row)}`
     })
+    const upsertBoardAccess = SqlSchema.findOne({
+      Request: BoardAccessFromRow,
+      Result: BoardAccessFromRow,
+      execute: (row) =>
+        sql`
+          INSERT INTO mc_board_access ${sql.insert(row)}
+          ON CONFLICT (member_id, board_id) DO UPDATE SET
+            can_read = EXCLUDED.can_read, can_write = EXCLUDED.can_write, updated_at = EXCLUDED.updated_at
+          RETURNING *`
+    })
     return OrganizationRepository.of({
+      upsertBoardAccess: (access) => databaseFailures(upsertBoardAccess(access)),
       findOrganization: (id) => databaseFailures(findOrganization(id)),
       findUser: (id) => databaseFailures(findUser(id)),
       findMembership: (organizationId, userId) => databaseFailures(findMembership({ organizationId, userId })),

@@ -1,4 +1,5 @@
 import { AgentId, Task, TaskId, TaskRepository } from "@mission-control/core"
+import type { BoardId } from "@mission-control/core"
 import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
 import { databaseFailures, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
@@ -48,7 +49,17 @@ export const layer = Layer.effect(
       Request: TaskFromRow,
       execute: (row) => sql`INSERT INTO mc_tasks ${sql.insert(row)}`
     })
+    // The activity entries about the tasks go first: they reference the tasks.
+    const deleteByBoard = (boardId: BoardId) =>
+      sql`
+        WITH gone AS (SELECT id FROM mc_tasks WHERE board_id = ${boardId})
+        DELETE FROM mc_activity_events WHERE task_id IN (SELECT id FROM gone)`.pipe(
+        Effect.andThen(sql<{ readonly id: string }>`DELETE FROM mc_tasks WHERE board_id = ${boardId} RETURNING id`),
+        Effect.map((rows) => rows.length),
+        sql.withTransaction
+      )
     return TaskRepository.of({
+      deleteByBoard: (boardId) => databaseFailures(deleteByBoard(boardId)),
       releaseAgentTasks: (agentId, at) =>
         releaseAgentTasks({ agentId, at }).pipe(Effect.map((rows) => rows.length), databaseFailures),
       findById: (id) => databaseFailures(findById(id)),

@@ -238,11 +238,24 @@ const boardRulesAndGatewayOptions = Effect.gen(function*() {
   yield* sql`ALTER TABLE mc_agents ADD COLUMN last_heartbeat_at timestamptz`
 })
 
+// Request counts of the shared rate limits (PgRateLimitStore): one row per key, its current and previous window.
+const rateLimits = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  yield* sql`
+    CREATE TABLE mc_rate_limits (
+      key text PRIMARY KEY,
+      window_start bigint NOT NULL,
+      hits integer NOT NULL,
+      previous_hits integer NOT NULL
+    )`
+})
+
 /** The migrations of this adapter, in order. Applied ones are never edited: a change is a new migration. */
 export const migrations = {
   "0001_mission_control_schema": createSchema,
   "0002_unlocked_change_feed": unlockedChangeFeed,
-  "0003_board_rules_gateway_options": boardRulesAndGatewayOptions
+  "0003_board_rules_gateway_options": boardRulesAndGatewayOptions,
+  "0004_rate_limits": rateLimits
 }
 
 const runMigrator = Migrator.make({})({

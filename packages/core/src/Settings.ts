@@ -25,6 +25,8 @@ export interface Settings {
   readonly workspaceFileConcurrency: number
   /** Provisioning requested longer ago than this and never completed is taken as abandoned. */
   readonly staleProvisionAfter: Duration.Duration
+  /** The oldest gateway version accepted on gateway create and update: CalVer `YYYY.M.D` or `YYYY.M.D-REV`. */
+  readonly gatewayMinVersion: string
 }
 
 /** The settings in force; the defaults unless a different value is provided with `Effect.provideService(Settings, …)`. */
@@ -51,6 +53,7 @@ export const Settings = Context.Reference<Settings>("@mission-control/core/Setti
     },
     syncConcurrency: 8,
     workspaceFileConcurrency: 4,
-    staleProvisionAfter: Duration.minutes(5)
+    staleProvisionAfter: Duration.minutes(5),
+    gatewayMinVersion: "2026.02.9"
   })
 })

@@ -15,6 +15,11 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", { detai
 /** The request is well-formed but cannot be processed, such as a board without a gateway (422). */
 export class Unprocessable extends Schema.TaggedError<Unprocessable>()("Unprocessable", { detail: Schema.String }) {}
 
+/** The caller sent more requests than its limit allows for now (429). */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", {
+  detail: Schema.String
+}) {}
+
 /** The gateway refused or failed an operation (502). */
 export class GatewayFailure extends Schema.TaggedError<GatewayFailure>()("GatewayFailure", {
   detail: Schema.String
@@ -47,6 +52,7 @@ export type CoreError =
   | Forbidden
   | Conflict
   | Unprocessable
+  | TooManyRequests
   | GatewayFailure
   | GatewayTimeout
   | DatabaseUnavailable
@@ -59,6 +65,7 @@ export const httpStatus = {
   Forbidden: 403,
   Conflict: 409,
   Unprocessable: 422,
+  TooManyRequests: 429,
   GatewayFailure: 502,
   GatewayTimeout: 504,
   DatabaseUnavailable: 503,
@@ -72,7 +79,8 @@ export const statusOf = (error: CoreError): number => httpStatus[error._tag]
 export const reason = {
   unauthorized: "Unauthorized",
   forbidden: "Forbidden",
-  notFound: "Not Found"
+  notFound: "Not Found",
+  tooManyRequests: "Too Many Requests"
 } as const
 
 /** True when a value is a core error (matched by tag, so it works across copies of the package). */

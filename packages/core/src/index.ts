@@ -1,4 +1,7 @@
 // Domain
+export * from "./domain/boardWire.js"
+export * from "./domain/coordinationWire.js"
+export * from "./domain/gatewaySessionWire.js"
 export * from "./domain/identity.js"
 export * from "./domain/ids.js"
 export { jsonLimitViolation, limits } from "./domain/limits.js"
@@ -6,9 +9,6 @@ export * from "./domain/models.js"
 export * from "./domain/pendingAgent.js"
 export * from "./domain/templateSync.js"
 export * from "./domain/wire.js"
-export * from "./domain/boardWire.js"
-export * from "./domain/coordinationWire.js"
-export * from "./domain/gatewaySessionWire.js"
 export * from "./errors.js"
 export { Settings } from "./Settings.js"
 export type { RetryPolicy } from "./Settings.js"
@@ -35,6 +35,7 @@ export {
 } from "./services/GatewayControlPlane.js"
 export type {
   GatewayCapabilities,
+  GatewayCatalog,
   GatewayClient,
   GatewayFile,
   GatewayFileEntry,
@@ -43,6 +44,14 @@ export type {
 } from "./services/GatewayControlPlane.js"
 export { GatewayRepository } from "./services/GatewayRepository.js"
 export { OrganizationRepository } from "./services/OrganizationRepository.js"
+export {
+  layerMemory as layerMemoryRateLimitStore,
+  makeMemory as makeMemoryRateLimitStore,
+  RateLimitStore,
+  windowStartOf,
+  withinLimit
+} from "./services/RateLimitStore.js"
+export type { RateLimit, RateLimitDecision, WindowCounts } from "./services/RateLimitStore.js"
 export { TaskRepository } from "./services/TaskRepository.js"
 export * as TemplateRenderer from "./services/TemplateRenderer.js"
 export { Transactor } from "./services/Transactor.js"
@@ -55,8 +64,8 @@ export * from "./programs/agentAuth.js"
 export * from "./programs/boardLead.js"
 export * from "./programs/boardMemory.js"
 export * from "./programs/boards.js"
-export * from "./programs/coordination.js"
 export { Actor, conflictOnDuplicate, duplicateToConflict, runToCompletion } from "./programs/common.js"
+export * from "./programs/coordination.js"
 export * from "./programs/createAgent.js"
 export { deleteAgent, deleteAgentAsLead, deleteAgentRecord } from "./programs/deleteAgent.js"
 export * from "./programs/gateways.js"
@@ -71,6 +80,7 @@ export {
   provisionAgentRecordLocked
 } from "./programs/provisionAgentRecord.js"
 export type { ProvisionRequest } from "./programs/provisionAgentRecord.js"
+export * from "./programs/readiness.js"
 export * from "./programs/reconcilePendingProvisioning.js"
 export { describeDeadline, retryTransient } from "./programs/retry.js"
 export * from "./programs/streamAgents.js"

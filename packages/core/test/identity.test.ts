@@ -7,6 +7,7 @@ import {
   gatewayMainSessionKey,
   leadSessionKey,
   normalizeIdentityProfile,
+  parseGatewayDuration,
   parseKeyValueLines,
   parseSince,
   pendingAgent,
@@ -14,7 +15,7 @@ import {
   workerSessionKey,
   workspacePath
 } from "@mission-control/core"
-import type { AgentId, BoardId, GatewayId } from "@mission-control/core"
+import type { AgentId, BoardId, GatewayId, JsonObject } from "@mission-control/core"
 import { DateTime, Duration } from "effect"
 import { pythonJson } from "../src/programs/workspaceLifecycle.js"
 
@@ -107,17 +108,43 @@ describe("slugify and agent keys", () => {
 
 describe("computed status", () => {
   const now = DateTime.makeUnsafe("2026-02-12T10:00:00Z")
-  it("keeps deleting and updating", () => {
-    assert.strictEqual(computedStatus({ status: "updating", lastSeenAt: null }, now), "updating")
-    assert.strictEqual(computedStatus({ status: "deleting", lastSeenAt: null }, now), "deleting")
+  const agentSeen = (
+    lastSeenAt: DateTime.Utc | null,
+    heartbeatConfig: JsonObject | null = null,
+    status = "online"
+  ) => ({
+    status,
+    lastSeenAt,
+    heartbeatConfig
   })
-  it("is provisioning until first seen and offline after ten minutes", () => {
-    assert.strictEqual(computedStatus({ status: "online", lastSeenAt: null }, now), "provisioning")
-    const tenMinutesAgo = DateTime.subtractDuration(now, Duration.minutes(10))
-    assert.strictEqual(computedStatus({ status: "online", lastSeenAt: tenMinutesAgo }, now), "online")
-    const longer = DateTime.subtractDuration(tenMinutesAgo, Duration.millis(1))
-    assert.strictEqual(computedStatus({ status: "online", lastSeenAt: longer }, now), "offline")
-    assert.strictEqual(computedStatus({ status: "busy", lastSeenAt: now }, now), "busy")
+  const ago = (duration: Duration.Input) => DateTime.subtractDuration(now, duration)
+  it("keeps deleting and updating", () => {
+    assert.strictEqual(computedStatus(agentSeen(null, null, "updating"), now), "updating")
+    assert.strictEqual(computedStatus(agentSeen(null, null, "deleting"), now), "deleting")
+  })
+  it("is provisioning until first seen; without a heartbeat interval, offline after ten minutes", () => {
+    assert.strictEqual(computedStatus(agentSeen(null), now), "provisioning")
+    assert.strictEqual(computedStatus(agentSeen(ago("10 minutes")), now), "online")
+    assert.strictEqual(computedStatus(agentSeen(ago(Duration.millis(600_001))), now), "offline")
+    assert.strictEqual(computedStatus(agentSeen(now, null, "busy"), now), "busy")
+    assert.strictEqual(computedStatus(agentSeen(ago("11 minutes"), { every: "soon" }), now), "offline")
+  })
+  it("is offline after one and a half heartbeat intervals", () => {
+    assert.strictEqual(computedStatus(agentSeen(ago("14 minutes"), { every: "10m" }), now), "online")
+    assert.strictEqual(computedStatus(agentSeen(ago("16 minutes"), { every: "10m" }), now), "offline")
+    assert.strictEqual(computedStatus(agentSeen(ago("80 minutes"), { every: "1h" }), now), "online")
+    assert.strictEqual(computedStatus(agentSeen(ago("91 minutes"), { every: "1h" }), now), "offline")
+    assert.strictEqual(computedStatus(agentSeen(ago("44 seconds"), { every: "30s" }), now), "online")
+    assert.strictEqual(computedStatus(agentSeen(ago("46 seconds"), { every: "30s" }), now), "offline")
+  })
+  it("reads the gateway's durations", () => {
+    assert.strictEqual(parseGatewayDuration("10m"), 600_000)
+    assert.strictEqual(parseGatewayDuration("1h30m"), 5_400_000)
+    assert.strictEqual(parseGatewayDuration("15"), 900_000)
+    assert.strictEqual(parseGatewayDuration("250ms"), 250)
+    assert.strictEqual(parseGatewayDuration("10 minutes"), undefined)
+    assert.strictEqual(parseGatewayDuration("0m"), undefined)
+    assert.strictEqual(parseGatewayDuration(""), undefined)
   })
 })
 

@@ -39,7 +39,48 @@ export interface ConnectionOptions {
   readonly device?: DeviceIdentity | null
   readonly clientVersion?: string
   readonly platform?: string
+  /** For `wss://` only: accept any certificate (self-signed, wrong host). Default false. */
+  readonly allowInsecureTls?: boolean
+  /**
+   * Never present a device identity: connect as a control UI (`openclaw-control-ui`, mode `ui`, an `Origin` header
+   * from the URL). Gateway 2026.9 refuses a control UI without a device (`CONTROL_UI_DEVICE_IDENTITY_REQUIRED`) unless
+   * it sits behind a trusted proxy; then the connection uses the token-only backend client instead, for its lifetime.
+   */
+  readonly disableDevicePairing?: boolean
 }
+
+/** How `connect` presents the client: as a backend (optionally signed by a device), or as a control UI. */
+type ConnectMode = "backend" | "controlUi"
+
+const controlUiRefused = "CONTROL_UI_DEVICE_IDENTITY_REQUIRED"
+
+/** The `Origin` a browser would send for the gateway's URL: `ws`→`http`, `wss`→`https`, host and port kept. */
+export const controlUiOrigin = (gatewayUrl: string): string | undefined => {
+  let parsed: URL
+  try {
+    parsed = new URL(gatewayUrl)
+  } catch {
+    return undefined
+  }
+  const scheme = parsed.protocol === "ws:" || parsed.protocol === "http:"
+    ? "http"
+    : parsed.protocol === "wss:" || parsed.protocol === "https:"
+    ? "https"
+    : undefined
+  // `host` keeps an IPv6 address bracketed and leaves out a default port.
+  return scheme === undefined || parsed.hostname === "" ? undefined : `${scheme}://${parsed.host}`
+}
+
+// Node's codes for a certificate it would not trust: no retry fixes them, only the gateway's TLS setting.
+const certificateErrorCodes = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
 
 /** One persistent, multiplexed connection to a gateway, shared by every caller. */
 export interface GatewayConnection {
@@ -125,12 +166,18 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
       }
     }
 
-    const connectParams = (nonce: string, ts: number) => {
+    // Starts as a control UI when device pairing is off; falls back to the backend client once refused.
+    let mode: ConnectMode = options.disableDevicePairing === true ? "controlUi" : "backend"
+    const useDevice = options.disableDevicePairing !== true && options.device !== undefined && options.device !== null
+    const insecureTls = options.allowInsecureTls === true && /^wss:/i.test(options.url)
+    const origin = controlUiOrigin(options.url)
+
+    const connectParams = (connectMode: ConnectMode, nonce: string, ts: number) => {
       const client = {
-        id: "gateway-client",
+        id: connectMode === "controlUi" ? "openclaw-control-ui" : "gateway-client",
         version: options.clientVersion ?? "0.1.0",
         platform: options.platform ?? process.platform,
-        mode: "backend"
+        mode: connectMode === "controlUi" ? "ui" : "backend"
       }
       const params: Record<string, unknown> = {
         minProtocol,
@@ -141,7 +188,7 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
         caps: []
       }
       if (secret !== null) params["auth"] = { token: secret }
-      if (options.device !== undefined && options.device !== null && nonce !== "") {
+      if (useDevice && options.device !== undefined && options.device !== null && nonce !== "") {
         params["device"] = signConnect(options.device, {
           clientId: client.id,
           clientMode: client.mode,
@@ -165,79 +212,124 @@ export const makeConnection = (options: ConnectionOptions): Effect.Effect<Gatewa
       if (!closed) run(ensureSession.pipe(Effect.ignore))
     }
 
-    const openSocket: Effect.Effect<Session, GatewayError> = Effect.callback<Session, GatewayError>((resume) => {
-      let socket: WebSocket
-      try {
-        socket = new WebSocket(options.url, { handshakeTimeout: Duration.toMillis(handshakeTimeout) })
-      } catch (cause) {
-        // A URL the WebSocket client cannot use is a configuration error: no retry will fix it.
-        resume(
-          Effect.fail(
-            gatewayError("connect", "Rejected", redactSecret(`invalid gateway url: ${String(cause)}`, secret))
+    const openSocketAs = (connectMode: ConnectMode) =>
+      Effect.callback<Session, GatewayError>((resume) => {
+        let socket: WebSocket
+        try {
+          socket = new WebSocket(options.url, {
+            handshakeTimeout: Duration.toMillis(handshakeTimeout),
+            ...(insecureTls ? { rejectUnauthorized: false } : {}),
+            ...(connectMode === "controlUi" && origin !== undefined ? { origin } : {})
+          })
+        } catch (cause) {
+          // A URL the WebSocket client cannot use is a configuration error: no retry will fix it.
+          resume(
+            Effect.fail(
+              gatewayError("connect", "Rejected", redactSecret(`invalid gateway url: ${String(cause)}`, secret))
+            )
           )
-        )
-        return
-      }
-      const connectId = `connect-${++nextId}`
-      let phase: "challenge" | "connect" | "open" | "failed" = "challenge"
-      const fail = (error: GatewayError) => {
-        if (phase === "open" || phase === "failed") return
-        phase = "failed"
-        clearTimeout(timer)
-        socket.terminate()
-        resume(Effect.fail(error))
-      }
-      const timer = setTimeout(
-        () =>
-          fail(
-            gatewayError("connect", "Timeout", `gateway handshake timed out after ${Duration.format(handshakeTimeout)}`)
-          ),
-        Duration.toMillis(handshakeTimeout)
-      )
-      let opened: Session | null = null
-      socket.on("message", (data) => {
-        const frame = parseFrame(data.toString())
-        if (frame === undefined) return
-        if (opened !== null) {
-          opened.lastFrameAt = Date.now()
-          dispatch(opened, frame)
           return
         }
-        if (phase === "challenge" && frame.type === "event" && frame.event === "connect.challenge") {
-          const payload = isObject(frame.payload) ? frame.payload : {}
-          const nonce = typeof payload["nonce"] === "string" ? payload["nonce"] : ""
-          const ts = typeof payload["ts"] === "number" ? payload["ts"] : Date.now()
-          phase = "connect"
-          socket.send(
-            JSON.stringify({ type: "req", id: connectId, method: "connect", params: connectParams(nonce, ts) })
-          )
-        } else if (phase === "connect" && frame.type === "res" && frame.id === connectId) {
-          if (frame.ok === false) {
-            fail(remoteError("connect", frame.error, secret))
+        const connectId = `connect-${++nextId}`
+        let phase: "challenge" | "connect" | "open" | "failed" = "challenge"
+        const fail = (error: GatewayError) => {
+          if (phase === "open" || phase === "failed") return
+          phase = "failed"
+          clearTimeout(timer)
+          socket.terminate()
+          resume(Effect.fail(error))
+        }
+        const timer = setTimeout(
+          () =>
+            fail(
+              gatewayError(
+                "connect",
+                "Timeout",
+                `gateway handshake timed out after ${Duration.format(handshakeTimeout)}`
+              )
+            ),
+          Duration.toMillis(handshakeTimeout)
+        )
+        let opened: Session | null = null
+        socket.on("message", (data) => {
+          const frame = parseFrame(data.toString())
+          if (frame === undefined) return
+          if (opened !== null) {
+            opened.lastFrameAt = Date.now()
+            dispatch(opened, frame)
             return
           }
-          clearTimeout(timer)
-          phase = "open"
-          opened = {
-            socket,
-            hello: parseHello(frame.payload),
-            lastFrameAt: Date.now(),
-            draining: false,
-            closed: Deferred.makeUnsafe<void>()
+          if (phase === "challenge" && frame.type === "event" && frame.event === "connect.challenge") {
+            const payload = isObject(frame.payload) ? frame.payload : {}
+            const nonce = typeof payload["nonce"] === "string" ? payload["nonce"] : ""
+            const ts = typeof payload["ts"] === "number" ? payload["ts"] : Date.now()
+            phase = "connect"
+            socket.send(
+              JSON.stringify({
+                type: "req",
+                id: connectId,
+                method: "connect",
+                params: connectParams(connectMode, nonce, ts)
+              })
+            )
+          } else if (phase === "connect" && frame.type === "res" && frame.id === connectId) {
+            if (frame.ok === false) {
+              const details = frame.error?.details
+              const detailsCode = isObject(details) && typeof details["code"] === "string" ? details["code"] : null
+              const error = remoteError("connect", frame.error, secret)
+              fail(
+                detailsCode === controlUiRefused
+                  ? gatewayError("connect", "Unauthorized", error.detail, { code: controlUiRefused })
+                  : error
+              )
+              return
+            }
+            clearTimeout(timer)
+            phase = "open"
+            opened = {
+              socket,
+              hello: parseHello(frame.payload),
+              lastFrameAt: Date.now(),
+              draining: false,
+              closed: Deferred.makeUnsafe<void>()
+            }
+            resume(Effect.succeed(opened))
           }
-          resume(Effect.succeed(opened))
-        }
+        })
+        socket.on("error", (error) => {
+          const code = (error as { readonly code?: unknown }).code
+          fail(
+            typeof code === "string" && certificateErrorCodes.has(code)
+              ? gatewayError(
+                "connect",
+                "Rejected",
+                redactSecret(`TLS certificate not trusted: ${error.message} (allow_insecure_tls accepts it)`, secret)
+              )
+              : transportError("connect", error.message, secret)
+          )
+        })
+        socket.on("close", (code, reason) => {
+          if (opened !== null) onSessionClosed(opened, code, reason.toString())
+          else fail(transportError("connect", `connection closed during handshake (${code})`, secret, code))
+        })
+        return Effect.sync(() => {
+          clearTimeout(timer)
+          if (phase !== "open") socket.terminate()
+        })
       })
-      socket.on("error", (error) => fail(transportError("connect", error.message, secret)))
-      socket.on("close", (code, reason) => {
-        if (opened !== null) onSessionClosed(opened, code, reason.toString())
-        else fail(transportError("connect", `connection closed during handshake (${code})`, secret, code))
-      })
-      return Effect.sync(() => {
-        clearTimeout(timer)
-        if (phase !== "open") socket.terminate()
-      })
-    })
+
+    const openSocket: Effect.Effect<Session, GatewayError> = Effect.suspend(() =>
+      openSocketAs(mode).pipe(
+        Effect.catchIf(
+          (error) => mode === "controlUi" && error.code === controlUiRefused,
+          () =>
+            Effect.suspend(() => {
+              mode = "backend"
+              return openSocketAs("backend")
+            })
+        )
+      )
+    )
 
     const ensureSession: Effect.Effect<Session, GatewayError> = Effect.suspend(() => {
       const current = session

@@ -123,6 +123,34 @@ const fileContent = (payload: unknown): Option.Option<{ readonly content: string
   return Option.some({ content: file["content"], hash: typeof file["hash"] === "string" ? file["hash"] : null })
 }
 
+const objects = (value: unknown): ReadonlyArray<Record<string, unknown>> =>
+  Array.isArray(value) ? value.filter(isObject) : []
+
+// `sessions.list` answers `{sessions: [...]}`; older gateways answered the array itself.
+const sessionEntries = (payload: unknown) => objects(isObject(payload) ? payload["sessions"] : payload)
+
+const historyMessages = (payload: unknown): ReadonlyArray<unknown> =>
+  isObject(payload) ?
+    (Array.isArray(payload["messages"]) ? payload["messages"] : []) :
+    Array.isArray(payload)
+    ? payload
+    : []
+
+// `sessions.patch` answers `{ok, key, entry: {...}}`; the entry, else the whole answer.
+const sessionEntry = (payload: unknown): Record<string, unknown> =>
+  isObject(payload) ? (isObject(payload["entry"]) ? payload["entry"] : payload) : {}
+
+const lastTouchedVersion = (payload: unknown): string | null => {
+  if (!isObject(payload)) return null
+  for (const key of ["config", "parsed", "resolved"]) {
+    const config = payload[key]
+    const meta = isObject(config) && isObject(config["meta"]) ? config["meta"] : undefined
+    const version = meta?.["lastTouchedVersion"]
+    if (typeof version === "string" && version.trim() !== "") return version.trim()
+  }
+  return null
+}
+
 /** The core's `GatewayClient` over one gateway connection. */
 export const makeClient = (connection: GatewayConnection): GatewayClient => {
   // Files the gateway refused, learned per connection.
@@ -200,10 +228,20 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
       ),
     patchHeartbeats: (entries) => patchLock.withPermits(1)(patchHeartbeats(entries)),
     ensureSession: (key, label) =>
-      connection.request("sessions.patch", label === undefined ? { key } : { key, label }).pipe(Effect.asVoid),
+      connection.request("sessions.patch", label === undefined ? { key } : { key, label }).pipe(
+        Effect.map(sessionEntry)
+      ),
     resetSession: (key) => connection.request("sessions.reset", { key }).pipe(Effect.asVoid),
     deleteSession: (key) => connection.request("sessions.delete", { key }).pipe(Effect.asVoid),
     sendChat: ({ sessionKey, message, deliver, idempotencyKey }) =>
-      connection.request("chat.send", { sessionKey, message, deliver, idempotencyKey }).pipe(Effect.asVoid)
+      connection.request("chat.send", { sessionKey, message, deliver, idempotencyKey }).pipe(Effect.asVoid),
+    listSessions: connection.request("sessions.list", {}).pipe(Effect.map(sessionEntries)),
+    chatHistory: (sessionKey) => connection.request("chat.history", { sessionKey }).pipe(Effect.map(historyMessages)),
+    catalog: Effect.map(connection.hello, (hello) => ({
+      protocol: hello.protocol,
+      methods: hello.methods,
+      events: hello.events
+    })),
+    configVersion: connection.request("config.get", {}).pipe(Effect.map(lastTouchedVersion))
   }
 }

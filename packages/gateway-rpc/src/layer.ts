@@ -11,13 +11,18 @@ import { instrumentConnection } from "./observability.js"
 export type PoolOptions = Omit<ConnectionOptions, "url" | "token">
 
 const fingerprint = (target: GatewayTarget): string =>
-  createHash("sha256").update(`${target.url}\n${target.token === null ? "" : Redacted.value(target.token)}`).digest(
-    "hex"
-  )
+  createHash("sha256").update(
+    [
+      target.url,
+      target.token === null ? "" : Redacted.value(target.token),
+      target.allowInsecureTls ? "insecure-tls" : "verified-tls",
+      target.disableDevicePairing ? "no-device" : "device"
+    ].join("\n")
+  ).digest("hex")
 
 /**
  * `GatewayControlPlane` over WebSocket: one persistent connection per gateway, keyed by the gateway's id and its
- * URL and token (a changed row gets a new connection and the old one is closed). Connections close with the layer.
+ * URL, token and connection options (a changed row gets a new connection and the old one is closed). Connections close with the layer.
  * Every request is a span and is measured (`instrumentConnection`).
  */
 export const layer = (options: PoolOptions = {}) =>
@@ -38,7 +43,13 @@ export const layer = (options: PoolOptions = {}) =>
             if (existing !== undefined && existing.fingerprint === key) return existing.client
             if (existing !== undefined) yield* Scope.close(existing.scope, Exit.void)
             const scope = yield* Scope.fork(poolScope, "sequential")
-            const connection = yield* makeConnection({ ...options, url: target.url, token: target.token }).pipe(
+            const connection = yield* makeConnection({
+              ...options,
+              url: target.url,
+              token: target.token,
+              allowInsecureTls: target.allowInsecureTls,
+              disableDevicePairing: target.disableDevicePairing
+            }).pipe(
               Scope.provide(scope)
             )
             const client = makeClient(instrumentConnection(connection, target))

@@ -78,6 +78,7 @@ export interface HelloInfo {
   readonly protocol: number
   readonly serverVersion: string | null
   readonly methods: ReadonlyArray<string>
+  readonly events: ReadonlyArray<string>
   readonly scopes: ReadonlyArray<string>
   readonly tickIntervalMs: number
 }
@@ -94,6 +95,7 @@ export const parseHello = (payload: unknown): HelloInfo => {
     protocol: typeof hello["protocol"] === "number" ? hello["protocol"] : minProtocol,
     serverVersion: typeof server["version"] === "string" ? server["version"] : null,
     methods: strings(features["methods"]),
+    events: strings(features["events"]),
     scopes: strings(auth["scopes"]),
     tickIntervalMs: typeof policy["tickIntervalMs"] === "number" ? policy["tickIntervalMs"] : 30_000
   }

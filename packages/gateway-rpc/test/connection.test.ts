@@ -30,7 +30,7 @@ describe("gateway connection", () => {
       const connection = yield* connect(simulator)
       const hello = yield* connection.hello
       assert.strictEqual(hello.protocol, 4)
-      assert.strictEqual(hello.serverVersion, "2026.9.6-simulator")
+      assert.strictEqual(hello.serverVersion, "2026.9.6")
       assert.include(hello.methods, "agents.files.set")
       assert.deepStrictEqual(
         yield* connection.request("health", {}).pipe(Effect.map((payload) => (payload as { ok: boolean }).ok)),

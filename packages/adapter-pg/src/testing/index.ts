@@ -104,7 +104,8 @@ const tables = [
   "mc_gateways",
   "mc_organization_members",
   "mc_users",
-  "mc_organizations"
+  "mc_organizations",
+  "mc_rate_limits"
 ]
 
 const truncateStatement = `TRUNCATE ${tables.join(", ")} RESTART IDENTITY CASCADE`

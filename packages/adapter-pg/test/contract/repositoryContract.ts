@@ -7,6 +7,7 @@ import {
   Agent,
   AgentChanges,
   AgentRepository,
+  BoardAccess,
   BoardMemoryRepository,
   BoardRepository,
   Gateway,
@@ -462,6 +463,114 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
           Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 100))).pipe(Effect.as(Option.none()))
         )
         assert.isTrue(Option.isNone(pending))
+      }))
+
+    test("boards: list by organization, grants and gateway, by name or newest, paged; delete cascades", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const boards = yield* BoardRepository
+        yield* TestClock.adjust(Duration.seconds(1))
+        const alpha = yield* Fixtures.board(world.organization.id, null, { name: "alpha" })
+        yield* TestClock.adjust(Duration.seconds(1))
+        const zulu = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Zulu" })
+        const ids = (page: { readonly items: ReadonlyArray<{ readonly id: string }> }) => page.items.map((b) => b.id)
+        const all = { limit: 10, offset: 0 }
+        const byName = yield* boards.list({ organizationId: world.organization.id, order: "name" }, all)
+        assert.deepStrictEqual([ids(byName), byName.total], [[alpha.id, world.board.id, zulu.id], 3])
+        const newest = yield* boards.list({ organizationId: world.organization.id, order: "newest" }, all)
+        assert.deepStrictEqual(ids(newest), [zulu.id, alpha.id, world.board.id])
+        const some = yield* boards.list({
+          organizationId: world.organization.id,
+          boardIds: [alpha.id, zulu.id, world.other.board.id],
+          order: "name"
+        }, { limit: 1, offset: 1 })
+        assert.deepStrictEqual([ids(some), some.total], [[zulu.id], 2])
+        const onGateway = yield* boards.list({
+          organizationId: world.organization.id,
+          gatewayId: world.gateway.id,
+          order: "newest"
+        }, all)
+        assert.deepStrictEqual(ids(onGateway), [zulu.id, world.board.id])
+        const none = yield* boards.list({ organizationId: world.organization.id, boardIds: [], order: "name" }, all)
+        assert.deepStrictEqual([ids(none), none.total], [[], 0])
+
+        const organizations = yield* OrganizationRepository
+        const owner = Option.getOrThrow(yield* organizations.findOwnerUser(world.organization.id))
+        const member = Option.getOrThrow(yield* organizations.findMembership(world.organization.id, owner.id))
+        yield* Fixtures.boardAccess(member.id, zulu.id, true, false)
+        yield* Fixtures.chatCommand(zulu.id, "/pause")
+        yield* boards.delete(zulu.id)
+        assert.isTrue(Option.isNone(yield* boards.findById(zulu.id)))
+        assert.deepStrictEqual(yield* organizations.listBoardAccess(member.id), [])
+        const memory = yield* BoardMemoryRepository
+        assert.strictEqual((yield* memory.list(zulu.id, {}, all)).total, 0)
+      }))
+
+    test("board memory: a board's items newest first, by is_chat, blank ones left out, paged", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const memory = yield* BoardMemoryRepository
+        const first = yield* Fixtures.chatCommand(world.board.id, "/pause")
+        yield* TestClock.adjust(Duration.seconds(1))
+        yield* Fixtures.chatCommand(world.board.id, "   ")
+        const note = yield* Fixtures.chatCommand(world.board.id, "note", { isChat: false, tags: ["decision"] })
+        yield* Fixtures.chatCommand(world.other.board.id, "elsewhere")
+        const all = yield* memory.list(world.board.id, {}, { limit: 10, offset: 0 })
+        assert.deepStrictEqual([all.items.map((item) => item.id), all.total], [[note.id, first.id], 2])
+        assert.deepStrictEqual(all.items[0], note)
+        const chat = yield* memory.list(world.board.id, { isChat: true }, { limit: 10, offset: 0 })
+        assert.deepStrictEqual(chat.items.map((item) => item.id), [first.id])
+        const second = yield* memory.list(world.board.id, {}, { limit: 1, offset: 1 })
+        assert.deepStrictEqual([second.items.map((item) => item.id), second.total], [[first.id], 2])
+      }))
+
+    test("tasks: deleting a board's tasks takes their activity entries, and only theirs", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const tasks = yield* TaskRepository
+        const activity = yield* ActivityRepository
+        const mine = yield* Fixtures.task({ boardId: world.board.id })
+        const theirs = yield* Fixtures.task({ boardId: world.other.board.id })
+        const at = yield* DateTime.now
+        const event = (taskId: typeof mine.id) =>
+          new ActivityEvent({
+            id: crypto.randomUUID() as ActivityEvent["id"],
+            eventType: "task.updated",
+            message: null,
+            agentId: null,
+            taskId,
+            createdAt: at
+          })
+        yield* activity.record(event(mine.id))
+        const kept = event(theirs.id)
+        yield* activity.record(kept)
+        assert.strictEqual(yield* tasks.deleteByBoard(world.board.id), 1)
+        assert.isTrue(Option.isNone(yield* tasks.findById(mine.id)))
+        assert.isTrue(Option.isSome(yield* tasks.findById(theirs.id)))
+        assert.deepStrictEqual((yield* activity.listRecent(10)).map((entry) => entry.id), [kept.id])
+      }))
+
+    test("board access: an upsert inserts a grant, then changes its flags in place", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const organizations = yield* OrganizationRepository
+        const member = Option.getOrThrow(yield* organizations.findMembership(world.organization.id, world.outsider.id))
+        const at = yield* DateTime.now
+        const grant = (canWrite: boolean) =>
+          new BoardAccess({
+            id: crypto.randomUUID() as BoardAccess["id"],
+            memberId: member.id,
+            boardId: world.board.id,
+            canRead: true,
+            canWrite,
+            createdAt: at,
+            updatedAt: at
+          })
+        const first = grant(false)
+        assert.deepStrictEqual(yield* organizations.upsertBoardAccess(first), first)
+        const second = yield* organizations.upsertBoardAccess(grant(true))
+        assert.deepStrictEqual([second.id, second.canWrite], [first.id, true])
+        assert.deepStrictEqual(yield* organizations.listBoardAccess(member.id), [second])
       }))
 
     test("changes: a rolled-back write is never published", () =>

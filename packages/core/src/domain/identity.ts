@@ -5,9 +5,48 @@ import type { Agent, IdentityProfile, JsonObject } from "./models.js"
 /** Heartbeat settings an agent gets when none are stored. */
 export const defaultHeartbeatConfig = (): JsonObject => ({ every: "10m", target: "none", includeReasoning: false })
 
-/** An agent is shown `offline` when it was last seen longer ago than this. */
+/** An agent without a readable `heartbeat_config.every` is shown `offline` when last seen longer ago than this. */
 export const offlineAfter = Duration.minutes(10)
 const offlineAfterMillis = Duration.toMillis(offlineAfter)
+
+const durationUnitMillis: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const durationPart = /(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/gy
+
+/**
+ * Milliseconds of a gateway duration such as `10m`, `90s`, `1h30m` (a bare number is minutes, as the gateway reads
+ * it); `undefined` for anything else.
+ */
+export const parseGatewayDuration = (text: string): number | undefined => {
+  const trimmed = text.trim().toLowerCase()
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Number(trimmed) * durationUnitMillis.m!
+  durationPart.lastIndex = 0
+  let total = 0
+  let end = 0
+  for (let match = durationPart.exec(trimmed); match !== null; match = durationPart.exec(trimmed)) {
+    total += Number(match[1]) * durationUnitMillis[match[2]!]!
+    end = durationPart.lastIndex
+  }
+  return end === 0 || end !== trimmed.length || total <= 0 ? undefined : total
+}
+
+// Every page and stream event computes statuses: a fleet has a handful of distinct `every` values.
+const silenceLimits = new Map<string, number>()
+
+/**
+ * How long an agent may stay silent before it is shown `offline`: one and a half of its heartbeat interval
+ * (`heartbeat_config.every`), else ten minutes.
+ */
+export const offlineAfterMillisOf = (heartbeatConfig: JsonObject | null): number => {
+  const every = heartbeatConfig?.["every"]
+  if (typeof every !== "string") return offlineAfterMillis
+  let limit = silenceLimits.get(every)
+  if (limit === undefined) {
+    const interval = parseGatewayDuration(every)
+    limit = interval === undefined ? offlineAfterMillis : interval * 1.5
+    if (silenceLimits.size < 1_000) silenceLimits.set(every, limit)
+  }
+  return limit
+}
 
 /** Identity of a board worker or gateway agent when the record has none. */
 export const defaultIdentityProfile: IdentityProfile = {
@@ -89,14 +128,18 @@ export const workspacePath = (
 
 /** The status an agent is shown with at `now` (see the spec's computed status). */
 export const computedStatus = (
-  agent: { readonly status: string; readonly lastSeenAt: DateTime.Utc | null },
+  agent: {
+    readonly status: string
+    readonly lastSeenAt: DateTime.Utc | null
+    readonly heartbeatConfig: JsonObject | null
+  },
   now: DateTime.Utc
 ): string => {
   if (agent.status === "deleting" || agent.status === "updating") return agent.status
   if (agent.lastSeenAt === null) return "provisioning"
   // Milliseconds, not Durations: this runs for every agent of every page and every stream event.
   const silenceMillis = DateTime.toEpochMillis(now) - DateTime.toEpochMillis(agent.lastSeenAt)
-  return silenceMillis > offlineAfterMillis ? "offline" : agent.status
+  return silenceMillis > offlineAfterMillisOf(agent.heartbeatConfig) ? "offline" : agent.status
 }
 
 /** Heartbeat settings sent to the gateway: defaults overlaid with the agent's own. */

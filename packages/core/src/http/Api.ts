@@ -22,6 +22,7 @@ import { AgentCoordinationGroup } from "./groups/agentCoordination.js"
 import { AgentBoardsGroup, BoardsGroup } from "./groups/boards.js"
 import { GatewaySessionsGroup } from "./groups/gatewaySessions.js"
 import { HealthGroup } from "./groups/health.js"
+export { HealthStatus, probePaths } from "./groups/health.js"
 import { ActorAuthentication, AgentAuthentication, RequestEnvelope, UserAuthentication } from "./middleware.js"
 import { ValidationOrder } from "./validation.js"
 
@@ -34,7 +35,9 @@ export const defaultSyncFlags = {
   include_main: true,
   reset_sessions: false,
   rotate_tokens: false,
-  force_bootstrap: false
+  force_bootstrap: false,
+  lead_only: false,
+  overwrite: false
 } as const
 
 const AgentPage = PageOf(AgentRead)
@@ -67,7 +70,11 @@ export class AgentTokenGroup extends HttpApiGroup.make("agent")
       success: AgentPage
     }),
     HttpApiEndpoint.post("createAgent", "/agent/agents", { payload: AgentCreateBody, success: AgentRead }),
-    HttpApiEndpoint.post("heartbeat", "/agent/heartbeat", { payload: AgentHeartbeatCreateBody, success: AgentRead }),
+    // The token says who is calling: the body (the reference's, with its `name`) may be left out.
+    HttpApiEndpoint.post("heartbeat", "/agent/heartbeat", {
+      payload: optionalBody(AgentHeartbeatCreateBody),
+      success: AgentRead
+    }),
     HttpApiEndpoint.delete("deleteBoardAgent", "/agent/boards/:board_id/agents/:agent_id", {
       params: boardAgentPath,
       success: OkResponse
@@ -139,6 +146,8 @@ export class GatewaysGroup extends HttpApiGroup.make("gateways")
         reset_sessions: flag(defaultSyncFlags.reset_sessions),
         rotate_tokens: flag(defaultSyncFlags.rotate_tokens),
         force_bootstrap: flag(defaultSyncFlags.force_bootstrap),
+        lead_only: flag(defaultSyncFlags.lead_only),
+        overwrite: flag(defaultSyncFlags.overwrite),
         board_id: Schema.optional(uuidOf(BoardId))
       },
       headers: { accept: Schema.optional(Schema.String) },
@@ -158,11 +167,11 @@ export class MissionControlApi extends HttpApi.make("mission-control")
     AgentsGroup,
     BoardsGroup,
     GatewaysGroup,
-    GatewaySessionsGroup,
-    HealthGroup
+    GatewaySessionsGroup
   )
   .middleware(RequestEnvelope)
   .prefix("/api/v1")
+  .add(HealthGroup)
   .annotate(HttpApi.PayloadParseOptions, { errors: "all", onExcessProperty: "ignore" })
   .annotate(HttpApi.QueryParseOptions, { errors: "all", onExcessProperty: "ignore" })
   .annotate(HttpApi.ParamsParseOptions, { errors: "all" })

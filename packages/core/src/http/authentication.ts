@@ -1,11 +1,14 @@
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type { HttpServerRequest } from "effect/http"
 import { HttpServerRequest as Request } from "effect/http"
+import type { Agent } from "../domain/models.js"
 import type { CoreError } from "../errors.js"
-import { reason, Unauthorized } from "../errors.js"
+import { reason, TooManyRequests, Unauthorized } from "../errors.js"
 import { agentTokenFromHeaders, authenticateAgent } from "../programs/agentAuth.js"
 import { Actor } from "../programs/common.js"
 import type { MissionControlServices } from "../services/MissionControlServices.js"
+import type { RateLimit } from "../services/RateLimitStore.js"
+import { makeMemory as makeMemoryRateLimitStore, RateLimitStore } from "../services/RateLimitStore.js"
 import {
   ActorAuthentication,
   AgentAuthentication,
@@ -37,48 +40,96 @@ const servicesOfRequests = Effect.map(
     respond(Effect.provideContext(effect, services))
 )
 
+/** Agent-token requests allowed per token by default: the reference's 60 per 60 seconds. */
+export const defaultAgentRateLimit: RateLimit = { limit: 60, windowMillis: 60_000 }
+
+/** Characters of a token its rate limit is keyed by: enough to tell agents apart, too few to stand in for it. */
+const rateLimitKeyLength = 8
+
+/**
+ * Counts a request of an agent token against its limit (429 "Too Many Requests" beyond it), keyed by the token's
+ * prefix so that no store ever holds a token.
+ */
+const agentRateLimiter = (limit: RateLimit | false) =>
+  Effect.map(Effect.serviceOption(RateLimitStore), (found) => {
+    if (limit === false) return (_token: string) => Effect.void
+    const store = Option.getOrElse(found, makeMemoryRateLimitStore)
+    return (token: string) =>
+      Effect.flatMap(
+        store.hit(`agent-token:${token.slice(0, rateLimitKeyLength)}`, limit),
+        (decision) =>
+          decision.allowed ? Effect.void : Effect.fail(new TooManyRequests({ detail: reason.tooManyRequests }))
+      )
+  })
+
+/** Options of the authentication middlewares. */
+export interface AuthenticationOptions {
+  /**
+   * Requests per agent token and window (default 60 per 60 s), or `false` for no limit. Counted in the
+   * `RateLimitStore` the services provide (the Postgres adapter's shares the limit between processes), else in
+   * this process's memory.
+   */
+  readonly agentRateLimit?: RateLimit | false | undefined
+}
+
 /**
  * The three authentication middlewares, on the host's `UserAuthenticator` and the core's agent tokens. They run
  * before the request's path, query and body are decoded: an unauthenticated request is a 401 whatever they hold
- * (the envelope's size, type and nesting checks come before it).
+ * (the envelope's size, type and nesting checks come before it). Agent tokens are rate limited before they are
+ * looked up.
  */
-export const layerAuthentication = Layer.mergeAll(
-  Layer.effect(
-    UserAuthentication,
-    Effect.map(
-      servicesOfRequests,
-      (run) => (httpEffect) =>
-        Effect.flatMap(
-          Effect.service(Request.HttpServerRequest),
-          (request) =>
-            Effect.flatMap(run(userOf(request)), (found) => Effect.provideService(httpEffect, CurrentUser, found))
-        )
-    )
-  ),
-  Layer.effect(
-    AgentAuthentication,
-    Effect.map(
-      servicesOfRequests,
-      (run) => (httpEffect) =>
-        Effect.flatMap(Effect.service(Request.HttpServerRequest), (request) =>
+export const layerAuthentication = (options: AuthenticationOptions = {}) =>
+  Layer.unwrap(Effect.map(
+    agentRateLimiter(options.agentRateLimit ?? defaultAgentRateLimit),
+    (limitAgentToken) => {
+      const authenticateToken = (token: string | undefined) => {
+        const raw = token?.trim() ?? ""
+        return raw === "" ? authenticateAgent(token) : Effect.andThen(limitAgentToken(raw), authenticateAgent(raw))
+      }
+      return middlewares(authenticateToken)
+    }
+  ))
+
+const middlewares = (
+  authenticateToken: (token: string | undefined) => Effect.Effect<Agent, CoreError, MissionControlServices>
+) =>
+  Layer.mergeAll(
+    Layer.effect(
+      UserAuthentication,
+      Effect.map(
+        servicesOfRequests,
+        (run) => (httpEffect) =>
           Effect.flatMap(
-            run(authenticateAgent(tokenOf(request, true))),
-            (found) => Effect.provideService(httpEffect, CurrentAgent, found)
-          ))
-    )
-  ),
-  Layer.effect(
-    ActorAuthentication,
-    Effect.map(
-      servicesOfRequests,
-      (run) => (httpEffect) =>
-        Effect.flatMap(Effect.service(Request.HttpServerRequest), (request) => {
-          const token = tokenOf(request, false)
-          const caller = token !== undefined
-            ? Effect.map(authenticateAgent(token), Actor.agent)
-            : Effect.map(userOf(request), Actor.user)
-          return Effect.flatMap(run(caller), (found) => Effect.provideService(httpEffect, CurrentActor, found))
-        })
+            Effect.service(Request.HttpServerRequest),
+            (request) =>
+              Effect.flatMap(run(userOf(request)), (found) => Effect.provideService(httpEffect, CurrentUser, found))
+          )
+      )
+    ),
+    Layer.effect(
+      AgentAuthentication,
+      Effect.map(
+        servicesOfRequests,
+        (run) => (httpEffect) =>
+          Effect.flatMap(Effect.service(Request.HttpServerRequest), (request) =>
+            Effect.flatMap(
+              run(authenticateToken(tokenOf(request, true))),
+              (found) => Effect.provideService(httpEffect, CurrentAgent, found)
+            ))
+      )
+    ),
+    Layer.effect(
+      ActorAuthentication,
+      Effect.map(
+        servicesOfRequests,
+        (run) => (httpEffect) =>
+          Effect.flatMap(Effect.service(Request.HttpServerRequest), (request) => {
+            const token = tokenOf(request, false)
+            const caller = token !== undefined
+              ? Effect.map(authenticateToken(token), Actor.agent)
+              : Effect.map(userOf(request), Actor.user)
+            return Effect.flatMap(run(caller), (found) => Effect.provideService(httpEffect, CurrentActor, found))
+          })
+      )
     )
   )
-)

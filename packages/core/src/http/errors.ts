@@ -33,6 +33,11 @@ export class UnprocessableResponse extends Schema.Error<UnprocessableResponse>("
   httpApiStatus: httpStatus.Unprocessable
 }) {}
 
+/** 429: the caller's request limit is used up for now. */
+export class TooManyRequestsResponse extends Schema.Error<TooManyRequestsResponse>("TooManyRequestsResponse")(fields, {
+  httpApiStatus: httpStatus.TooManyRequests
+}) {}
+
 /** 422 with FastAPI's list of validation issues: the request's path, query or body did not decode. */
 export class ValidationFailedResponse extends Schema.Error<ValidationFailedResponse>("ValidationFailedResponse")({
   detail: Schema.Array(ValidationIssue),
@@ -82,6 +87,7 @@ export const errorResponses = [
   ConflictResponse,
   UnprocessableResponse,
   ValidationFailedResponse,
+  TooManyRequestsResponse,
   PayloadTooLargeResponse,
   UnsupportedMediaTypeResponse,
   InternalErrorResponse,
@@ -106,6 +112,7 @@ const responseOf = {
   Forbidden: ForbiddenResponse,
   Conflict: ConflictResponse,
   Unprocessable: UnprocessableResponse,
+  TooManyRequests: TooManyRequestsResponse,
   GatewayFailure: GatewayFailureResponse,
   GatewayTimeout: GatewayTimeoutResponse,
   DatabaseUnavailable: UnavailableResponse,

@@ -2,6 +2,7 @@ import { Duration, Effect, Layer } from "effect"
 import { Headers, HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MissionControlApi, openApiPath } from "./Api.js"
+import type { AuthenticationOptions } from "./authentication.js"
 import { layerAuthentication } from "./authentication.js"
 import type { EnvelopeOptions } from "./envelope.js"
 import { layerRequestEnvelope } from "./envelope.js"
@@ -16,7 +17,7 @@ import { SsePingInterval } from "./options.js"
 import { answerNotFound, layerUnrouted } from "./unrouted.js"
 
 /** Options of the API's routes. */
-export interface ApiOptions extends EnvelopeOptions {
+export interface ApiOptions extends EnvelopeOptions, AuthenticationOptions {
   /** Seconds between SSE keep-alive pings (default 15). */
   readonly pingIntervalSeconds?: number | undefined
 }
@@ -38,7 +39,7 @@ export const layerApi = (options: ApiOptions = {}) =>
       GatewaySessionsHandlers,
       HealthHandlers
     ]),
-    Layer.provide([layerAuthentication, layerRequestEnvelope(options)]),
+    Layer.provide([layerAuthentication(options), layerRequestEnvelope(options)]),
     Layer.merge(layerUnrouted),
     Layer.provide(
       options.pingIntervalSeconds === undefined

@@ -104,11 +104,17 @@ export const requireBoard = Effect.fnUntraced(function*(
   return board.value
 })
 
-/** How to reach a gateway: its trimmed URL and token. Blank URL → 422. */
+/** How to reach a gateway: its trimmed URL, token and connection options. Blank URL → 422. */
 export const gatewayTarget = (gateway: Gateway): Effect.Effect<GatewayTarget, Unprocessable> => {
   const url = gateway.url.trim()
   if (url === "") return Effect.fail(new Unprocessable({ detail: "Gateway url is required" }))
-  return Effect.succeed({ gatewayId: gateway.id, url, token: gateway.token })
+  return Effect.succeed({
+    gatewayId: gateway.id,
+    url,
+    token: gateway.token,
+    allowInsecureTls: gateway.allowInsecureTls,
+    disableDevicePairing: gateway.disableDevicePairing
+  })
 }
 
 /** The board's gateway, usable for provisioning (422s in the reference's order). */

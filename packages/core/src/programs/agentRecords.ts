@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { workerSessionKey } from "../domain/identity.js"
+import { leadSessionKey, workerSessionKey } from "../domain/identity.js"
 import type { AgentId } from "../domain/ids.js"
 import type { Agent, Board, Gateway } from "../domain/models.js"
 import { pendingAgent } from "../domain/pendingAgent.js"
@@ -16,10 +16,10 @@ export const findAgent = (id: AgentId) =>
 /** The fields of a board agent its creator chooses. */
 export type BoardAgentFields = Pick<
   Agent,
-  "name" | "heartbeatConfig" | "identityProfile" | "identityTemplate" | "soulTemplate"
+  "name" | "heartbeatConfig" | "identityProfile" | "identityTemplate" | "soulTemplate" | "isBoardLead"
 >
 
-/** Inserts a new worker of the board, pending provisioning (409 on a duplicate). */
+/** Inserts a new agent of the board (its lead when `isBoardLead`), pending provisioning (409 on a duplicate). */
 export const insertBoardAgent = Effect.fnUntraced(function*(
   board: Board,
   gateway: Gateway,
@@ -34,7 +34,7 @@ export const insertBoardAgent = Effect.fnUntraced(function*(
     id: agentId,
     boardId: board.id,
     gatewayId: gateway.id,
-    openclawSessionId: workerSessionKey(agentId),
+    openclawSessionId: fields.isBoardLead ? leadSessionKey(board.id) : workerSessionKey(agentId),
     provisionAction: "provision"
   }, yield* now)
   yield* agents.insert(agent).pipe(conflictOnDuplicate)

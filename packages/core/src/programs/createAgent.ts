@@ -10,8 +10,7 @@ import { AgentRepository } from "../services/AgentRepository.js"
 import { requireBoard, requireBoardLead, requireGateway, requireOrgAdmin } from "./access.js"
 import type { BoardAgentFields } from "./agentRecords.js"
 import { insertBoardAgent } from "./agentRecords.js"
-import type { Actor } from "./common.js"
-import { conflictOnDuplicate, newUuid, now, runToCompletion } from "./common.js"
+import { Actor, conflictOnDuplicate, newUuid, now, runToCompletion } from "./common.js"
 import { provisionAgentRecordLocked } from "./provisionAgentRecord.js"
 
 /**
@@ -50,8 +49,42 @@ const ensureUniqueName = Effect.fnUntraced(function*(board: Board, gateway: Gate
 const isAbandonedCreate = (agent: Agent): boolean =>
   agent.provisionAction === "provision" && agent.lastSeenAt === null && agent.boardId !== null
 
-/** Creates a worker on a board whose access is settled, and provisions it (see `createAgent`). */
-const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCreate, user: User | null) {
+/**
+ * A board lead may create workers up to the board's `max_agents`, the lead not counted (409 in the reference's words).
+ * Users are not limited.
+ */
+const ensureBelowWorkerLimit = Effect.fnUntraced(function*(board: Board) {
+  const agents = yield* AgentRepository
+  const workers = (yield* agents.listByBoards([board.id])).filter((agent) => !agent.isBoardLead).length
+  if (workers < board.maxAgents) return
+  const noun = board.maxAgents === 1 ? "agent" : "agents"
+  return yield* new Conflict({
+    detail: `Board worker-agent limit reached: max_agents=${board.maxAgents} (excluding the lead); ` +
+      `cannot create more than ${board.maxAgents} ${noun}.`
+  })
+})
+
+/** A board that has a lead takes no second one (409, the same text as the database's own rule gives). */
+const ensureNoLead = Effect.fnUntraced(function*(board: Board) {
+  const agents = yield* AgentRepository
+  if (Option.isSome(yield* agents.findLead(board.id))) {
+    return yield* new Conflict({ detail: "This board already has a lead agent." })
+  }
+})
+
+/**
+ * Creates an agent of a board whose access is settled, and provisions it (see `createAgent`). A lead's creates on one
+ * board run one at a time, so that two of them cannot both pass the worker limit.
+ */
+const createOnBoard = (board: Board, payload: AgentCreate, creator: Actor) =>
+  creator._tag === "Agent"
+    ? Effect.flatMap(AgentLocks, (locks) =>
+      locks.withLock(`board-workers/${board.id}`)(
+        Effect.andThen(ensureBelowWorkerLimit(board), createAgentRecord(board, payload, null))
+      ))
+    : createAgentRecord(board, payload, creator.user)
+
+const createAgentRecord = Effect.fnUntraced(function*(board: Board, payload: AgentCreate, user: User | null) {
   yield* annotate(boardAttributes(board))
   const { gateway } = yield* requireGateway(board)
   const agents = yield* AgentRepository
@@ -61,12 +94,13 @@ const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCr
     heartbeatConfig: payload.heartbeatConfig,
     identityProfile: normalizeIdentityProfile(payload.identityProfile),
     identityTemplate: normalizeTemplateText(payload.identityTemplate),
-    soulTemplate: normalizeTemplateText(payload.soulTemplate)
+    soulTemplate: normalizeTemplateText(payload.soulTemplate),
+    isBoardLead: payload.isBoardLead
   }
   const request = { action: "provision", gateway, board, user, resetSession: true } as const
 
   const twin = yield* agents.findByNameOnBoard(board.id, payload.name.trim())
-  if (Option.isSome(twin) && isAbandonedCreate(twin.value)) {
+  if (Option.isSome(twin) && isAbandonedCreate(twin.value) && twin.value.isBoardLead === payload.isBoardLead) {
     const adopted = yield* runToCompletion(
       locks.withLock(`agent/${twin.value.id}`)(Effect.gen(function*() {
         const current = yield* agents.findById(twin.value.id)
@@ -83,6 +117,7 @@ const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCr
   }
 
   yield* ensureUniqueName(board, gateway, payload.name)
+  if (payload.isBoardLead) yield* ensureNoLead(board)
   const id = yield* newUuid<AgentId>()
   return yield* runToCompletion(
     locks.withLock(`agent/${id}`)(Effect.gen(function*() {
@@ -118,7 +153,7 @@ const createOnBoard = Effect.fnUntraced(function*(board: Board, payload: AgentCr
  */
 export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payload: AgentCreate) {
   const board = yield* resolveCreateBoard(actor, payload.boardId)
-  return yield* createOnBoard(board, payload, actor._tag === "User" ? actor.user : null)
+  return yield* createOnBoard(board, payload, actor)
 }, Effect.tap((agent) => annotateAgent(agent)))
 
 /**
@@ -127,5 +162,5 @@ export const createAgent = Effect.fn("createAgent")(function*(actor: Actor, payl
  */
 export const createAgentAsLead = Effect.fn("createAgentAsLead")(function*(lead: Agent, payload: AgentCreate) {
   const boardId = yield* requireBoardLead(lead)
-  return yield* createOnBoard(yield* requireBoard(boardId), { ...payload, boardId }, null)
+  return yield* createOnBoard(yield* requireBoard(boardId), { ...payload, boardId }, Actor.agent(lead))
 }, Effect.tap((agent) => annotateAgent(agent)))

@@ -24,6 +24,7 @@ import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
 import { conflictOnDuplicate, newUuid, now, pageResult } from "./common.js"
+import { checkGatewayVersion } from "./gatewayVersion.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionAgentRecord.js"
 import { publicGatewayErrorText, retryTransient } from "./retry.js"
 
@@ -162,30 +163,35 @@ export const createGateway = Effect.fn("createGateway")(function*(user: User | n
     updatedAt: at
   })
   yield* annotate(gatewayAttributes(gateway))
-  yield* requireReachable(gateway)
+  yield* requireSupportedGateway(gateway, "Gateway provision failed")
   yield* gateways.insert(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: true })
   return gateway
 })
 
 /**
- * Fails with 502 when the gateway cannot be reached or refuses our token, within the operation deadline: a gateway
- * that was never reachable is not saved, and leaves no gateway agent behind.
+ * Fails with 502 (`<failurePrefix>: <error>`) when the gateway cannot be reached or refuses our token, within the
+ * operation deadline, and with 422 when its version is older than `Settings.gatewayMinVersion` or unknown: such a
+ * gateway is not saved, and leaves no gateway agent behind.
  */
-const requireReachable = Effect.fnUntraced(function*(gateway: Gateway) {
+const requireSupportedGateway = Effect.fnUntraced(function*(gateway: Gateway, failurePrefix: string) {
   const settings = yield* Settings
   const controlPlane = yield* GatewayControlPlane
   const target = yield* gatewayTarget(gateway)
   const client = yield* controlPlane.client(target)
-  yield* client.capabilities.pipe(
+  const verdict = yield* checkGatewayVersion(client).pipe(
     retryTransient(settings.operationRetry),
-    Effect.mapError((error) =>
-      new GatewayFailure({ detail: `Gateway provision failed: ${publicGatewayErrorText(error)}` })
-    )
+    Effect.mapError((error) => new GatewayFailure({ detail: `${failurePrefix}: ${publicGatewayErrorText(error)}` }))
   )
+  if (!verdict.compatible) {
+    return yield* new Unprocessable({ detail: verdict.message ?? "Gateway runtime version is not supported." })
+  }
 })
 
-/** Changes a gateway and re-provisions its gateway-main agent. */
+/**
+ * Changes a gateway and re-provisions its gateway-main agent. A change of how to reach it (URL, token, TLS or
+ * pairing option) is checked first, as on create.
+ */
 export const updateGateway = Effect.fn("updateGateway")(function*(
   user: User | null,
   gatewayId: GatewayId,
@@ -205,6 +211,11 @@ export const updateGateway = Effect.fn("updateGateway")(function*(
     disableDevicePairing: payload.disableDevicePairing ?? existing.disableDevicePairing,
     updatedAt: yield* now
   })
+  const reconnects = payload.url !== undefined || payload.token !== undefined ||
+    payload.allowInsecureTls !== undefined || payload.disableDevicePairing !== undefined
+  if (reconnects && gateway.url.trim() !== "") {
+    yield* requireSupportedGateway(gateway, "Gateway compatibility check failed")
+  }
   yield* gateways.update(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "update", wake: true })
   return gateway

@@ -39,7 +39,7 @@ const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string
   }, { disableChecks: true })
   const updated = yield* agents.updateWithActivity(
     agent.id,
-    { status: nextStatus, lastSeenAt: at, updatedAt: at },
+    { status: nextStatus, lastSeenAt: at, lastHeartbeatAt: at, updatedAt: at },
     activity
   ).pipe(
     dieOnDuplicate,
@@ -102,7 +102,8 @@ export const heartbeatOrCreateAgent = Effect.fn("heartbeatOrCreateAgent")(functi
       heartbeatConfig: null,
       identityProfile: null,
       identityTemplate: null,
-      soulTemplate: null
+      soulTemplate: null,
+      isBoardLead: false
     })
     yield* provisionAgentRecord(agent.id, { action: "provision", gateway, board, user: actor.user, resetSession: true })
     agentId = agent.id

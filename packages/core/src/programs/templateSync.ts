@@ -35,6 +35,10 @@ export interface SyncOptions {
   readonly rotateTokens?: boolean
   readonly forceBootstrap?: boolean
   readonly boardId?: BoardId | null
+  /** Only board leads (the gateway-main agent still follows `includeMain`). */
+  readonly leadOnly?: boolean
+  /** Rewrite the files an update otherwise keeps (`USER.md`, `MEMORY.md`) with their templates. */
+  readonly overwrite?: boolean
   /** Agents synced at once; defaults to `Settings.syncConcurrency`. */
   readonly concurrency?: number
 }
@@ -180,6 +184,7 @@ const syncAgent = Effect.fn("syncAgentTemplates")(
           applyAgentLifecycle(agent, context.gateway, board, readBack.token, {
             action: "update",
             forceBootstrap: context.options.forceBootstrap === true,
+            overwritePreserved: context.options.overwrite === true,
             resetSession: context.options.resetSessions === true,
             wake: false,
             deliverWakeup: false,
@@ -330,7 +335,8 @@ export const syncGatewayTemplates = Effect.fn("syncGatewayTemplates")(function*(
   const boardsById = new Map(boards.map((board) => [board.id, board]))
   const paused = yield* Effect.flatMap(BoardMemoryRepository, (memory) => memory.pausedBoardIds([...boardsById.keys()]))
   const agentRepository = yield* AgentRepository
-  const agents = boards.length === 0 ? [] : yield* agentRepository.listByBoards([...boardsById.keys()])
+  const boardAgents = boards.length === 0 ? [] : yield* agentRepository.listByBoards([...boardsById.keys()])
+  const agents = options.leadOnly === true ? boardAgents.filter((agent) => agent.isBoardLead) : boardAgents
   const main = includeMain ? yield* agentRepository.findGatewayMain(gateway.id) : Option.none<Agent>()
   const total = agents.length + (Option.isSome(main) ? 1 : 0)
   let completed = 0

@@ -62,6 +62,8 @@ const mainTemplateNames: Readonly<Record<string, string>> = {
 export interface LifecycleOptions {
   readonly action: string
   readonly forceBootstrap: boolean
+  /** An update rewrites the files it otherwise keeps once the agent has them (`USER.md`, `MEMORY.md`). */
+  readonly overwritePreserved?: boolean | undefined
   readonly resetSession: boolean
   readonly wake: boolean
   readonly deliverWakeup: boolean
@@ -255,7 +257,10 @@ const writeWorkspace = Effect.fn("writeWorkspace")(function*(
       if (capabilities.writableFiles !== null && !capabilities.writableFiles.has(name)) return "unsupported"
       const entry = existing.get(name)
       const present = entry !== undefined && !entry.missing
-      if (options.action === "update" && preserved.has(name) && present && entry.size !== 0) return "kept"
+      if (
+        options.action === "update" && options.overwritePreserved !== true && preserved.has(name) && present &&
+        entry.size !== 0
+      ) return "kept"
       if (present && (yield* sameContent(client, gatewayAgentId, name, content))) return "kept"
       return yield* client.writeFile(gatewayAgentId, name, content).pipe(
         Effect.as("written" as const),

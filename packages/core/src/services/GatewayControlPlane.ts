@@ -83,6 +83,13 @@ export interface GatewayTarget {
   readonly gatewayId: GatewayId
   readonly url: string
   readonly token: Redacted.Redacted<string> | null
+  /** For `wss://` only: accept any certificate (self-signed, wrong host). */
+  readonly allowInsecureTls: boolean
+  /**
+   * Connect without a device identity, as a control UI (`openclaw-control-ui`, mode `ui`, an `Origin` header); a
+   * gateway that refuses control UIs without a device is connected to as a token-only backend client instead.
+   */
+  readonly disableDevicePairing: boolean
 }
 
 /** A file of an agent's workspace as the gateway lists it. */
@@ -109,6 +116,13 @@ export interface GatewayCapabilities {
   readonly serverVersion: string | null
   /** The protocol version negotiated. */
   readonly protocol: number | null
+}
+
+/** The methods and events a gateway announced in its handshake. */
+export interface GatewayCatalog {
+  readonly protocol: number
+  readonly methods: ReadonlyArray<string>
+  readonly events: ReadonlyArray<string>
 }
 
 /** Heartbeat settings of one gateway agent. */
@@ -142,7 +156,8 @@ export interface GatewayClient {
   readonly patchHeartbeats: (
     entries: ReadonlyArray<HeartbeatEntry>
   ) => Effect.Effect<{ readonly patched: boolean }, GatewayError>
-  readonly ensureSession: (key: string, label: string | undefined) => Effect.Effect<void, GatewayError>
+  /** `sessions.patch`, which creates the session when missing: the session's entry as the gateway answers it. */
+  readonly ensureSession: (key: string, label: string | undefined) => Effect.Effect<JsonObject, GatewayError>
   readonly resetSession: (key: string) => Effect.Effect<void, GatewayError>
   readonly deleteSession: (key: string) => Effect.Effect<void, GatewayError>
   readonly sendChat: (params: {
@@ -151,6 +166,14 @@ export interface GatewayClient {
     readonly deliver: boolean
     readonly idempotencyKey: string
   }) => Effect.Effect<void, GatewayError>
+  /** `sessions.list`: the gateway's sessions, as it describes them. */
+  readonly listSessions: Effect.Effect<ReadonlyArray<JsonObject>, GatewayError>
+  /** `chat.history`: a session's messages, oldest first (a never-used key has none). */
+  readonly chatHistory: (sessionKey: string) => Effect.Effect<ReadonlyArray<unknown>, GatewayError>
+  /** What the gateway's handshake announced: its protocol, methods and events. */
+  readonly catalog: Effect.Effect<GatewayCatalog, GatewayError>
+  /** `config.get` → `config.meta.lastTouchedVersion`: the version that last wrote the config, if it says. */
+  readonly configVersion: Effect.Effect<string | null, GatewayError>
 }
 
 /** Gives a client for any gateway row; implementations pool one connection per gateway. */

@@ -23,5 +23,10 @@ export class OrganizationRepository extends Context.Service<
     readonly insertUser: (user: User) => Effect.Effect<void, DatabaseUnavailable>
     readonly insertMember: (member: OrganizationMember) => Effect.Effect<void, DatabaseUnavailable>
     readonly insertBoardAccess: (access: BoardAccess) => Effect.Effect<void, DatabaseUnavailable>
+    /**
+     * Grants access to a board: inserts the grant, or, when the member already has one for the board, changes its
+     * flags and `updatedAt` (keeping its id and `createdAt`). Returns the grant as stored.
+     */
+    readonly upsertBoardAccess: (access: BoardAccess) => Effect.Effect<BoardAccess, DatabaseUnavailable>
   }
 >()("@mission-control/core/OrganizationRepository") {}

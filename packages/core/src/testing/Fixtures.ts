@@ -206,8 +206,12 @@ export const task = (fields: Partial<Omit<Task, "id">> = {}) =>
     return value
   })
 
-/** Posts a chat command (`/pause`, `/resume`) to a board's memory. */
-export const chatCommand = (boardId: BoardId, content: string) =>
+/** Posts a chat command (`/pause`, `/resume`) to a board's memory, or another item with `fields`. */
+export const chatCommand = (
+  boardId: BoardId,
+  content: string,
+  fields: Partial<Pick<BoardMemory, "isChat" | "tags" | "source">> = {}
+) =>
   Effect.gen(function*() {
     const value = new BoardMemory({
       id: uuid(),
@@ -216,7 +220,8 @@ export const chatCommand = (boardId: BoardId, content: string) =>
       tags: null,
       isChat: true,
       source: null,
-      createdAt: yield* DateTime.now
+      createdAt: yield* DateTime.now,
+      ...fields
     })
     yield* Effect.flatMap(BoardMemoryRepository, (repo) => repo.insert(value))
     return value

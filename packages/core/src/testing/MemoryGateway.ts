@@ -48,7 +48,10 @@ export interface MemoryGatewayBehaviour {
   readonly visibilityDelay: Duration.Input | null
   /** Refuse `sessions.delete` of `agent:<id>:main`, as gateway 2026.9 does. */
   readonly refuseMainSessionDelete: boolean
-  readonly serverVersion: string
+  /** The version the handshake reports; null when it does not tell. */
+  readonly serverVersion: string | null
+  /** `config.meta.lastTouchedVersion`, the fallback of the version check; null when absent. */
+  readonly configVersion: string | null
 }
 
 /** The reference-era gateway: every file writable, the token in TOOLS.md. */
@@ -58,7 +61,8 @@ export const classicBehaviour: MemoryGatewayBehaviour = {
   latency: null,
   visibilityDelay: null,
   refuseMainSessionDelete: false,
-  serverVersion: "memory-classic"
+  serverVersion: "2026.2.9",
+  configVersion: null
 }
 
 /** Files gateway 2026.9.x accepts through `agents.files.set`. */
@@ -71,7 +75,8 @@ export const modernBehaviour: MemoryGatewayBehaviour = {
   latency: null,
   visibilityDelay: "1 second",
   refuseMainSessionDelete: true,
-  serverVersion: "memory-2026.9"
+  serverVersion: "2026.9.6",
+  configVersion: null
 }
 
 /** A failure to answer on a method instead of doing it. */
@@ -90,6 +95,7 @@ export interface InjectedGatewayFailure {
 interface GatewayState {
   readonly agents: Map<string, MemoryGatewayAgent>
   readonly sessions: Set<string>
+  readonly sessionLabels: Map<string, string>
   readonly heartbeats: Map<string, { readonly workspace: string; readonly heartbeat: JsonObject }>
   readonly chats: Array<MemoryChatMessage>
   configPatches: number
@@ -135,7 +141,14 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
     const stateOf = (gatewayId: string): GatewayState => {
       let state = states.get(gatewayId)
       if (state === undefined) {
-        state = { agents: new Map(), sessions: new Set(), heartbeats: new Map(), chats: [], configPatches: 0 }
+        state = {
+          agents: new Map(),
+          sessions: new Set(),
+          sessionLabels: new Map(),
+          heartbeats: new Map(),
+          chats: [],
+          configPatches: 0
+        }
         states.set(gatewayId, state)
       }
       return state
@@ -296,7 +309,12 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
           gatewayId,
           "sessions.patch",
           label === undefined ? { key } : { key, label },
-          (state) => Effect.sync(() => void state.sessions.add(key))
+          (state) =>
+            Effect.sync(() => {
+              state.sessions.add(key)
+              if (label !== undefined) state.sessionLabels.set(key, label)
+              return sessionRow(state, key)
+            })
         ),
       resetSession: (key) =>
         call(gatewayId, "sessions.reset", { key }, (state) => Effect.sync(() => void state.sessions.add(key))),
@@ -308,6 +326,7 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
             )
           }
           state.sessions.delete(key)
+          state.sessionLabels.delete(key)
           return Effect.void
         }),
       sendChat: (params) =>
@@ -323,7 +342,26 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
             state.chats.push({ ...params })
           }
           return Effect.void
-        })
+        }),
+      listSessions: call(gatewayId, "sessions.list", {}, (state) =>
+        Effect.sync(() => {
+          const keys = new Set([...state.sessions, ...state.chats.map((chat) => chat.sessionKey)])
+          return [...keys].map((key) => sessionRow(state, key))
+        })),
+      chatHistory: (sessionKey) =>
+        call(gatewayId, "chat.history", { sessionKey }, (state) =>
+          Effect.succeed(
+            state.chats.filter((chat) => chat.sessionKey === sessionKey).map((chat) => ({
+              role: "user",
+              content: chat.message,
+              idempotencyKey: chat.idempotencyKey
+            }))
+          )),
+      catalog: Effect.andThen(
+        injectedFailure(gatewayId, "connect", {}),
+        Effect.succeed({ protocol: 4, methods: memoryMethods, events: memoryEvents })
+      ),
+      configVersion: call(gatewayId, "config.get", {}, () => Effect.sync(() => behaviourOf(gatewayId).configVersion))
     })
 
     const control: MemoryGateway["Service"] = {
@@ -359,5 +397,31 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
     )
   )
 }
+
+// What the in-memory gateway answers, named as the real gateway names them.
+const memoryMethods = [
+  "health",
+  "agents.create",
+  "agents.update",
+  "agents.delete",
+  "agents.files.list",
+  "agents.files.get",
+  "agents.files.set",
+  "sessions.list",
+  "sessions.patch",
+  "sessions.reset",
+  "sessions.delete",
+  "chat.send",
+  "chat.history",
+  "config.get",
+  "config.patch"
+]
+const memoryEvents = ["connect.challenge", "tick", "shutdown", "chat", "agent"]
+
+const sessionRow = (state: GatewayState, key: string) => ({
+  key,
+  label: state.sessionLabels.get(key) ?? null,
+  agentId: /^agent:([^:]+):/.exec(key)?.[1] ?? null
+})
 
 const durationMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))

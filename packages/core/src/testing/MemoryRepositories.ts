@@ -1,7 +1,7 @@
 import { DateTime, Effect, Layer, Option } from "effect"
 import type { AgentId, BoardId } from "../domain/ids.js"
-import type { Agent } from "../domain/models.js"
-import { ActivityEvent, Agent as AgentClass, Task } from "../domain/models.js"
+import type { Agent, Board } from "../domain/models.js"
+import { ActivityEvent, Agent as AgentClass, BoardAccess, Task } from "../domain/models.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import { AgentChanges } from "../services/AgentChanges.js"
 import type { AgentListFilter, AgentPatch } from "../services/AgentRepository.js"
@@ -20,6 +20,12 @@ const newestFirst = <A extends { readonly createdAt: DateTime.Utc; readonly id: 
 
 const oldestFirst = <A extends { readonly createdAt: DateTime.Utc; readonly id: string }>(left: A, right: A) =>
   -newestFirst(left, right)
+
+const byNameThenNewest = (left: Board, right: Board) => {
+  const leftName = left.name.toLowerCase()
+  const rightName = right.name.toLowerCase()
+  return leftName < rightName ? -1 : leftName > rightName ? 1 : newestFirst(left, right)
+}
 
 const sameName = (left: string, right: string) => left.toLowerCase() === right.toLowerCase()
 
@@ -188,8 +194,26 @@ const boardRepository = Layer.effect(
             board.id
           )
       ),
+    list: (filter, page) =>
+      store.run("boards.list", (tables) => {
+        const all = [...tables.boards.values()].filter((board) =>
+          board.organizationId === filter.organizationId &&
+          (filter.boardIds === undefined || filter.boardIds.includes(board.id)) &&
+          (filter.gatewayId === undefined || board.gatewayId === filter.gatewayId)
+        ).sort(filter.order === "newest" ? newestFirst : byNameThenNewest)
+        return { items: all.slice(page.offset, page.offset + page.limit), total: all.length }
+      }),
     insert: (board) => store.run("boards.insert", (tables) => void tables.boards.set(board.id, board)),
-    update: (board) => store.run("boards.update", (tables) => void tables.boards.set(board.id, board))
+    update: (board) => store.run("boards.update", (tables) => void tables.boards.set(board.id, board)),
+    delete: (id) =>
+      store.run("boards.delete", (tables) => {
+        tables.boards.delete(id)
+        // What the foreign keys cascade to in Postgres.
+        tables.boardMemory = tables.boardMemory.filter((memory) => memory.boardId !== id)
+        for (const access of tables.boardAccess.values()) {
+          if (access.boardId === id) tables.boardAccess.delete(access.id)
+        }
+      })
   }))
 )
 
@@ -253,7 +277,21 @@ const organizationRepository = Layer.effect(
     insertUser: (user) => store.run("users.insert", (tables) => void tables.users.set(user.id, user)),
     insertMember: (member) => store.run("members.insert", (tables) => void tables.members.set(member.id, member)),
     insertBoardAccess: (access) =>
-      store.run("boardAccess.insert", (tables) => void tables.boardAccess.set(access.id, access))
+      store.run("boardAccess.insert", (tables) => void tables.boardAccess.set(access.id, access)),
+    upsertBoardAccess: (access) =>
+      store.run("boardAccess.upsert", (tables) => {
+        const existing = [...tables.boardAccess.values()].find((grant) =>
+          grant.memberId === access.memberId && grant.boardId === access.boardId
+        )
+        const stored = existing === undefined ? access : new BoardAccess({
+          ...existing,
+          canRead: access.canRead,
+          canWrite: access.canWrite,
+          updatedAt: access.updatedAt
+        })
+        tables.boardAccess.set(stored.id, stored)
+        return stored
+      })
   }))
 )
 
@@ -277,6 +315,17 @@ const taskRepository = Layer.effect(
           )
         }
         return changed
+      }),
+    deleteByBoard: (boardId) =>
+      store.run("tasks.deleteByBoard", (tables) => {
+        const gone = new Set(
+          [...tables.tasks.values()].filter((task) => task.boardId === boardId).map((task) => task.id)
+        )
+        for (const event of tables.activity.values()) {
+          if (event.taskId !== null && gone.has(event.taskId)) tables.activity.delete(event.id)
+        }
+        for (const id of gone) tables.tasks.delete(id)
+        return gone.size
       }),
     findById: (id) => store.run("tasks.findById", (tables) => Option.fromNullishOr(tables.tasks.get(id))),
     insert: (task) => store.run("tasks.insert", (tables) => void tables.tasks.set(task.id, task))
@@ -312,6 +361,14 @@ const boardMemoryRepository = Layer.effect(
   BoardMemoryRepository,
   Effect.map(MemoryStore, (store) => ({
     insert: (memory) => store.run("boardMemory.insert", (tables) => void tables.boardMemory.push(memory)),
+    list: (boardId, filter, page) =>
+      store.run("boardMemory.list", (tables) => {
+        const all = tables.boardMemory.filter((memory) =>
+          memory.boardId === boardId && memory.content.trim() !== "" &&
+          (filter.isChat === undefined || memory.isChat === filter.isChat)
+        ).sort(newestFirst)
+        return { items: all.slice(page.offset, page.offset + page.limit), total: all.length }
+      }),
     pausedBoardIds: (boardIds) =>
       store.run("boardMemory.pausedBoardIds", (tables) => {
         const latest = new Map<BoardId, { readonly at: DateTime.Utc; readonly command: string }>()

@@ -1,6 +1,7 @@
 import { protocol4WritableFiles } from "@mission-control/core"
 import { Effect } from "effect"
 import { createHash, createPublicKey, randomUUID, verify } from "node:crypto"
+import { createServer } from "node:https"
 import type { AddressInfo } from "node:net"
 import WebSocket, { WebSocketServer } from "ws"
 import type { SignedConnect } from "../deviceIdentity.js"
@@ -47,6 +48,21 @@ export interface SimulatorBehaviour {
     readonly seed: number
   } | null
   readonly tickIntervalMs: number
+  /** The `server.version` of `hello-ok` (default by profile: 2026.9.6, 2026.4.1); null leaves it out. */
+  readonly version: string | null
+  /** `config.meta.lastTouchedVersion` of `config.get`; null leaves it out. */
+  readonly configVersion: string | null
+  /**
+   * Accept a control UI without a device identity, as gateways behind a trusted proxy (and older ones configured to)
+   * do. Otherwise it is refused with `CONTROL_UI_DEVICE_IDENTITY_REQUIRED`, as 2026.9.6 does.
+   */
+  readonly controlUiWithoutDevice: boolean
+}
+
+/** One `connect` the simulator received: its params and the `Origin` header of the socket. */
+export interface SimulatorConnect {
+  readonly params: Readonly<Record<string, unknown>>
+  readonly origin: string | undefined
 }
 
 /** One call the simulator received. */
@@ -90,7 +106,9 @@ const allowedParams: Readonly<Record<string, ReadonlyArray<string>>> = {
   "sessions.patch": ["key", "agentId", "label"],
   "sessions.reset": ["key", "agentId", "reason"],
   "sessions.delete": ["key", "agentId", "deleteTranscript"],
+  "sessions.list": ["limit", "offset", "agentId", "search", "includeGlobal", "includeUnknown"],
   "chat.send": ["sessionKey", "message", "deliver", "idempotencyKey", "agentId"],
+  "chat.history": ["sessionKey", "agentId", "limit"],
   "config.get": [],
   "config.patch": ["raw", "baseHash", "replacePaths", "note", "restartDelayMs"]
 }
@@ -137,6 +155,8 @@ export interface GatewaySimulator {
   readonly putFile: (agentId: string, name: string, content: string) => void
   readonly chats: () => ReadonlyArray<Readonly<Record<string, unknown>>>
   readonly sessions: () => ReadonlySet<string>
+  /** Every `connect` received, refused ones included. */
+  readonly connects: () => ReadonlyArray<SimulatorConnect>
   readonly config: () => Readonly<Record<string, unknown>>
   readonly configPatches: () => number
   /** Connections opened so far (a client that reconnects opens another). */
@@ -148,8 +168,11 @@ export interface GatewaySimulator {
   readonly stop: () => Promise<void>
 }
 
-/** Starts a simulator on a free loopback port. */
-export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour> = {}): Promise<GatewaySimulator> => {
+/** Starts a simulator on a free loopback port; with `tls` (a PEM key and certificate) it serves `wss://`. */
+export const startGatewaySimulator = async (
+  initial: Partial<SimulatorBehaviour> = {},
+  options: { readonly tls?: { readonly key: string; readonly cert: string } } = {}
+): Promise<GatewaySimulator> => {
   let behaviour: SimulatorBehaviour = {
     profile: "2026.9",
     token: "simulator-token",
@@ -160,12 +183,18 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
     faults: [],
     randomFaults: null,
     tickIntervalMs: 30_000,
+    version: (initial.profile ?? "2026.9") === "2026.9" ? "2026.9.6" : "2026.4.1",
+    configVersion: null,
+    controlUiWithoutDevice: false,
     ...initial
   }
   let random = mulberry32(behaviour.randomFaults?.seed ?? 1)
   const faultHits = new Map<SimulatedFault, number>()
   const agents = new Map<string, SimulatedAgent>()
   const sessions = new Set<string>()
+  const sessionIds = new Map<string, { readonly sessionId: string; label: unknown }>()
+  const history = new Map<string, Array<Record<string, unknown>>>()
+  const connects: Array<SimulatorConnect> = []
   const chats: Array<Record<string, unknown>> = []
   const calls: Array<SimulatorCall> = []
   let config: Record<string, unknown> = behaviour.profile === "2026.9"
@@ -180,7 +209,26 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
   const hashOf = () => `sha256:${sha256(canonicalJson(config))}`
   const writable = () => behaviour.profile === "2026.9" ? modernFiles : legacyFiles
   const protocol = () => behaviour.profile === "2026.9" ? 4 : 3
-  const version = () => behaviour.profile === "2026.9" ? "2026.9.6-simulator" : "2026.4.1-simulator"
+  const touchSession = (key: string, label?: unknown) => {
+    sessions.add(key)
+    const known = sessionIds.get(key)
+    if (known === undefined) sessionIds.set(key, { sessionId: randomUUID(), label: label ?? null })
+    else if (label !== undefined) known.label = label
+    return sessionIds.get(key)!
+  }
+  const sessionRow = (key: string) => {
+    const known = sessionIds.get(key)
+    const agentId = /^agent:([^:]+):/.exec(key)?.[1] ?? null
+    return {
+      key,
+      sessionId: known?.sessionId ?? null,
+      label: known?.label ?? null,
+      agentId,
+      kind: "direct",
+      isMain: /^agent:[^:]+:main$/.test(key),
+      updatedAt: Date.now()
+    }
+  }
 
   const visibleAgent = (id: unknown): SimulatedAgent => {
     const agent = typeof id === "string" ? agents.get(id) : undefined
@@ -263,8 +311,8 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
       case "sessions.reset": {
         const key = String(params["key"] ?? "")
         if (key === "") throw new SimulatedError(`invalid ${method} params: key`)
-        sessions.add(key)
-        return { ok: true, key, entry: { sessionId: randomUUID(), label: params["label"] ?? null } }
+        const entry = touchSession(key, params["label"])
+        return { ok: true, key, entry: { sessionId: entry.sessionId, label: entry.label } }
       }
       case "sessions.delete": {
         const key = String(params["key"] ?? "")
@@ -272,6 +320,8 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
           throw new SimulatedError(`Cannot delete the main session (${key}).`)
         }
         const deleted = sessions.delete(key)
+        sessionIds.delete(key)
+        history.delete(key)
         return { ok: true, key, deleted, archived: [] }
       }
       case "chat.send": {
@@ -283,11 +333,37 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
         if (agentId !== undefined && agent !== undefined && agent.visibleAt > Date.now()) {
           throw new SimulatedError(`Agent "${agentId}" no longer exists in configuration`)
         }
-        if (!chats.some((chat) => chat["idempotencyKey"] === params["idempotencyKey"])) chats.push({ ...params })
+        if (!chats.some((chat) => chat["idempotencyKey"] === params["idempotencyKey"])) {
+          chats.push({ ...params })
+          const sessionKey = String(params["sessionKey"] ?? "")
+          touchSession(sessionKey)
+          const messages = history.get(sessionKey) ?? []
+          messages.push({
+            role: "user",
+            content: [{ type: "text", text: String(params["message"] ?? "") }],
+            timestamp: Date.now(),
+            idempotencyKey: params["idempotencyKey"]
+          })
+          history.set(sessionKey, messages)
+        }
         return { runId: params["idempotencyKey"], status: "started" }
       }
-      case "config.get":
-        return { config, parsed: config, hash: hashOf(), valid: true }
+      case "sessions.list": {
+        const rows = [...sessions].map(sessionRow)
+        return { ts: Date.now(), count: rows.length, totalCount: rows.length, hasMore: false, sessions: rows }
+      }
+      case "chat.history": {
+        const sessionKey = String(params["sessionKey"] ?? "")
+        if (sessionKey === "") throw new SimulatedError("invalid chat.history params: sessionKey")
+        const messages = history.get(sessionKey) ?? []
+        return { sessionKey, sessionId: sessionIds.get(sessionKey)?.sessionId ?? null, messages, hasMore: false }
+      }
+      case "config.get": {
+        const shown = behaviour.configVersion === null
+          ? config
+          : deepMerge(config, { meta: { lastTouchedVersion: behaviour.configVersion } })
+        return { config: shown, parsed: shown, hash: hashOf(), valid: true }
+      }
       case "config.patch": {
         if (behaviour.profile === "2026.9") {
           if (typeof params["baseHash"] !== "string") {
@@ -344,11 +420,16 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
     return undefined
   }
 
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0 })
-  await new Promise<void>((resolve) => server.once("listening", () => resolve()))
-  const port = (server.address() as AddressInfo).port
+  const https = options.tls === undefined ? undefined : createServer({ key: options.tls.key, cert: options.tls.cert })
+  const server = https === undefined
+    ? new WebSocketServer({ host: "127.0.0.1", port: 0 })
+    : new WebSocketServer({ server: https })
+  if (https === undefined) await new Promise<void>((resolve) => server.once("listening", () => resolve()))
+  else await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", () => resolve()))
+  const port = ((https ?? server).address() as AddressInfo).port
 
-  server.on("connection", (socket) => {
+  server.on("connection", (socket, upgrade) => {
+    const origin = upgrade.headers.origin
     const connection = ++connectionsOpened
     sockets.add(socket)
     socket.on("close", () => sockets.delete(socket))
@@ -386,6 +467,7 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
 
     const connect = (request: RequestFrame): boolean => {
       const params = isObject(request.params) ? request.params : {}
+      connects.push({ params, origin })
       const client = isObject(params["client"]) ? params["client"] : {}
       const min = Number(params["minProtocol"])
       const max = Number(params["maxProtocol"])
@@ -422,6 +504,17 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
       const requested = Array.isArray(params["scopes"]) ? params["scopes"].map(String) : []
       let scopes = requested
       const device = isObject(params["device"]) ? params["device"] : undefined
+      if (client["id"] === "openclaw-control-ui" && device === undefined && !behaviour.controlUiWithoutDevice) {
+        reply(request, {
+          error: new SimulatedError(
+            "control ui requires device identity (use HTTPS or localhost secure context)",
+            "INVALID_REQUEST",
+            { code: "CONTROL_UI_DEVICE_IDENTITY_REQUIRED" }
+          )
+        })
+        socket.close(1008, "control ui requires device identity")
+        return false
+      }
       if (device !== undefined) {
         const valid = verifyDevice(device, {
           clientId: String(client["id"]),
@@ -449,8 +542,11 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
         payload: {
           type: "hello-ok",
           protocol: protocol(),
-          server: { version: version(), connId: String(connection) },
-          features: { methods: Object.keys(allowedParams), events: ["tick", "shutdown", "connect.challenge"] },
+          server: { ...(behaviour.version === null ? {} : { version: behaviour.version }), connId: String(connection) },
+          features: {
+            methods: Object.keys(allowedParams),
+            events: ["connect.challenge", "tick", "shutdown", "chat", "agent"]
+          },
           auth: { role: "operator", scopes },
           policy: { maxPayload: 26_214_400, maxBufferedBytes: 52_428_800, tickIntervalMs: behaviour.tickIntervalMs }
         }
@@ -528,7 +624,7 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
   })
 
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `${https === undefined ? "ws" : "wss"}://127.0.0.1:${port}`,
     port,
     get token() {
       return behaviour.token
@@ -540,6 +636,7 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
     putFile: (agentId, name, content) => void agents.get(agentId)?.files.set(name, content),
     chats: () => chats,
     sessions: () => sessions,
+    connects: () => [...connects],
     config: () => config,
     configPatches: () => configPatches,
     connectionsOpened: () => connectionsOpened,
@@ -554,7 +651,7 @@ export const startGatewaySimulator = async (initial: Partial<SimulatorBehaviour>
     stop: () =>
       new Promise<void>((resolve) => {
         for (const open of sockets) open.terminate()
-        server.close(() => resolve())
+        server.close(() => (https === undefined ? resolve() : https.close(() => resolve())))
       })
   }
 }

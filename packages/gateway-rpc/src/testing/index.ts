@@ -5,5 +5,6 @@ export type {
   SimulatedAgent,
   SimulatedFault,
   SimulatorBehaviour,
-  SimulatorCall
+  SimulatorCall,
+  SimulatorConnect
 } from "./GatewaySimulator.js"

@@ -34,7 +34,11 @@ export const AgentTokenHandlers = HttpApiBuilder.group(MissionControlApi, "agent
       respond(Effect.gen(function*() {
         const caller = yield* CurrentAgent
         return yield* agentView(
-          yield* heartbeatAgent(Actor.agent(caller), caller.id, toAgentHeartbeatCreate(payload).status)
+          yield* heartbeatAgent(
+            Actor.agent(caller),
+            caller.id,
+            payload === null ? null : toAgentHeartbeatCreate(payload).status
+          )
         )
       })))
     .handle("deleteBoardAgent", ({ params }) =>

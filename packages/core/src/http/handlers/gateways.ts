@@ -68,6 +68,8 @@ export const GatewaysHandlers = HttpApiBuilder.group(MissionControlApi, "gateway
           resetSessions: query.reset_sessions ?? defaultSyncFlags.reset_sessions,
           rotateTokens: query.rotate_tokens ?? defaultSyncFlags.rotate_tokens,
           forceBootstrap: query.force_bootstrap ?? defaultSyncFlags.force_bootstrap,
+          leadOnly: query.lead_only ?? defaultSyncFlags.lead_only,
+          overwrite: query.overwrite ?? defaultSyncFlags.overwrite,
           boardId: query.board_id ?? null
         }
         if ((headers.accept ?? "").includes("text/event-stream")) {

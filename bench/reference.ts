@@ -25,33 +25,36 @@ export const referenceVerify = async (token: string, stored: string): Promise<bo
   return expected.length === computed.length && timingSafeEqual(expected, computed)
 }
 
+/** Every call on a WebSocket of its own, as the reference's client makes them. */
+const connectionPerCall = (target: GatewayTarget) =>
+  Effect.succeed(
+    new Proxy({} as GatewayClient, {
+      get: (_, property: keyof GatewayClient) => {
+        const once = <A, E>(use: (client: GatewayClient) => Effect.Effect<A, E>) =>
+          Effect.acquireUseRelease(
+            Scope.make(),
+            (scope) =>
+              GatewayRpc.makeConnection({ url: target.url, token: target.token }).pipe(
+                Scope.provide(scope),
+                Effect.flatMap((connection) => use(GatewayRpc.makeClient(connection)))
+              ),
+            (scope) => Scope.close(scope, Exit.void)
+          )
+        if (property === "capabilities" || property === "health") {
+          return once((client) => client[property] as Effect.Effect<unknown, unknown>)
+        }
+        return (...args: Array<unknown>) =>
+          once((client) => (client[property] as (...args: Array<unknown>) => Effect.Effect<unknown, unknown>)(...args))
+      }
+    })
+  )
+
 /**
  * A gateway client that does what the reference client does: a new WebSocket, challenge and handshake for every
  * single call, closed right after.
  */
 export const connectionPerCallLayer = Layer.succeed(GatewayControlPlane, {
-  client: (target: GatewayTarget) =>
-    Effect.succeed(
-      new Proxy({} as GatewayClient, {
-        get: (_, property: keyof GatewayClient) => {
-          const once = <A, E>(use: (client: GatewayClient) => Effect.Effect<A, E>) =>
-            Effect.acquireUseRelease(
-              Scope.make(),
-              (scope) =>
-                GatewayRpc.makeConnection({ url: target.url, token: target.token }).pipe(
-                  Scope.provide(scope),
-                  Effect.flatMap((connection) => use(GatewayRpc.makeClient(connection)))
-                ),
-              (scope) => Scope.close(scope, Exit.void)
-            )
-          if (property === "capabilities" || property === "health") {
-            return once((client) => client[property] as Effect.Effect<unknown, unknown>)
-          }
-          return (...args: Array<unknown>) =>
-            once((client) =>
-              (client[property] as (...args: Array<unknown>) => Effect.Effect<unknown, unknown>)(...args)
-            )
-        }
-      })
-    )
+  client: connectionPerCall,
+  // Every call opens and closes its own connection already.
+  probe: connectionPerCall
 })

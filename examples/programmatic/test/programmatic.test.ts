@@ -36,7 +36,8 @@ describe("driving the core programmatically", () => {
       // Programs answer domain values; the status the API would show is computed for an instant.
       const online = yield* getAgent(world.owner, worker.id)
       assert.strictEqual(computedStatus(online, yield* DateTime.now), "online")
-      yield* TestClock.adjust(Duration.minutes(11))
+      // Its heartbeat comes every ten minutes: after fifteen and more, it is shown offline.
+      yield* TestClock.adjust(Duration.minutes(16))
       const silent = yield* getAgent(world.owner, worker.id)
       assert.strictEqual(computedStatus(silent, yield* DateTime.now), "offline")
       assert.isTrue(lead.created)

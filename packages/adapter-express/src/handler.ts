@@ -2,7 +2,7 @@ import { NodeHttpServer, NodeHttpServerRequest } from "@effect/platform-node"
 import type { MissionControlServices, User } from "@mission-control/core"
 import { isCoreError } from "@mission-control/core"
 import type { ApiOptions } from "@mission-control/core/http"
-import { makeHttpEffect, requestIdOf, UserAuthenticator } from "@mission-control/core/http"
+import { layerRedactedNames, makeHttpEffect, requestIdOf, UserAuthenticator } from "@mission-control/core/http"
 import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import type { IncomingMessage, ServerResponse } from "node:http"
 
@@ -63,6 +63,7 @@ export const createMissionControlHandler = <E, Req extends IncomingMessage = Inc
       }).pipe(
         Effect.provide(Layer.mergeAll(
           NodeHttpServer.layerHttpServices,
+          layerRedactedNames,
           hostAuthentication(options.authenticateUser, hostRequestOf),
           Layer.succeedContext(context)
         )),

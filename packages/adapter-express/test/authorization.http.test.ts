@@ -62,7 +62,10 @@ beforeAll(async () => {
   }
   // Room for the workers the lead creates in the matrix (the board allows one by default).
   await api.runtime.runPromise(
-    Effect.flatMap(BoardRepository, (boards) => boards.update(new Board({ ...world.board, maxAgents: 50 })))
+    Effect.flatMap(
+      BoardRepository,
+      (boards) => boards.update(new Board({ ...world.board, maxAgents: 50 }), ["maxAgents"])
+    )
   )
   provisionedId = (await run(
     api.clientAs({ user: world.owner }).agents.create({ payload: { board_id: world.board.id, name: "Provisioned" } })

@@ -228,12 +228,12 @@ describe("SOUL of a board agent", () => {
     assert.strictEqual(forbidden.detail, "Forbidden")
     await failureOf(soulOf(secondLead, worker.id), ForbiddenResponse)
     await failureOf(soulOf(otherLead, worker.id), ForbiddenResponse)
-    // The other organization's main agent reading its own SOUL through our board: not an agent of this board.
+    // The other organization's main agent reading its own SOUL through our board: another organization's board.
     const otherMain = await recordAgent(world().other.gateway.id, null, {
       name: "Globex Gateway Agent",
       openclawSessionId: gatewayMainSessionKey(world().other.gateway.id)
     })
-    await failureOf(soulOf(otherMain, otherMain.id), NotFoundResponse)
+    await failureOf(soulOf(otherMain, otherMain.id), ForbiddenResponse)
     await failureOf(soulOf(lead, otherWorker.id), NotFoundResponse)
     await failureOf(soulOf(lead, worker.id, "00000000-0000-4000-8000-000000000000"), NotFoundResponse)
   })

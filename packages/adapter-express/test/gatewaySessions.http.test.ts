@@ -11,8 +11,14 @@ import {
   UnprocessableResponse
 } from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
-import { Effect } from "effect"
+import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { Effect, Redacted } from "effect"
 import express from "express"
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { failureOf, run, startApi } from "./harness.js"
 
 let api: Awaited<ReturnType<typeof startApi>>
@@ -86,6 +92,125 @@ describe("GET /gateways/status", () => {
       api.simulator.configure({ version: "2026.9.6" })
     }
   })
+})
+
+// The simulator sees a socket close a moment after the client closes it.
+const openConnectionsBecome = async (simulator: GatewaySimulator, expected: number) => {
+  for (let attempt = 0; attempt < 100 && simulator.openConnections() !== expected; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  assert.strictEqual(simulator.openConnections(), expected, "open connections")
+}
+
+// The connection the simulator saw the last `sessions.list` on.
+const lastListConnection = () =>
+  api.simulator.calls().filter((call) => call.method === "sessions.list").at(-1)?.connection
+
+describe("GET /gateways/status by URL: probes are not pooled", () => {
+  it("probing the saved gateway's URL with another token or option leaves its pooled connection alone", async () => {
+    const owner = api.clientAs({ user: api.world.owner })
+    assert.isTrue((await run(owner.gatewaySessions.status({ query: board() }))).connected)
+    const pooled = lastListConnection()
+    const opened = api.simulator.connectionsOpened()
+    const refused = await run(
+      owner.gatewaySessions.status({ query: { gateway_url: api.simulator.url, gateway_token: "wrong-token" } })
+    )
+    assert.isFalse(refused.connected)
+    const otherOption = await run(owner.gatewaySessions.status({
+      query: {
+        gateway_url: api.simulator.url,
+        gateway_token: "simulator-token",
+        gateway_disable_device_pairing: true
+      }
+    }))
+    assert.isTrue(otherOption.connected, JSON.stringify(otherOption))
+    assert.isAbove(api.simulator.connectionsOpened(), opened)
+    // The saved gateway's calls still run on the connection they had.
+    assert.isTrue((await run(owner.gatewaySessions.status({ query: board() }))).connected)
+    assert.strictEqual(lastListConnection(), pooled)
+    // The saved gateway's own target by URL (its token, its options) is the pooled connection too.
+    const opensBefore = api.simulator.connectionsOpened()
+    const same = await run(owner.gatewaySessions.status({
+      query: { gateway_url: api.simulator.url, gateway_token: "simulator-token" }
+    }))
+    assert.isTrue(same.connected)
+    assert.deepStrictEqual([lastListConnection(), api.simulator.connectionsOpened()], [pooled, opensBefore])
+    await openConnectionsBecome(api.simulator, 1)
+  }, 30_000)
+
+  it("probing many URLs leaves no connection open behind", async () => {
+    const owner = api.clientAs({ user: api.world.owner })
+    await run(owner.gatewaySessions.status({ query: board() }))
+    await openConnectionsBecome(api.simulator, 1)
+    const opened = api.simulator.connectionsOpened()
+    for (let i = 0; i < 5; i++) {
+      const status = await run(owner.gatewaySessions.status({
+        query: { gateway_url: `${api.simulator.url}/probe-${i}`, gateway_token: "simulator-token" }
+      }))
+      assert.isTrue(status.connected, JSON.stringify(status))
+    }
+    assert.strictEqual(api.simulator.connectionsOpened(), opened + 5)
+    await openConnectionsBecome(api.simulator, 1)
+  }, 30_000)
+})
+
+describe("GET /gateways/status by URL: the saved token keeps the saved gateway's connection options", () => {
+  let certDir: string
+  let secure: GatewaySimulator
+  beforeAll(async () => {
+    certDir = mkdtempSync(join(tmpdir(), "mc-tls-"))
+    execFileSync("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      join(certDir, "key.pem"),
+      "-out",
+      join(certDir, "cert.pem"),
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1"
+    ], { stdio: "ignore" })
+    secure = await startGatewaySimulator({}, {
+      tls: {
+        key: readFileSync(join(certDir, "key.pem"), "utf8"),
+        cert: readFileSync(join(certDir, "cert.pem"), "utf8")
+      }
+    })
+    await api.runtime.runPromise(Fixtures.gateway(api.world.organization.id, {
+      name: "Self-signed Gateway",
+      url: secure.url,
+      token: Redacted.make(secure.token!),
+      allowInsecureTls: false
+    }))
+  })
+  afterAll(async () => {
+    await secure?.stop()
+    rmSync(certDir, { recursive: true, force: true })
+  })
+
+  it(
+    "gateway_allow_insecure_tls does not send the saved token over unverified TLS; with the query's token it does",
+    async () => {
+      const owner = api.clientAs({ user: api.world.owner })
+      const refused = await run(owner.gatewaySessions.status({
+        query: { gateway_url: secure.url, gateway_allow_insecure_tls: true }
+      }))
+      assert.isFalse(refused.connected)
+      assert.include(refused.error, "TLS certificate not trusted")
+      assert.strictEqual(secure.connects().length, 0)
+      const ownToken = await run(owner.gatewaySessions.status({
+        query: { gateway_url: secure.url, gateway_token: secure.token!, gateway_allow_insecure_tls: true }
+      }))
+      assert.isTrue(ownToken.connected, JSON.stringify(ownToken))
+      assert.strictEqual(secure.connects().length, 1)
+      await openConnectionsBecome(secure, 0)
+    },
+    30_000
+  )
 })
 
 describe("gateway sessions", () => {

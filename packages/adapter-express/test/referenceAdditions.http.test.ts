@@ -6,17 +6,22 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase } from "@mission-control/adapter-pg/testing"
 import type { AgentId } from "@mission-control/core"
 import type { Board } from "@mission-control/core"
+import { Observability } from "@mission-control/core"
 import { ConflictResponse, TooManyRequestsResponse } from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
-import { DateTime, Duration, Effect } from "effect"
+import { DateTime, Duration, Effect, Layer, Tracer } from "effect"
 import express from "express"
 import { failureOf, run, startApi, tokenOnGateway } from "./harness.js"
 
 type Api = Awaited<ReturnType<typeof startApi>>
 let api: Api
+/** Every span the server made: what a trace backend would receive. */
+const recorder = Observability.makeSpanRecorder()
 
 beforeAll(async () => {
-  api = await startApi(express as never, undefined, { agentRateLimit: { limit: 60, windowMillis: 60_000 } })
+  api = await startApi(express as never, Layer.succeed(Tracer.Tracer, recorder.tracer), {
+    agentRateLimit: { limit: 60, windowMillis: 60_000 }
+  })
 }, 120_000)
 afterAll(async () => {
   await api.stop()
@@ -216,5 +221,29 @@ describe("probes", () => {
     const ready = await fetch(`${api.origin}/readyz`)
     assert.strictEqual(ready.status, 200)
     assert.isNotNull(ready.headers.get("x-request-id"))
+  })
+})
+
+describe("secrets in traces", () => {
+  it("a gateway token in a query and an agent token in a header never reach a span", async () => {
+    const { token } = await api.runtime.runPromise(
+      Fixtures.agent({ gatewayId: api.world.gateway.id, boardId: api.world.board.id, name: "Traced" })
+    )
+    const gatewayToken = "query-secret-gateway-token"
+    recorder.clear()
+    const status = await api.call(
+      "GET",
+      `/gateways/status?gateway_url=${encodeURIComponent(api.simulator.url)}&gateway_token=${gatewayToken}`,
+      { user: api.world.owner }
+    )
+    assert.strictEqual(status.status, 200)
+    await api.call("GET", "/agent/healthz", { agentToken: token })
+    const spans = recorder.spans()
+    const server = spans.filter((span) => typeof span.attributes.get("url.full") === "string")
+    assert.isAtLeast(server.length, 2)
+    assert.include(String(server[0]!.attributes.get("url.query")), "gateway_token=")
+    const recorded = JSON.stringify(spans.map((span) => [span.name, [...span.attributes.entries()]]))
+    assert.notInclude(recorded, gatewayToken)
+    assert.notInclude(recorded, token)
   })
 })

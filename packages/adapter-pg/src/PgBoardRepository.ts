@@ -3,6 +3,26 @@ import { Effect, Layer, Schema } from "effect"
 import { SqlSchema } from "effect/sql"
 import { CountRow, databaseFailures, Jsonb, NullableTimestamp, sqlClient, Timestamp } from "./internal/sql.js"
 
+/** The columns whose names differ from the domain's fields. */
+const columnNames = {
+  organizationId: "organization_id",
+  gatewayId: "gateway_id",
+  boardType: "board_type",
+  successMetrics: "success_metrics",
+  targetDate: "target_date",
+  goalConfirmed: "goal_confirmed",
+  goalSource: "goal_source",
+  boardGroupId: "board_group_id",
+  requireApprovalForDone: "require_approval_for_done",
+  requireReviewBeforeDone: "require_review_before_done",
+  commentRequiredForReview: "comment_required_for_review",
+  blockStatusChangesWithPendingApproval: "block_status_changes_with_pending_approval",
+  onlyLeadCanChangeStatus: "only_lead_can_change_status",
+  maxAgents: "max_agents",
+  createdAt: "created_at",
+  updatedAt: "updated_at"
+} as const
+
 /** A row of `mc_boards` as a `Board`, and back. */
 export const BoardFromRow = Schema.Struct({
   id: Schema.String,
@@ -27,24 +47,7 @@ export const BoardFromRow = Schema.Struct({
   createdAt: Timestamp,
   updatedAt: Timestamp
 }).pipe(
-  Schema.encodeKeys({
-    organizationId: "organization_id",
-    gatewayId: "gateway_id",
-    boardType: "board_type",
-    successMetrics: "success_metrics",
-    targetDate: "target_date",
-    goalConfirmed: "goal_confirmed",
-    goalSource: "goal_source",
-    boardGroupId: "board_group_id",
-    requireApprovalForDone: "require_approval_for_done",
-    requireReviewBeforeDone: "require_review_before_done",
-    commentRequiredForReview: "comment_required_for_review",
-    blockStatusChangesWithPendingApproval: "block_status_changes_with_pending_approval",
-    onlyLeadCanChangeStatus: "only_lead_can_change_status",
-    maxAgents: "max_agents",
-    createdAt: "created_at",
-    updatedAt: "updated_at"
-  }),
+  Schema.encodeKeys(columnNames),
   Schema.decodeTo(Board)
 )
 
@@ -104,10 +107,20 @@ export const layer = Layer.effect(
       Request: BoardFromRow,
       execute: (row) => sql`INSERT INTO mc_boards ${sql.insert(row)}`
     })
-    const update = SqlSchema.void({
-      Request: BoardFromRow,
-      execute: ({ id, ...changes }) => sql`UPDATE mc_boards SET ${sql.update(changes)} WHERE id = ${id}`
-    })
+    const encodeRow = Schema.encodeEffect(BoardFromRow)
+    /** Writes only the `changed` fields of `board`, so that concurrent updates of other fields are kept. */
+    const update = (board: Board, changed: ReadonlyArray<keyof Board>) =>
+      Effect.gen(function*() {
+        const row: Readonly<Record<string, unknown>> = yield* encodeRow(board)
+        const columns = Object.fromEntries(
+          changed.map((field) => {
+            const column = (columnNames as Readonly<Record<string, string>>)[field] ?? field
+            return [column, row[column]]
+          })
+        )
+        const updated = yield* sql`UPDATE mc_boards SET ${sql.update(columns)} WHERE id = ${board.id} RETURNING id`
+        return updated.length > 0
+      })
     return BoardRepository.of({
       findById: (id) => databaseFailures(findById(id)),
       listByGateway: (gatewayId) => databaseFailures(listByGateway(gatewayId)),
@@ -128,8 +141,15 @@ export const layer = Layer.effect(
         }).pipe(databaseFailures)
       },
       insert: (board) => databaseFailures(insert(board)),
-      update: (board) => databaseFailures(update(board)),
-      delete: (id) => sql`DELETE FROM mc_boards WHERE id = ${id}`.pipe(Effect.asVoid, databaseFailures)
+      update: (board, changed) => databaseFailures(update(board, changed)),
+      delete: (id) =>
+        sql`
+          DELETE FROM mc_boards WHERE id = ${id}
+          AND NOT EXISTS (SELECT 1 FROM mc_agents WHERE board_id = ${id})
+          RETURNING id`.pipe(
+          Effect.map((rows) => rows.length > 0),
+          databaseFailures
+        )
     })
   })
 )

@@ -11,7 +11,9 @@ const Counts = Schema.Struct({
 
 /**
  * `RateLimitStore` in `mc_rate_limits`: every process on the database counts against the same limit. One statement
- * per request moves the key's window forward and counts the request, atomically under concurrent callers.
+ * per request moves the key's window forward and counts the request, atomically under concurrent callers. Once a
+ * window, a process deletes the keys idle for two windows (every random token an unauthenticated caller sends leaves
+ * one).
  */
 export const layer = Layer.effect(
   RateLimitStore,
@@ -33,10 +35,19 @@ export const layer = Layer.effect(
             window_start = EXCLUDED.window_start
           RETURNING window_start::text, hits, previous_hits`
     })
+    let lastPrune = 0
+    const pruneIdle = (at: number, windowMillis: number) => {
+      if (at - lastPrune < windowMillis) return Effect.void
+      lastPrune = at
+      return Effect.asVoid(
+        sql`DELETE FROM mc_rate_limits WHERE window_start < ${windowStartOf(at, windowMillis) - windowMillis}`
+      )
+    }
     return RateLimitStore.of({
       hit: (key, limit) =>
         Effect.gen(function*() {
           const at = yield* Clock.currentTimeMillis
+          yield* pruneIdle(at, limit.windowMillis)
           const counts = yield* hit({
             key,
             windowStart: windowStartOf(at, limit.windowMillis),

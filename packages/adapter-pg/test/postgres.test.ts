@@ -415,7 +415,9 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
     const recorded = await query(config.url, "SELECT migration_id, name FROM mc_migrations ORDER BY migration_id")
     assert.deepStrictEqual(recorded, [
       { migration_id: 1, name: "mission_control_schema" },
-      { migration_id: 2, name: "unlocked_change_feed" }
+      { migration_id: 2, name: "unlocked_change_feed" },
+      { migration_id: 3, name: "board_rules_gateway_options" },
+      { migration_id: 4, name: "rate_limits" }
     ])
   })
 })

@@ -6,6 +6,7 @@ import { closeSharedTestDatabase, layerOnTestDatabase, sharedTestDatabase } from
 import { RateLimitStore } from "@mission-control/core"
 import type { RateLimit } from "@mission-control/core"
 import { Effect, Layer, ManagedRuntime } from "effect"
+import { SqlClient } from "effect/sql"
 
 afterAll(closeSharedTestDatabase)
 
@@ -13,7 +14,7 @@ afterAll(closeSharedTestDatabase)
 const process = async () => {
   const database = await sharedTestDatabase()
   const runtime = ManagedRuntime.make(
-    PgRateLimitStore.layer.pipe(Layer.provide(Layer.orDie(layerOnTestDatabase(database))))
+    PgRateLimitStore.layer.pipe(Layer.provideMerge(Layer.orDie(layerOnTestDatabase(database))))
   )
   await runtime.runPromise(Effect.void)
   return runtime
@@ -36,6 +37,27 @@ describe("PgRateLimitStore", () => {
     } finally {
       await first.dispose()
       await second.dispose()
+    }
+  })
+
+  it("keys idle for two windows are deleted, once a window", async () => {
+    const runtime = await process()
+    try {
+      const count = () =>
+        runtime.runPromise(
+          Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            Effect.map(sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM mc_rate_limits`, (rows) =>
+              rows[0]!.n))
+        )
+      const short = { limit: 5, windowMillis: 200 }
+      const hit = (key: string) => runtime.runPromise(Effect.flatMap(RateLimitStore, (store) => store.hit(key, short)))
+      for (let key = 0; key < 5; key++) await hit(`random:${key}`)
+      assert.strictEqual(await count(), 5)
+      await new Promise((resolve) => setTimeout(resolve, 650))
+      await hit("fresh")
+      assert.strictEqual(await count(), 1)
+    } finally {
+      await runtime.dispose()
     }
   })
 

@@ -162,7 +162,7 @@ describe("createAgent", () => {
 
   it.effect("lets a board lead create on its own board only", () =>
     Effect.gen(function*() {
-      const world = yield* Fixtures.world()
+      const world = yield* Fixtures.world({ board: { maxAgents: 5 } })
       const { agent: lead } = yield* Fixtures.agent({
         gatewayId: world.gateway.id,
         boardId: world.board.id,
@@ -180,7 +180,7 @@ describe("createAgent", () => {
 
   it.effect("on the agent API's lead route: leads only, always on the lead's own board", () =>
     Effect.gen(function*() {
-      const world = yield* Fixtures.world()
+      const world = yield* Fixtures.world({ board: { maxAgents: 5 } })
       const gateway = yield* MemoryGateway
       const { lead, main, worker } = yield* leadWorkerAndMain(world)
       // As the reference's route does, the body's board_id is replaced by the lead's board, not refused.
@@ -294,7 +294,7 @@ describe("updateAgent", () => {
 })
 
 describe("heartbeats", () => {
-  it.effect("turn provisioning into online and go offline after ten silent minutes", () =>
+  it.effect("turn provisioning into online and go offline after one and a half heartbeat intervals silent", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({
@@ -308,7 +308,10 @@ describe("heartbeats", () => {
       assert.strictEqual(yield* shownStatus(first), "online")
       const busy = yield* heartbeatAgent(Actor.agent(agent), agent.id, "busy")
       assert.strictEqual(yield* shownStatus(busy), "busy")
-      yield* TestClock.adjust(Duration.minutes(11))
+      // The default heartbeat comes every ten minutes: fifteen silent minutes are still within one and a half.
+      yield* TestClock.adjust(Duration.minutes(15))
+      assert.strictEqual(yield* shownStatus(yield* getAgent(world.owner, agent.id)), "busy")
+      yield* TestClock.adjust(Duration.seconds(1))
       const read = yield* getAgent(world.owner, agent.id)
       assert.strictEqual(yield* shownStatus(read), "offline")
       const activity = yield* Effect.flatMap(ActivityRepository, (repo) => repo.listByAgent(agent.id))

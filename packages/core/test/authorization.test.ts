@@ -39,7 +39,8 @@ type Caller = typeof callers[number]
 type Outcome = "ok" | "Forbidden" | "NotFound" | "Unauthorized" | "n/a"
 
 const scenario = Effect.gen(function*() {
-  const world = yield* Fixtures.world()
+  // Room for the workers the leads create: a board takes one by default.
+  const world = yield* Fixtures.world({ board: { maxAgents: 10 } })
   const secondBoard = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Second" })
   const { agent: worker } = yield* Fixtures.agent({
     gatewayId: world.gateway.id,

@@ -22,7 +22,7 @@ import {
 } from "@mission-control/core"
 import type { BoardInput, GatewayId } from "@mission-control/core"
 import { Fixtures, MemoryGateway } from "@mission-control/core/testing"
-import { Duration, Effect, Option } from "effect"
+import { Duration, Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { testLayer } from "./support/layer.js"
 
@@ -248,6 +248,26 @@ describe("boards", () => {
 })
 
 describe("board memory and chat", () => {
+  it.effect("a gateway that does not answer holds a chat command no longer than the delivery timeout", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      for (let index = 0; index < 6; index++) {
+        yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id, name: `Sleeper ${index}` })
+      }
+      const pausing = yield* Effect.forkChild(pauseBoard(Actor.user(world.owner), world.board.id))
+      // Six agents, four at a time, each send given up after ten seconds: two rounds, about twenty seconds. The clock
+      // moves a second at a time, with real time in between for the database's own I/O.
+      let waited = 0
+      while (Option.isNone(yield* Fiber.await(pausing).pipe(Effect.timeoutOption("0 millis"))) && waited < 60) {
+        yield* TestClock.adjust(Duration.seconds(1))
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+        waited++
+      }
+      const paused = yield* Fiber.join(pausing)
+      assert.strictEqual(paused.content, "/pause")
+      assert.isAtMost(waited, 30)
+    }).pipe(Effect.provide(testLayer({ latency: "1 hour" }))))
+
   it.effect("/pause and /resume go to every agent of the board but the author; template sync honours them", () =>
     Effect.gen(function*() {
       const world = yield* worldWithMains

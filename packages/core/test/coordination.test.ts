@@ -121,6 +121,24 @@ describe("coordination on the in-memory kit", () => {
       assert.isNull(unchanged.soulTemplate)
     }).pipe(Effect.provide(testLayer())))
 
+  it.effect("the board of a coordination route: 404 when missing, 403 for another board or organization", () =>
+    Effect.gen(function*() {
+      const { world, worker, main } = yield* setup
+      const missing = yield* readAgentSoul(main, "00000000-0000-4000-8000-000000000000" as BoardId, main.id).pipe(
+        Effect.flip
+      )
+      assert.deepStrictEqual([missing._tag, missing.detail], ["NotFound", "Not Found"])
+      const otherBoard = yield* Fixtures.board(world.organization.id, world.gateway.id, { name: "Second" })
+      const ownBoardOnly = yield* readAgentSoul(worker, otherBoard.id, worker.id).pipe(Effect.flip)
+      assert.deepStrictEqual([ownBoardOnly._tag, ownBoardOnly.detail], ["Forbidden", "Forbidden"])
+      // A gateway-main agent reaches the boards of its gateway's organization only, even one wired to its gateway.
+      const foreign = yield* readAgentSoul(main, world.other.board.id, main.id).pipe(Effect.flip)
+      assert.deepStrictEqual([foreign._tag, foreign.detail], ["Forbidden", "Forbidden"])
+      const miswired = yield* Fixtures.board(world.other.organization.id, world.gateway.id, { name: "Miswired" })
+      const crossed = yield* readAgentSoul(main, miswired.id, main.id).pipe(Effect.flip)
+      assert.deepStrictEqual([crossed._tag, crossed.detail], ["Forbidden", "Forbidden"])
+    }).pipe(Effect.provide(testLayer())))
+
   it.effect("SOUL: a board without a gateway is 422 after the template is saved, as the reference orders it", () =>
     Effect.gen(function*() {
       const { world } = yield* setup

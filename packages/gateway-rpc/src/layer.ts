@@ -22,8 +22,9 @@ const fingerprint = (target: GatewayTarget): string =>
 
 /**
  * `GatewayControlPlane` over WebSocket: one persistent connection per gateway, keyed by the gateway's id and its
- * URL, token and connection options (a changed row gets a new connection and the old one is closed). Connections close with the layer.
- * Every request is a span and is measured (`instrumentConnection`).
+ * URL, token and connection options (a changed row gets a new connection and the old one is closed). Connections
+ * close with the layer; a probe's connection is not pooled and closes with the probe's scope. Every request is a
+ * span and is measured (`instrumentConnection`).
  */
 export const layer = (options: PoolOptions = {}) =>
   Layer.effect(
@@ -35,6 +36,15 @@ export const layer = (options: PoolOptions = {}) =>
         string,
         { readonly fingerprint: string; readonly client: GatewayClient; readonly scope: Scope.Closeable }
       >()
+      // A client on a connection of its own (opened on first request), closed with the current scope.
+      const open = (target: GatewayTarget) =>
+        makeConnection({
+          ...options,
+          url: target.url,
+          token: target.token,
+          allowInsecureTls: target.allowInsecureTls,
+          disableDevicePairing: target.disableDevicePairing
+        }).pipe(Effect.map((connection) => makeClient(instrumentConnection(connection, target))))
       return GatewayControlPlane.of({
         client: (target) =>
           lock.withPermits(1)(Effect.gen(function*() {
@@ -43,19 +53,11 @@ export const layer = (options: PoolOptions = {}) =>
             if (existing !== undefined && existing.fingerprint === key) return existing.client
             if (existing !== undefined) yield* Scope.close(existing.scope, Exit.void)
             const scope = yield* Scope.fork(poolScope, "sequential")
-            const connection = yield* makeConnection({
-              ...options,
-              url: target.url,
-              token: target.token,
-              allowInsecureTls: target.allowInsecureTls,
-              disableDevicePairing: target.disableDevicePairing
-            }).pipe(
-              Scope.provide(scope)
-            )
-            const client = makeClient(instrumentConnection(connection, target))
+            const client = yield* open(target).pipe(Scope.provide(scope))
             entries.set(target.gatewayId, { fingerprint: key, client, scope })
             return client
-          }))
+          })),
+        probe: open
       })
     })
   )

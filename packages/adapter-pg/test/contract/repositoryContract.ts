@@ -7,6 +7,7 @@ import {
   Agent,
   AgentChanges,
   AgentRepository,
+  Board,
   BoardAccess,
   BoardMemoryRepository,
   BoardRepository,
@@ -499,11 +500,31 @@ export const repositoryContract = (name: string, layer: () => Layer.Layer<Servic
         const member = Option.getOrThrow(yield* organizations.findMembership(world.organization.id, owner.id))
         yield* Fixtures.boardAccess(member.id, zulu.id, true, false)
         yield* Fixtures.chatCommand(zulu.id, "/pause")
-        yield* boards.delete(zulu.id)
+        // A board with an agent is kept: the agent came while the board was being deleted.
+        const { agent: late } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: zulu.id })
+        assert.isFalse(yield* boards.delete(zulu.id))
+        assert.isTrue(Option.isSome(yield* boards.findById(zulu.id)))
+        yield* Effect.flatMap(AgentRepository, (agents) => agents.delete(late.id))
+        assert.isTrue(yield* boards.delete(zulu.id))
         assert.isTrue(Option.isNone(yield* boards.findById(zulu.id)))
         assert.deepStrictEqual(yield* organizations.listBoardAccess(member.id), [])
         const memory = yield* BoardMemoryRepository
         assert.strictEqual((yield* memory.list(zulu.id, {}, all)).total, 0)
+      }))
+
+    test("boards: an update writes only the fields it names, and says when the board is gone", () =>
+      Effect.gen(function*() {
+        const world = yield* Fixtures.world()
+        const boards = yield* BoardRepository
+        // Two writers read the same board, each changes another field: both changes stay.
+        const read = world.board
+        assert.isTrue(yield* boards.update(new Board({ ...read, objective: "ship" }), ["objective"]))
+        assert.isTrue(yield* boards.update(new Board({ ...read, maxAgents: 7 }), ["maxAgents"]))
+        const stored = Option.getOrThrow(yield* boards.findById(read.id))
+        assert.deepStrictEqual([stored.objective, stored.maxAgents, stored.name], ["ship", 7, read.name])
+        const gone = yield* Fixtures.board(world.organization.id, null, { name: "Gone" })
+        assert.isTrue(yield* boards.delete(gone.id))
+        assert.isFalse(yield* boards.update(new Board({ ...gone, name: "Back" }), ["name"]))
       }))
 
     test("board memory: a board's items newest first, by is_chat, blank ones left out, paged", () =>

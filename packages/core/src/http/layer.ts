@@ -1,5 +1,5 @@
 import { Duration, Effect, Layer } from "effect"
-import { Headers, HttpRouter } from "effect/http"
+import { Headers, HttpRouter, UrlParams } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { MissionControlApi, openApiPath } from "./Api.js"
 import type { AuthenticationOptions } from "./authentication.js"
@@ -47,6 +47,26 @@ export const layerApi = (options: ApiOptions = {}) =>
         : Layer.succeed(SsePingInterval, Duration.seconds(options.pingIntervalSeconds))
     )
   )
+
+/** Query parameters that carry secrets: `GET /gateways/status?gateway_token=…`. */
+const secretQueryParameters = ["gateway_token"]
+
+/**
+ * Redacts the API's secrets wherever Effect prints or traces a request: `X-Agent-Token` among the headers (as
+ * `authorization` is) and `gateway_token` among the query parameters (the server span's `url.full` and
+ * `url.query`). Provide it where the HTTP server is built (the server's span reads it there, outside the API's
+ * handlers): `createMissionControlHandler` and the Express router do.
+ */
+export const layerRedactedNames = Layer.mergeAll(
+  Layer.effect(
+    Headers.CurrentRedactedNames,
+    Effect.map(Effect.service(Headers.CurrentRedactedNames), (names) => [...names, "x-agent-token"])
+  ),
+  Layer.effect(
+    UrlParams.CurrentRedactedNames,
+    Effect.map(Effect.service(UrlParams.CurrentRedactedNames), (names) => [...names, ...secretQueryParameters])
+  )
+)
 
 /** Agent tokens travel in `X-Agent-Token`: redacted wherever Effect prints or traces headers, as `authorization` is. */
 const withAgentTokensRedacted = <A, E, R>(app: Effect.Effect<A, E, R>) =>

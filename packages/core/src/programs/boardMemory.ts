@@ -7,7 +7,13 @@ import { AgentRepository } from "../services/AgentRepository.js"
 import type { PageRequest } from "../services/AgentRepository.js"
 import { BoardMemoryRepository } from "../services/BoardMemoryRepository.js"
 import { Settings } from "../Settings.js"
-import { boardGatewayTarget, requireAgentBoard, requireUserBoard, trySendToAgent } from "./boards.js"
+import {
+  boardGatewayTarget,
+  chatDeliveryConcurrency,
+  requireAgentBoard,
+  requireUserBoard,
+  trySendToAgent
+} from "./boards.js"
 import type { Actor } from "./common.js"
 import { newUuid, now, pageResult } from "./common.js"
 
@@ -59,7 +65,10 @@ const notifyChat = Effect.fnUntraced(function*(board: Board, memory: BoardMemory
   )
   const command = memory.content.trim().toLowerCase()
   if ((boardChatCommands as ReadonlyArray<string>).includes(command)) {
-    for (const agent of agents) yield* trySendToAgent(agent, target.value, command, true)
+    yield* Effect.forEach(agents, (agent) => trySendToAgent(agent, target.value, command, true), {
+      concurrency: chatDeliveryConcurrency,
+      discard: true
+    })
     return
   }
   const mentions = extractMentions(memory.content)
@@ -68,7 +77,7 @@ const notifyChat = Effect.fnUntraced(function*(board: Board, memory: BoardMemory
   const settings = yield* Settings
   const trimmed = memory.content.trim()
   const snippet = trimmed.length > maxSnippetLength ? `${trimmed.slice(0, maxSnippetLength - 3)}...` : trimmed
-  for (const agent of recipients) {
+  yield* Effect.forEach(recipients, (agent) => {
     const message = `${mentionsAgent(agent, mentions) ? "BOARD CHAT MENTION" : "BOARD CHAT"}\n` +
       `Board: ${board.name}\n` +
       `From: ${actorName(actor)}\n\n` +
@@ -76,8 +85,8 @@ const notifyChat = Effect.fnUntraced(function*(board: Board, memory: BoardMemory
       "Reply via board chat:\n" +
       `POST ${settings.baseUrl}/api/v1/agent/boards/${board.id}/memory\n` +
       "Body: {\"content\":\"...\",\"tags\":[\"chat\"]}"
-    yield* trySendToAgent(agent, target.value, message, false)
-  }
+    return trySendToAgent(agent, target.value, message, false)
+  }, { concurrency: chatDeliveryConcurrency, discard: true })
 })
 
 /**

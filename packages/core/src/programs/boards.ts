@@ -4,7 +4,16 @@ import type { BoardId, GatewayId, OrganizationId } from "../domain/ids.js"
 import type { Agent, JsonObject, User } from "../domain/models.js"
 import { Board, boardDefaults } from "../domain/models.js"
 import { formatTimestamp } from "../domain/wire.js"
-import { Forbidden, GatewayFailure, Internal, NotFound, reason, Unauthorized, Unprocessable } from "../errors.js"
+import {
+  Conflict,
+  Forbidden,
+  GatewayFailure,
+  Internal,
+  NotFound,
+  reason,
+  Unauthorized,
+  Unprocessable
+} from "../errors.js"
 import { annotate, AttributeKey, boardAttributes } from "../observability/attributes.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import { AgentLocks } from "../services/AgentLocks.js"
@@ -267,9 +276,20 @@ export const trySendToAgent = Effect.fnUntraced(function*(
   return yield* client.ensureSession(sessionKey, agent.name).pipe(
     Effect.andThen(client.sendChat({ sessionKey, message, deliver, idempotencyKey })),
     Effect.as(Option.none<string>()),
-    Effect.catch((error) => Effect.succeed(Option.some(error.detail)))
+    Effect.catch((error) => Effect.succeed(Option.some(error.detail))),
+    // Best effort: a gateway that does not answer must not hold the request that wrote the message.
+    Effect.timeoutOrElse({
+      duration: chatDeliveryTimeout,
+      orElse: () => Effect.succeed(Option.some(`Gateway did not answer within ${chatDeliveryTimeout}`))
+    })
   )
 })
+
+/** How long a best-effort message to an agent may take before it is given up. */
+export const chatDeliveryTimeout = "10 seconds"
+
+/** Agents a board message is sent to at once. */
+export const chatDeliveryConcurrency = 4
 
 const notifyLead = Effect.fnUntraced(function*(
   board: Board,
@@ -323,7 +343,11 @@ export const updateBoard = Effect.fn("updateBoard")(function*(
   }
   if (board.gatewayId === null) return yield* new Unprocessable({ detail: "gateway_id is required" })
   yield* requireBoardGateway(board.gatewayId, board.organizationId)
-  yield* Effect.flatMap(BoardRepository, (boards) => boards.update(board))
+  const written = yield* Effect.flatMap(
+    BoardRepository,
+    (boards) => boards.update(board, [...Object.keys(fields) as Array<keyof Board>, "updatedAt"])
+  )
+  if (!written) return yield* new NotFound({ detail: "Board not found" })
   if (changes.length > 0) yield* notifyLead(board, changes)
   return board
 })
@@ -368,7 +392,10 @@ export const deleteBoardRecord = Effect.fn("deleteBoardRecord")(function*(board:
       yield* activity.detachAgent(agent.id)
       yield* agents.delete(agent.id)
     }
-    yield* boards.delete(board.id)
+    // An agent created on the board while its agents were being removed keeps it: nothing of this is committed.
+    if (!(yield* boards.delete(board.id))) {
+      return yield* new Conflict({ detail: "An agent was added to the board while it was being deleted; try again" })
+    }
   }))
 }, Effect.asVoid)
 

@@ -102,7 +102,7 @@ const savedGatewayAt = Effect.fnUntraced(function*(context: UserContext, url: st
   }
 })
 
-// A gateway given by URL only still needs a pool key: one derived from the URL, so probing it again reuses it.
+// A gateway given by URL only still needs an id (for its spans and metrics): one derived from the URL.
 const probeGatewayId = (url: string) =>
   Effect.map(
     sha256Hex(`gateway-probe:${url}`),
@@ -112,7 +112,14 @@ const probeGatewayId = (url: string) =>
       }` as GatewayId
   )
 
-const clientFor = (target: GatewayTarget) =>
+const sameToken = (a: Redacted.Redacted<string> | null, b: Redacted.Redacted<string> | null) =>
+  a === null || b === null ? a === b : Redacted.value(a) === Redacted.value(b)
+
+const sameTarget = (a: GatewayTarget, b: GatewayTarget) =>
+  a.gatewayId === b.gatewayId && a.url === b.url && sameToken(a.token, b.token) &&
+  a.allowInsecureTls === b.allowInsecureTls && a.disableDevicePairing === b.disableDevicePairing
+
+const pooledClient = (target: GatewayTarget) =>
   Effect.flatMap(GatewayControlPlane, (controlPlane) => controlPlane.client(target))
 
 // The board named by `board_id` (a string, as the reference declares it: malformed names no board, 404), readable
@@ -142,26 +149,47 @@ const resolveBoardGateway = Effect.fnUntraced(function*(context: UserContext, bo
   return {
     board: board.value,
     target,
-    client: yield* clientFor(target),
+    client: yield* pooledClient(target),
     mainSession: gatewayMainSessionKey(gateway.value.id)
   } satisfies ResolvedGateway
 })
 
-// A gateway given by URL: the query's options, else the saved gateway's at that URL, else off. The token is the
-// query's, else the saved gateway's at that URL (a gateway's token is write-only, so a form cannot send it back).
+// A gateway given by URL. The token is the query's, else the saved gateway's at that URL (a gateway's token is
+// write-only, so a form cannot send it back). The connection options are the saved gateway's when its token is
+// used (the query may not send that token over unverified TLS), else the query's, else the saved gateway's, else
+// off. Exactly the saved gateway's target uses its pooled connection; any other is a probe on a connection of its
+// own, closed with the scope: it must not replace the saved gateway's connection (failing its calls in flight),
+// nor leave a pooled connection behind for every URL tried.
 const resolveUrlGateway = Effect.fnUntraced(function*(context: UserContext, query: GatewayResolveQuery, url: string) {
   const saved = Option.getOrNull(yield* savedGatewayAt(context, url))
   const token = trimmedOrNull(query.gatewayToken)
-  const target: GatewayTarget = {
-    gatewayId: saved?.id ?? (yield* probeGatewayId(url)),
-    url,
-    token: token !== null ? Redacted.make(token) : saved?.token ?? null,
-    allowInsecureTls: query.gatewayAllowInsecureTls ?? saved?.allowInsecureTls ?? false,
-    disableDevicePairing: query.gatewayDisableDevicePairing ?? saved?.disableDevicePairing ?? false
+  const controlPlane = yield* GatewayControlPlane
+  if (saved !== null) {
+    const savedTarget = yield* gatewayTarget(saved)
+    const target: GatewayTarget = token === null && saved.token !== null
+      ? savedTarget
+      : {
+        ...savedTarget,
+        token: token !== null ? Redacted.make(token) : null,
+        allowInsecureTls: query.gatewayAllowInsecureTls ?? saved.allowInsecureTls,
+        disableDevicePairing: query.gatewayDisableDevicePairing ?? saved.disableDevicePairing
+      }
+    const client = sameTarget(target, savedTarget)
+      ? yield* controlPlane.client(target)
+      : yield* controlPlane.probe(target)
+    return { board: null, target, client, mainSession: null } satisfies ResolvedGateway
   }
-  return { board: null, target, client: yield* clientFor(target), mainSession: null } satisfies ResolvedGateway
+  const target: GatewayTarget = {
+    gatewayId: yield* probeGatewayId(url),
+    url,
+    token: token !== null ? Redacted.make(token) : null,
+    allowInsecureTls: query.gatewayAllowInsecureTls ?? false,
+    disableDevicePairing: query.gatewayDisableDevicePairing ?? false
+  }
+  return { board: null, target, client: yield* controlPlane.probe(target), mainSession: null } satisfies ResolvedGateway
 })
 
+// `GET /gateways/status` only: a board's gateway, or one given by URL (whose probe needs a scope).
 const resolveGateway = (context: UserContext, query: GatewayResolveQuery) => {
   // As the reference: an empty `gateway_url` is no URL; one of blanks is a bad one.
   if (query.gatewayUrl !== null && query.gatewayUrl !== "") {
@@ -171,14 +199,6 @@ const resolveGateway = (context: UserContext, query: GatewayResolveQuery) => {
   }
   return resolveBoardGateway(context, query.boardId)
 }
-
-const boardQuery = (boardId: string | null): GatewayResolveQuery => ({
-  boardId,
-  gatewayUrl: null,
-  gatewayToken: null,
-  gatewayAllowInsecureTls: null,
-  gatewayDisableDevicePairing: null
-})
 
 const listSessions = (client: GatewayClient) => bounded("sessions.list", client.listSessions)
 
@@ -224,7 +244,7 @@ export const getGatewayStatus = Effect.fn("getGatewayStatus")(function*(
     mainSessionError,
     error: null
   } satisfies GatewayStatus
-})
+}, Effect.scoped) // closes a URL probe's connection
 
 /** `GET /gateways/sessions`: the sessions of the board's gateway (502 when it fails), and its agent's main session. */
 export const listGatewaySessions = Effect.fn("listGatewaySessions")(function*(
@@ -232,7 +252,7 @@ export const listGatewaySessions = Effect.fn("listGatewaySessions")(function*(
   boardId: string | null
 ) {
   const context = yield* requireOrgAdmin(user)
-  const resolved = yield* resolveGateway(context, boardQuery(boardId))
+  const resolved = yield* resolveBoardGateway(context, boardId)
   const sessions = yield* listSessions(resolved.client).pipe(Effect.mapError(badGateway))
   const mainSession = resolved.mainSession === null
     ? null
@@ -247,7 +267,7 @@ export const getGatewaySession = Effect.fn("getGatewaySession")(function*(
   boardId: string | null
 ) {
   const context = yield* requireOrgAdmin(user)
-  const resolved = yield* resolveGateway(context, boardQuery(boardId))
+  const resolved = yield* resolveBoardGateway(context, boardId)
   let sessions = yield* listSessions(resolved.client).pipe(Effect.mapError(badGateway))
   const main = resolved.mainSession
   if (main !== null && !sessions.some((session) => session["key"] === main)) {
@@ -257,10 +277,11 @@ export const getGatewaySession = Effect.fn("getGatewaySession")(function*(
       Effect.orElseSucceed(() => sessions)
     )
   }
-  const found = sessions.find((session) => session["key"] === sessionId) ??
-    (main !== null && sessionId === main
-      ? yield* ensureMainSession(resolved.client, main).pipe(Effect.orElseSucceed(() => undefined))
-      : undefined)
+  // Not `listed ?? (yield* …)`: the CJS build turns `??` into a closure, where `yield` is not allowed.
+  let found = sessions.find((session) => session["key"] === sessionId)
+  if (found === undefined && main !== null && sessionId === main) {
+    found = yield* ensureMainSession(resolved.client, main).pipe(Effect.orElseSucceed(() => undefined))
+  }
   if (found === undefined) return yield* new NotFound({ detail: "Session not found" })
   return found
 })
@@ -272,7 +293,7 @@ export const getGatewaySessionHistory = Effect.fn("getGatewaySessionHistory")(fu
   boardId: string | null
 ) {
   const context = yield* requireOrgAdmin(user)
-  const resolved = yield* resolveGateway(context, boardQuery(boardId))
+  const resolved = yield* resolveBoardGateway(context, boardId)
   return yield* bounded("chat.history", resolved.client.chatHistory(sessionId)).pipe(Effect.mapError(badGateway))
 })
 
@@ -288,7 +309,7 @@ export const sendGatewaySessionMessage = Effect.fn("sendGatewaySessionMessage")(
   content: string
 ) {
   const context = yield* requireOrgAdmin(user)
-  const resolved = yield* resolveGateway(context, boardQuery(boardId))
+  const resolved = yield* resolveBoardGateway(context, boardId)
   if (resolved.board !== null) yield* requireBoardAccess(context.user, resolved.board, true)
   const send = Effect.gen(function*() {
     if (resolved.mainSession !== null && sessionId === resolved.mainSession) {
@@ -319,6 +340,6 @@ export const getGatewayCommands = Effect.fn("getGatewayCommands")(function*(
   if (boardId === null) {
     return { protocol: catalogProtocol, methods: catalogMethods, events: catalogEvents } satisfies GatewayCommands
   }
-  const resolved = yield* resolveGateway(context, boardQuery(boardId))
+  const resolved = yield* resolveBoardGateway(context, boardId)
   return yield* bounded("connect", resolved.client.catalog).pipe(Effect.mapError(badGateway))
 })

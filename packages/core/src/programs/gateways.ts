@@ -178,8 +178,8 @@ const requireSupportedGateway = Effect.fnUntraced(function*(gateway: Gateway, fa
   const settings = yield* Settings
   const controlPlane = yield* GatewayControlPlane
   const target = yield* gatewayTarget(gateway)
-  const client = yield* controlPlane.client(target)
-  const verdict = yield* checkGatewayVersion(client).pipe(
+  // On a connection of its own: a refused candidate must not replace the gateway's pooled connection, nor leave one.
+  const verdict = yield* Effect.scoped(Effect.flatMap(controlPlane.probe(target), checkGatewayVersion)).pipe(
     retryTransient(settings.operationRetry),
     Effect.mapError((error) => new GatewayFailure({ detail: `${failurePrefix}: ${publicGatewayErrorText(error)}` }))
   )

@@ -48,7 +48,8 @@ export const createUser = Effect.fn("createUser")(function*(
   activeOrganizationId: OrganizationId | null = null
 ) {
   const organizations = yield* OrganizationRepository
-  const id = input.id ?? (yield* newUuid<UserId>())
+  // Not `input.id ?? (yield* …)`: the CJS build turns `??` into a closure, where `yield` is not allowed.
+  const id = input.id === undefined ? yield* newUuid<UserId>() : input.id
   if (Option.isSome(yield* organizations.findUser(id))) return yield* new Conflict({ detail: "User already exists" })
   const user = new User({
     id,

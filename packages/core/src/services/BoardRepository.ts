@@ -27,7 +27,15 @@ export class BoardRepository extends Context.Service<BoardRepository, {
   /** A page of the boards the filter shows, with their total. */
   readonly list: (filter: BoardListFilter, page: PageRequest) => Effect.Effect<Page<Board>, DatabaseUnavailable>
   readonly insert: (board: Board) => Effect.Effect<void, DatabaseUnavailable>
-  readonly update: (board: Board) => Effect.Effect<void, DatabaseUnavailable>
+  /**
+   * Writes the `changed` fields of `board` and no others, so that concurrent updates of other fields are kept;
+   * `false` when the board is gone.
+   */
+  readonly update: (board: Board, changed: ReadonlyArray<keyof Board>) => Effect.Effect<boolean, DatabaseUnavailable>
   /** Deletes the board row, with its memory and access grants; its agents and tasks must be gone first. */
-  readonly delete: (id: BoardId) => Effect.Effect<void, DatabaseUnavailable>
+  /**
+   * Deletes a board that has no agents (its memory and access grants with it); `false` when it still has one, say
+   * created while the board was being deleted.
+   */
+  readonly delete: (id: BoardId) => Effect.Effect<boolean, DatabaseUnavailable>
 }>()("@mission-control/core/BoardRepository") {}

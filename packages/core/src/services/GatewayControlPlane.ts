@@ -1,4 +1,4 @@
-import type { Effect, Option, Redacted } from "effect"
+import type { Effect, Option, Redacted, Scope } from "effect"
 import { Context, Schema } from "effect"
 import type { GatewayId } from "../domain/ids.js"
 import type { JsonObject } from "../domain/models.js"
@@ -180,6 +180,12 @@ export interface GatewayClient {
 export class GatewayControlPlane extends Context.Service<
   GatewayControlPlane,
   {
+    /** The pooled client of the gateway row `target.gatewayId`; a changed target replaces its connection. */
     readonly client: (target: GatewayTarget) => Effect.Effect<GatewayClient>
+    /**
+     * A client on a connection of its own, closed with the scope: for a target that is not a saved gateway's (a URL
+     * an operator tries), which must neither replace a pooled connection nor stay in the pool.
+     */
+    readonly probe: (target: GatewayTarget) => Effect.Effect<GatewayClient, never, Scope.Scope>
   }
 >()("@mission-control/core/GatewayControlPlane") {}

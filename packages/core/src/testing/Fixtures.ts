@@ -239,11 +239,15 @@ export const reload = (id: AgentId) =>
  * A complete organization: an owner (all boards), an admin with no board grant, members with board read, board
  * write and no access, a gateway and a board on it. A second organization with its own admin, gateway and board.
  */
-export const world = (options: { readonly gateway?: Partial<Omit<Gateway, "id" | "organizationId">> } = {}) =>
+export const world = (options: {
+  readonly gateway?: Partial<Omit<Gateway, "id" | "organizationId">>
+  /** Fields of the seeded organization's board (`maxAgents`, say). */
+  readonly board?: Partial<Omit<Board, "id" | "organizationId" | "gatewayId">>
+} = {}) =>
   Effect.gen(function*() {
     const org = yield* organization("Acme")
     const gw = yield* gateway(org.id, { name: "Acme Gateway", ...options.gateway })
-    const brd = yield* board(org.id, gw.id, { name: "Launch", slug: "launch" })
+    const brd = yield* board(org.id, gw.id, { name: "Launch", slug: "launch", ...options.board })
     const owner = yield* user({ name: "Olivia Owner", preferredName: "Liv Owner", activeOrganizationId: org.id })
     yield* member(org.id, owner.id, "owner", { allBoardsRead: true, allBoardsWrite: true })
     const admin = yield* user({ name: "Adam Admin", activeOrganizationId: org.id })

@@ -385,7 +385,9 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
       }
     }
     const controlPlane: GatewayControlPlane["Service"] = {
-      client: (target) => Effect.succeed(client(target.gatewayId))
+      client: (target) => Effect.succeed(client(target.gatewayId)),
+      // No connection to keep or close: a probe talks to the same in-memory gateway as the pool does.
+      probe: (target) => Effect.succeed(client(target.gatewayId))
     }
     return { control, controlPlane }
   })

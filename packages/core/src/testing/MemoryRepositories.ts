@@ -1,6 +1,7 @@
 import { DateTime, Effect, Layer, Option } from "effect"
 import type { AgentId, BoardId } from "../domain/ids.js"
-import type { Agent, Board } from "../domain/models.js"
+import type { Agent } from "../domain/models.js"
+import { Board } from "../domain/models.js"
 import { ActivityEvent, Agent as AgentClass, BoardAccess, Task } from "../domain/models.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import { AgentChanges } from "../services/AgentChanges.js"
@@ -204,15 +205,24 @@ const boardRepository = Layer.effect(
         return { items: all.slice(page.offset, page.offset + page.limit), total: all.length }
       }),
     insert: (board) => store.run("boards.insert", (tables) => void tables.boards.set(board.id, board)),
-    update: (board) => store.run("boards.update", (tables) => void tables.boards.set(board.id, board)),
+    update: (board, changed) =>
+      store.run("boards.update", (tables) => {
+        const current = tables.boards.get(board.id)
+        if (current === undefined) return false
+        const fields = Object.fromEntries(changed.map((field) => [field, board[field]]))
+        tables.boards.set(board.id, new Board({ ...current, ...fields }))
+        return true
+      }),
     delete: (id) =>
       store.run("boards.delete", (tables) => {
+        if ([...tables.agents.values()].some((agent) => agent.boardId === id)) return false
         tables.boards.delete(id)
         // What the foreign keys cascade to in Postgres.
         tables.boardMemory = tables.boardMemory.filter((memory) => memory.boardId !== id)
         for (const access of tables.boardAccess.values()) {
           if (access.boardId === id) tables.boardAccess.delete(access.id)
         }
+        return true
       })
   }))
 )

@@ -7,6 +7,7 @@ import { AgentRepository } from "../../services/AgentRepository.js"
 import { BoardRepository } from "../../services/BoardRepository.js"
 import { GatewayRepository } from "../../services/GatewayRepository.js"
 import { gatewayTarget } from "../access.js"
+import { requireAgentBoard } from "../boards.js"
 
 // Who may coordinate what, in the reference's order of checks and with its texts.
 
@@ -16,14 +17,11 @@ const notFound = () => new NotFound({ detail: reason.notFound })
 /** The text of the 403s for a caller that is not the gateway's own main agent. */
 export const gatewayMainOnly = "Only the dedicated gateway agent may call this endpoint."
 
-/** The board of a board-scoped agent route (404), which an agent of another board may not use (403). */
-export const requireBoardForAgent = Effect.fnUntraced(function*(agent: Agent, boardId: BoardId) {
-  const boards = yield* BoardRepository
-  const board = yield* boards.findById(boardId)
-  if (Option.isNone(board)) return yield* notFound()
-  if (agent.boardId !== null && agent.boardId !== board.value.id) return yield* forbidden()
-  return board.value
-})
+/**
+ * The board of a board-scoped agent route, as every agent route reaches it (`requireAgentBoard`): 404 when missing,
+ * 403 for a board agent of another board and for a gateway-main agent of another organization.
+ */
+export const requireBoardForAgent = requireAgentBoard
 
 /**
  * The agent a board route addresses (404 otherwise): an agent of the board, or the main agent of the board's

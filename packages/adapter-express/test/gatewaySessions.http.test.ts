@@ -12,13 +12,9 @@ import {
 } from "@mission-control/core/http"
 import { Fixtures } from "@mission-control/core/testing"
 import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
-import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import { selfSignedCertificate, startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { Effect, Redacted } from "effect"
 import express from "express"
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { failureOf, run, startApi } from "./harness.js"
 
 let api: Awaited<ReturnType<typeof startApi>>
@@ -155,31 +151,9 @@ describe("GET /gateways/status by URL: probes are not pooled", () => {
 })
 
 describe("GET /gateways/status by URL: the saved token keeps the saved gateway's connection options", () => {
-  let certDir: string
   let secure: GatewaySimulator
   beforeAll(async () => {
-    certDir = mkdtempSync(join(tmpdir(), "mc-tls-"))
-    execFileSync("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      join(certDir, "key.pem"),
-      "-out",
-      join(certDir, "cert.pem"),
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1"
-    ], { stdio: "ignore" })
-    secure = await startGatewaySimulator({}, {
-      tls: {
-        key: readFileSync(join(certDir, "key.pem"), "utf8"),
-        cert: readFileSync(join(certDir, "cert.pem"), "utf8")
-      }
-    })
+    secure = await startGatewaySimulator({}, { tls: selfSignedCertificate() })
     await api.runtime.runPromise(Fixtures.gateway(api.world.organization.id, {
       name: "Self-signed Gateway",
       url: secure.url,
@@ -189,7 +163,6 @@ describe("GET /gateways/status by URL: the saved token keeps the saved gateway's
   })
   afterAll(async () => {
     await secure?.stop()
-    rmSync(certDir, { recursive: true, force: true })
   })
 
   it(

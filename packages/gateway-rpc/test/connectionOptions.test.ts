@@ -1,39 +1,18 @@
 // The gateway's connection options: insecure TLS for a self-signed wss:// gateway, and connecting without device
 // pairing (as a control UI, else as the token-only backend client), through the pool's `GatewayTarget`.
-import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import type { GatewayId, GatewayTarget } from "@mission-control/core"
 import { GatewayControlPlane } from "@mission-control/core"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { GatewaySimulator, SimulatorBehaviour } from "@mission-control/gateway-rpc/testing"
-import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
+import type { SelfSignedCertificate } from "@mission-control/gateway-rpc/testing"
+import { selfSignedCertificate, startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { Effect, Redacted } from "effect"
-import { execFileSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 
-let tls: { readonly key: string; readonly cert: string }
-let certDir: string
+let tls: SelfSignedCertificate
 beforeAll(() => {
-  certDir = mkdtempSync(join(tmpdir(), "mc-tls-"))
-  execFileSync("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    join(certDir, "key.pem"),
-    "-out",
-    join(certDir, "cert.pem"),
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1"
-  ], { stdio: "ignore" })
-  tls = { key: readFileSync(join(certDir, "key.pem"), "utf8"), cert: readFileSync(join(certDir, "cert.pem"), "utf8") }
+  tls = selfSignedCertificate()
 })
-afterAll(() => rmSync(certDir, { recursive: true, force: true }))
 
 const running: Array<GatewaySimulator> = []
 afterEach(async () => {

@@ -8,3 +8,5 @@ export type {
   SimulatorCall,
   SimulatorConnect
 } from "./GatewaySimulator.js"
+export { selfSignedCertificate } from "./selfSignedCertificate.js"
+export type { SelfSignedCertificate } from "./selfSignedCertificate.js"

@@ -81,6 +81,7 @@ export {
 } from "./programs/provisionAgentRecord.js"
 export type { ProvisionRequest } from "./programs/provisionAgentRecord.js"
 export * from "./programs/readiness.js"
+export * from "./programs/reconcile.js"
 export * from "./programs/reconcilePendingProvisioning.js"
 export { describeDeadline, retryTransient } from "./programs/retry.js"
 export * from "./programs/streamAgents.js"

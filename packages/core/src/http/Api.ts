@@ -22,6 +22,7 @@ import { AgentCoordinationGroup } from "./groups/agentCoordination.js"
 import { AgentBoardsGroup, BoardsGroup } from "./groups/boards.js"
 import { GatewaySessionsGroup } from "./groups/gatewaySessions.js"
 import { HealthGroup } from "./groups/health.js"
+import { ReconcileGroup } from "./groups/reconcile.js"
 export { HealthStatus, probePaths } from "./groups/health.js"
 import { ActorAuthentication, AgentAuthentication, RequestEnvelope, UserAuthentication } from "./middleware.js"
 import { ValidationOrder } from "./validation.js"
@@ -167,7 +168,8 @@ export class MissionControlApi extends HttpApi.make("mission-control")
     AgentsGroup,
     BoardsGroup,
     GatewaysGroup,
-    GatewaySessionsGroup
+    GatewaySessionsGroup,
+    ReconcileGroup
   )
   .middleware(RequestEnvelope)
   .prefix("/api/v1")

@@ -13,6 +13,7 @@ import { AgentBoardsHandlers, BoardsHandlers } from "./handlers/boards.js"
 import { GatewaysHandlers } from "./handlers/gateways.js"
 import { GatewaySessionsHandlers } from "./handlers/gatewaySessions.js"
 import { HealthHandlers } from "./handlers/health.js"
+import { ReconcileHandlers } from "./handlers/reconcile.js"
 import { SsePingInterval } from "./options.js"
 import { answerNotFound, layerUnrouted } from "./unrouted.js"
 
@@ -37,7 +38,8 @@ export const layerApi = (options: ApiOptions = {}) =>
       BoardsHandlers,
       GatewaysHandlers,
       GatewaySessionsHandlers,
-      HealthHandlers
+      HealthHandlers,
+      ReconcileHandlers
     ]),
     Layer.provide([layerAuthentication(options), layerRequestEnvelope(options)]),
     Layer.merge(layerUnrouted),

@@ -1,6 +1,7 @@
 // Before the demo is seeded on the gateway at GATEWAY_URL: one handshake, so that a gateway that is down or refuses
 // the token fails the start within seconds, not after the provisioning's retries give up.
 import type { GatewayError } from "@mission-control/core"
+import { displayGatewayUrl } from "@mission-control/core"
 import type { DeviceIdentity } from "@mission-control/gateway-rpc"
 import { makeConnection } from "@mission-control/gateway-rpc"
 import { Effect } from "effect"
@@ -10,16 +11,6 @@ import { StartupError } from "./startupError.js"
 // Short on purpose: a gateway that is up answers the handshake in milliseconds.
 const handshakeTimeout = "5 seconds"
 const reconnectWait = "2 seconds"
-
-/** The gateway's URL without credentials or query, for the lines the example prints. */
-export const displayGatewayUrl = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`
-  } catch {
-    return "<invalid gateway url>"
-  }
-}
 
 const gatewayFailure = (gateway: GatewaySetting, error: GatewayError): StartupError => {
   const at = displayGatewayUrl(gateway.url)

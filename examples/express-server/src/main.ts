@@ -8,7 +8,7 @@
 //   MC_LOG_LEVEL=info                    debug adds request lines and the details of a failed start
 // stdout: the ready line first (one JSON object), then a few lines for people. stderr: the logs, and when the start
 // fails, one line saying what failed, which setting and what to do (exit code 1).
-import { AgentTokens, reconcilePendingProvisioning, TemplateRenderer } from "@mission-control/core"
+import { AgentTokens, displayGatewayUrl, reconcilePendingProvisioning, TemplateRenderer } from "@mission-control/core"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { DeviceIdentity } from "@mission-control/gateway-rpc"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
@@ -16,7 +16,7 @@ import { Cause, Effect, Exit, Layer, LogLevel, ManagedRuntime, Option, Redacted,
 import { DemoUserTokens, makeApp } from "./app.js"
 import { causeLine, runForever } from "./background.js"
 import { databaseFailure, databaseLayer, describeDatabase } from "./database.js"
-import { checkGateway, displayGatewayUrl } from "./gatewayCheck.js"
+import { checkGateway } from "./gatewayCheck.js"
 import { listen } from "./listen.js"
 import { loggingLayer } from "./logging.js"
 import type { DemoGateway } from "./seed.js"

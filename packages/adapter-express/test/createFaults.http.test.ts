@@ -2,9 +2,8 @@
 // creates, and a gateway URL that refuses connections.
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { closeSharedTestDatabase, serverReachable } from "@mission-control/adapter-pg/testing"
-import { Settings } from "@mission-control/core"
 import { GatewayFailureResponse, UnavailableResponse } from "@mission-control/core/http"
-import { Duration, Layer, Redacted } from "effect"
+import { Redacted } from "effect"
 import express from "express"
 import { createServer } from "node:net"
 import pg from "pg"
@@ -89,33 +88,28 @@ describe.skipIf(!reachable)("creates under faults over HTTP", () => {
   )
 
   it(
-    "a gateway URL that refuses connections: 502 within the deadline, no address in the answer, nothing saved",
+    "a gateway URL that refuses connections: 502 within seconds naming the URL and the cause, no address, nothing saved",
     async () => {
-      const deadline = Duration.seconds(2)
-      const settings = Settings.defaultValue()
-      const api = await startApi(
-        express as never,
-        Layer.succeed(Settings, { ...settings, operationRetry: { ...settings.operationRetry, deadline } })
-      )
+      const api = await startApi(express as never)
       try {
         const port = await closedPort()
         const owner = api.clientAs({ user: api.world.owner })
         const started = Date.now()
+        const url = `ws://localhost:${port}`
         const refused = await failureOf(
-          owner.gateways.create({
-            payload: { name: "Refusing", url: `ws://127.0.0.1:${port}`, workspace_root: "/srv/refusing" }
-          }),
+          owner.gateways.create({ payload: { name: "Refusing", url, workspace_root: "/srv/refusing" } }),
           GatewayFailureResponse
         )
         const elapsed = Date.now() - started
-        // "unreachable" once the client reports the refusal, "no answer" when the deadline came first.
-        assert.match(
+        assert.strictEqual(
           refused.detail,
-          /^Gateway provision failed: Gateway unreachable after 2 seconds \(gateway coordination timeout\)\. Last error: (unreachable|no answer)$/
+          `Gateway provision failed: cannot reach the gateway at ${url} (connection refused)`
         )
-        assert.notInclude(JSON.stringify(refused), String(port))
+        // The URL as the admin gave it; never the address it resolved to, nor the system's error text.
+        assert.notInclude(JSON.stringify(refused), "127.0.0.1")
         assert.notInclude(JSON.stringify(refused), "ECONNREFUSED")
-        assert.isBelow(elapsed, 8_000)
+        // The check's deadline is five seconds, whatever the deadline of the work on saved gateways.
+        assert.isBelow(elapsed, 7_000)
         const listed = await run(owner.gateways.list({ query: {} }))
         assert.isFalse(listed.items.some((gateway) => gateway.name === "Refusing"))
       } finally {

@@ -68,6 +68,7 @@ export { Actor, conflictOnDuplicate, duplicateToConflict, runToCompletion } from
 export * from "./programs/coordination.js"
 export * from "./programs/createAgent.js"
 export { deleteAgent, deleteAgentAsLead, deleteAgentRecord } from "./programs/deleteAgent.js"
+export { displayGatewayUrl, gatewayCheckDeadline, requireSupportedGateway } from "./programs/gatewayCheck.js"
 export * from "./programs/gateways.js"
 export * from "./programs/gatewaySessions.js"
 export * from "./programs/gatewayVersion.js"

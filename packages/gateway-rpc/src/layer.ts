@@ -26,6 +26,8 @@ const fingerprint = (target: GatewayTarget): string =>
  * close with the layer; a probe's connection is not pooled and closes with the probe's scope. Every request is a
  * span and is measured (`instrumentConnection`).
  */
+const probeWaits = { reconnectWait: "1 second", handshakeTimeout: "5 seconds" } as const
+
 export const layer = (options: PoolOptions = {}) =>
   Layer.effect(
     GatewayControlPlane,
@@ -37,9 +39,10 @@ export const layer = (options: PoolOptions = {}) =>
         { readonly fingerprint: string; readonly client: GatewayClient; readonly scope: Scope.Closeable }
       >()
       // A client on a connection of its own (opened on first request), closed with the current scope.
-      const open = (target: GatewayTarget) =>
+      const open = (target: GatewayTarget, overrides: Partial<PoolOptions> = {}) =>
         makeConnection({
           ...options,
+          ...overrides,
           url: target.url,
           token: target.token,
           allowInsecureTls: target.allowInsecureTls,
@@ -57,7 +60,9 @@ export const layer = (options: PoolOptions = {}) =>
             entries.set(target.gatewayId, { fingerprint: key, client, scope })
             return client
           })),
-        probe: open
+        // A probe answers one question now: it waits briefly for a gateway that refused or dropped it, not as long
+        // as a pooled connection waits for a saved gateway to come back.
+        probe: (target) => open(target, probeWaits)
       })
     })
   )

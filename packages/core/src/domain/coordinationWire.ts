@@ -75,7 +75,11 @@ const leadMessageFields = {
   replyTags: withDefault(Tags, defaultLeadReplyTags),
   replySource: withDefault(OptionalText, defaultLeadReplySource)
 }
-const leadMessageNames = { correlationId: "correlation_id", replyTags: "reply_tags", replySource: "reply_source" }
+const leadMessageNames = {
+  correlationId: "correlation_id",
+  replyTags: "reply_tags",
+  replySource: "reply_source"
+} as const
 
 /** Body of `POST /agent/gateway/boards/{board_id}/lead/message`. */
 const LeadMessageWire = fromWireKeys(leadMessageFields, leadMessageNames)

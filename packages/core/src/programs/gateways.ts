@@ -11,7 +11,7 @@ import type { User } from "../domain/models.js"
 import { Gateway } from "../domain/models.js"
 import { pendingAgent } from "../domain/pendingAgent.js"
 import type { GatewayCreate, GatewayUpdate } from "../domain/wire.js"
-import { Conflict, GatewayFailure, Unprocessable } from "../errors.js"
+import { Conflict, Unprocessable } from "../errors.js"
 import { annotate, AttributeKey, gatewayAttributes } from "../observability/attributes.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
 import type { AgentPatch } from "../services/AgentRepository.js"
@@ -21,12 +21,10 @@ import { GatewayRepository } from "../services/GatewayRepository.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
-import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
 import { conflictOnDuplicate, newUuid, now, pageResult } from "./common.js"
-import { checkGatewayVersion } from "./gatewayVersion.js"
+import { requireSupportedGateway } from "./gatewayCheck.js"
 import { isProvisionPending, provisionAgentRecord } from "./provisionAgentRecord.js"
-import { publicGatewayErrorText, retryTransient } from "./retry.js"
 
 const tokenOf = (token: string | null | undefined) => {
   const trimmed = token?.trim() ?? ""
@@ -163,29 +161,10 @@ export const createGateway = Effect.fn("createGateway")(function*(user: User | n
     updatedAt: at
   })
   yield* annotate(gatewayAttributes(gateway))
-  yield* requireSupportedGateway(gateway, "Gateway provision failed")
+  yield* requireSupportedGateway(yield* gatewayTarget(gateway), "Gateway provision failed")
   yield* gateways.insert(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "provision", wake: true })
   return gateway
-})
-
-/**
- * Fails with 502 (`<failurePrefix>: <error>`) when the gateway cannot be reached or refuses our token, within the
- * operation deadline, and with 422 when its version is older than `Settings.gatewayMinVersion` or unknown: such a
- * gateway is not saved, and leaves no gateway agent behind.
- */
-const requireSupportedGateway = Effect.fnUntraced(function*(gateway: Gateway, failurePrefix: string) {
-  const settings = yield* Settings
-  const controlPlane = yield* GatewayControlPlane
-  const target = yield* gatewayTarget(gateway)
-  // On a connection of its own: a refused candidate must not replace the gateway's pooled connection, nor leave one.
-  const verdict = yield* Effect.scoped(Effect.flatMap(controlPlane.probe(target), checkGatewayVersion)).pipe(
-    retryTransient(settings.operationRetry),
-    Effect.mapError((error) => new GatewayFailure({ detail: `${failurePrefix}: ${publicGatewayErrorText(error)}` }))
-  )
-  if (!verdict.compatible) {
-    return yield* new Unprocessable({ detail: verdict.message ?? "Gateway runtime version is not supported." })
-  }
 })
 
 /**
@@ -214,7 +193,7 @@ export const updateGateway = Effect.fn("updateGateway")(function*(
   const reconnects = payload.url !== undefined || payload.token !== undefined ||
     payload.allowInsecureTls !== undefined || payload.disableDevicePairing !== undefined
   if (reconnects && gateway.url.trim() !== "") {
-    yield* requireSupportedGateway(gateway, "Gateway compatibility check failed")
+    yield* requireSupportedGateway(yield* gatewayTarget(gateway), "Gateway compatibility check failed")
   }
   yield* gateways.update(gateway)
   yield* ensureGatewayMainAgent(gateway, context.user, { action: "update", wake: true })

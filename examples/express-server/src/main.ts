@@ -8,7 +8,14 @@
 //   MC_LOG_LEVEL=info                    debug adds request lines and the details of a failed start
 // stdout: the ready line first (one JSON object), then a few lines for people. stderr: the logs, and when the start
 // fails, one line saying what failed, which setting and what to do (exit code 1).
-import { AgentTokens, displayGatewayUrl, reconcilePendingProvisioning, TemplateRenderer } from "@mission-control/core"
+import {
+  AgentTokens,
+  checkInOverdueAgents,
+  displayGatewayUrl,
+  reconcileGateways,
+  reconcilePendingProvisioning,
+  TemplateRenderer
+} from "@mission-control/core"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
 import type { DeviceIdentity } from "@mission-control/gateway-rpc"
 import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
@@ -124,6 +131,10 @@ const serve = (settings: Settings) =>
     runtime.runFork(
       runForever("reconcilePendingProvisioning", reconcilePendingProvisioning(), Schedule.spaced("1 minute"))
     )
+    // Wake again the agents that did not check in after a wakeup, and give up on them after the last attempt.
+    runtime.runFork(runForever("checkInOverdueAgents", checkInOverdueAgents(), Schedule.spaced("10 seconds")))
+    // Keep every gateway matching the database (orphans reported, never deleted): now and every five minutes.
+    runtime.runFork(runForever("reconcileGateways", reconcileGateways({}), Schedule.spaced("5 minutes")))
     return yield* Effect.never
   })
 

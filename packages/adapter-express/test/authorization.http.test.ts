@@ -469,6 +469,7 @@ const routes: Array<
   },
   ...boardRows(),
   ...gatewayOperatorRows(),
+  ...reconcileRows(),
   ...coordinationRows(),
   ...probeRows()
 ]
@@ -614,6 +615,35 @@ function gatewayOperatorRows(): ReadonlyArray<Row> {
       call: async (client) => client.gatewaySessions.commands({ query: {} }),
       // No board: any org admin, of their own organization.
       expected: { ...adminsOfTheBoard, otherOrgAdmin: ok }
+    }
+  ]
+}
+
+/** The reconciler of a gateway: its organization's admins (another organization's: 404). */
+function reconcileRows(): ReadonlyArray<Row> {
+  const admins = {
+    owner: ok,
+    admin: ok,
+    boardReader: F,
+    boardWriter: F,
+    noAccess: F,
+    otherOrgAdmin: N,
+    boardAgent: U,
+    boardLead: U,
+    otherBoardLead: U,
+    gatewayAgent: U
+  } as const
+  const gateway = () => ({ gateway_id: api.world.gateway.id })
+  return [
+    {
+      name: "GET /gateways/{id}/reconcile",
+      call: async (client) => client.reconcile.plan({ params: gateway() }),
+      expected: admins
+    },
+    {
+      name: "POST /gateways/{id}/reconcile",
+      call: async (client) => client.reconcile.apply({ params: gateway(), query: {} }),
+      expected: admins
     }
   ]
 }

@@ -254,6 +254,10 @@ describe("no response carries a secret", () => {
           body: { content: `broadcast by ${label}` }
         })
         for (const probe of Object.values(probePaths)) await send(credentials, "GET", probe, probe, { root: true })
+        await send(credentials, "GET", "/gateways/{gateway_id}/reconcile", `/gateways/${gateway}/reconcile`)
+        await send(credentials, "POST", "/gateways/{gateway_id}/reconcile", `/gateways/${gateway}/reconcile`, {
+          createsOrRotates: true
+        })
         // Deletions last, of things made for them.
         const spareBoard = await api.runtime.runPromise(
           Fixtures.board(world.organization.id, null, { name: `Spare of ${label}`, slug: `spare-of-${label}` })

@@ -35,6 +35,12 @@ const columnNames = {
   deleteConfirmTokenHash: "delete_confirm_token_hash",
   lastSeenAt: "last_seen_at",
   lastHeartbeatAt: "last_heartbeat_at",
+  lifecycleGeneration: "lifecycle_generation",
+  wakeAttempts: "wake_attempts",
+  lastWakeSentAt: "last_wake_sent_at",
+  checkinDeadlineAt: "checkin_deadline_at",
+  previousTokenDigest: "previous_token_digest",
+  previousTokenValidUntil: "previous_token_valid_until",
   isBoardLead: "is_board_lead",
   createdAt: "created_at",
   updatedAt: "updated_at"
@@ -42,6 +48,10 @@ const columnNames = {
 
 // Column codecs only; `Agent` itself checks ids and the rest when the row becomes one.
 const NullableText = Schema.NullOr(Schema.String)
+// Change-feed snapshots written before the migration that added a column have no such key.
+const Zero = Schema.Int.pipe(Schema.withDecodingDefault(Effect.succeed(0)))
+const NullTimestampByDefault = NullableTimestamp.pipe(Schema.withDecodingDefault(Effect.succeed(null)))
+const NullTextByDefault = NullableText.pipe(Schema.withDecodingDefault(Effect.succeed(null)))
 const columns = {
   boardId: NullableText,
   gatewayId: Schema.String,
@@ -60,8 +70,13 @@ const columns = {
   deleteRequestedAt: NullableTimestamp,
   deleteConfirmTokenHash: NullableText,
   lastSeenAt: NullableTimestamp,
-  // Change-feed snapshots written before migration 0003 have no such key.
-  lastHeartbeatAt: NullableTimestamp.pipe(Schema.withDecodingDefault(Effect.succeed(null))),
+  lastHeartbeatAt: NullTimestampByDefault,
+  lifecycleGeneration: Zero,
+  wakeAttempts: Zero,
+  lastWakeSentAt: NullTimestampByDefault,
+  checkinDeadlineAt: NullTimestampByDefault,
+  previousTokenDigest: NullTextByDefault,
+  previousTokenValidUntil: NullTimestampByDefault,
   isBoardLead: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp
@@ -141,6 +156,11 @@ export const layer = Layer.effect(
       Result: AgentFromRow,
       execute: (digest) => sql`SELECT * FROM mc_agents WHERE agent_token_digest = ${digest}`
     })
+    const findByPreviousTokenDigest = SqlSchema.findOneOption({
+      Request: Schema.String,
+      Result: AgentFromRow,
+      execute: (digest) => sql`SELECT * FROM mc_agents WHERE previous_token_digest = ${digest} LIMIT 1`
+    })
     const findLead = SqlSchema.findOneOption({
       Request: BoardId,
       Result: AgentFromRow,
@@ -216,6 +236,15 @@ export const layer = Layer.effect(
           WHERE provision_action IS NOT NULL AND provision_requested_at < ${before}
           ORDER BY created_at, id`
     })
+    const listCheckinDue = SqlSchema.findAll({
+      Request: Timestamp,
+      Result: AgentFromRow,
+      execute: (before) =>
+        sql`
+          SELECT * FROM mc_agents
+          WHERE checkin_deadline_at IS NOT NULL AND checkin_deadline_at <= ${before}
+          ORDER BY checkin_deadline_at, id`
+    })
     const insert = SqlSchema.void({
       Request: AgentFromRow,
       execute: (row) => signalled(sql`INSERT INTO mc_agents ${sql.insert(row)}`)
@@ -229,6 +258,7 @@ export const layer = Layer.effect(
     return AgentRepository.of({
       findById: (id) => databaseFailures(findById(id)),
       findByTokenDigest: (digest) => databaseFailures(findByTokenDigest(digest)),
+      findByPreviousTokenDigest: (digest) => databaseFailures(findByPreviousTokenDigest(digest)),
       findLead: (boardId) => databaseFailures(findLead(boardId)),
       findGatewayMain: (gatewayId) => databaseFailures(findGatewayMain(gatewayId)),
       findByNameOnBoard: (boardId, name) => databaseFailures(findByNameOnBoard({ boardId, name })),
@@ -261,6 +291,7 @@ export const layer = Layer.effect(
       listByGateway: (gatewayId) => databaseFailures(listByGateway(gatewayId)),
       listChangedSince: (boardIds, since) => databaseFailures(listChangedSince({ boardIds, since })),
       listPendingProvision: (before) => databaseFailures(listPendingProvision(before)),
+      listCheckinDue: (before) => databaseFailures(listCheckinDue(before)),
       insert: (agent) => agentWriteErrors(insert(agent)),
       update: (id, patch) => {
         const fields = definedFields(patch)

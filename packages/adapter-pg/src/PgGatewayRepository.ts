@@ -72,6 +72,11 @@ export const layer = Layer.effect(
           items: listPage({ organizationId, limit: page.limit, offset: page.offset }),
           total: Effect.map(countByOrganization(organizationId), (row) => row.total)
         }).pipe(databaseFailures),
+      listIds: sql`SELECT id FROM mc_gateways ORDER BY created_at, id`.pipe(
+        Effect.flatMap(Schema.decodeUnknownEffect(Schema.Array(Schema.Struct({ id: GatewayId })))),
+        Effect.map((rows) => rows.map((row) => row.id)),
+        databaseFailures
+      ),
       listIdsByOrganization: (organizationId) =>
         listIdsByOrganization(organizationId).pipe(Effect.map((rows) => rows.map((row) => row.id)), databaseFailures),
       insert: (gateway) => databaseFailures(insert(gateway)),

@@ -250,12 +250,34 @@ const rateLimits = Effect.gen(function*() {
     )`
 })
 
+// The reference's later agent lifecycle (check-in after a wake, re-wake, offline), and the grace of a rotated-out
+// token. The partial indexes serve the check-in sweep and the previous-token lookup, and hold only the few rows
+// concerned.
+const lifecycle = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  yield* sql`
+    ALTER TABLE mc_agents
+      ADD COLUMN lifecycle_generation integer NOT NULL DEFAULT 0,
+      ADD COLUMN wake_attempts integer NOT NULL DEFAULT 0,
+      ADD COLUMN last_wake_sent_at timestamptz,
+      ADD COLUMN checkin_deadline_at timestamptz,
+      ADD COLUMN previous_token_digest text,
+      ADD COLUMN previous_token_valid_until timestamptz`
+  yield* sql`
+    CREATE INDEX mc_agents_checkin_due_idx ON mc_agents (checkin_deadline_at)
+    WHERE checkin_deadline_at IS NOT NULL`
+  yield* sql`
+    CREATE INDEX mc_agents_previous_token_digest_idx ON mc_agents (previous_token_digest)
+    WHERE previous_token_digest IS NOT NULL`
+})
+
 /** The migrations of this adapter, in order. Applied ones are never edited: a change is a new migration. */
 export const migrations = {
   "0001_mission_control_schema": createSchema,
   "0002_unlocked_change_feed": unlockedChangeFeed,
   "0003_board_rules_gateway_options": boardRulesAndGatewayOptions,
-  "0004_rate_limits": rateLimits
+  "0004_rate_limits": rateLimits,
+  "0005_lifecycle": lifecycle
 }
 
 const runMigrator = Migrator.make({})({

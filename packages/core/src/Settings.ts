@@ -27,6 +27,12 @@ export interface Settings {
   readonly staleProvisionAfter: Duration.Duration
   /** The oldest gateway version accepted on gateway create and update: CalVer `YYYY.M.D` or `YYYY.M.D-REV`. */
   readonly gatewayMinVersion: string
+  /** How long a woken agent has to check in (a heartbeat or any authenticated call) before it is woken again. */
+  readonly checkinDeadline: Duration.Duration
+  /** Wakeups sent without a check-in, the provisioning's own included, before the agent is marked `offline`. */
+  readonly maxWakeAttempts: number
+  /** How long a rotated-out token still authenticates, unless the new token is used first. */
+  readonly tokenGracePeriod: Duration.Duration
 }
 
 /** The settings in force; the defaults unless a different value is provided with `Effect.provideService(Settings, …)`. */
@@ -54,6 +60,9 @@ export const Settings = Context.Reference<Settings>("@mission-control/core/Setti
     syncConcurrency: 8,
     workspaceFileConcurrency: 4,
     staleProvisionAfter: Duration.minutes(5),
-    gatewayMinVersion: "2026.02.9"
+    gatewayMinVersion: "2026.02.9",
+    checkinDeadline: Duration.seconds(30),
+    maxWakeAttempts: 3,
+    tokenGracePeriod: Duration.minutes(10)
   })
 })

@@ -7,6 +7,7 @@ export * from "./domain/ids.js"
 export { jsonLimitViolation, limits } from "./domain/limits.js"
 export * from "./domain/models.js"
 export * from "./domain/pendingAgent.js"
+export * from "./domain/reconcileWire.js"
 export * from "./domain/templateSync.js"
 export * from "./domain/wire.js"
 export * from "./errors.js"
@@ -34,12 +35,14 @@ export {
   protocol4WritableFiles
 } from "./services/GatewayControlPlane.js"
 export type {
+  GatewayAgentSummary,
   GatewayCapabilities,
   GatewayCatalog,
   GatewayClient,
   GatewayFile,
   GatewayFileEntry,
   GatewayTarget,
+  HeartbeatDrift,
   HeartbeatEntry
 } from "./services/GatewayControlPlane.js"
 export { GatewayRepository } from "./services/GatewayRepository.js"
@@ -64,6 +67,7 @@ export * from "./programs/agentAuth.js"
 export * from "./programs/boardLead.js"
 export * from "./programs/boardMemory.js"
 export * from "./programs/boards.js"
+export * from "./programs/checkIn.js"
 export { Actor, conflictOnDuplicate, duplicateToConflict, runToCompletion } from "./programs/common.js"
 export * from "./programs/coordination.js"
 export * from "./programs/createAgent.js"

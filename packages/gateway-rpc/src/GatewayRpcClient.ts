@@ -3,7 +3,8 @@ import type {
   GatewayClient,
   GatewayError,
   GatewayFileEntry,
-  HeartbeatEntry
+  HeartbeatEntry,
+  JsonObject
 } from "@mission-control/core"
 import { gatewayError, protocol4WritableFiles } from "@mission-control/core"
 import { Effect, Option, Semaphore } from "effect"
@@ -48,21 +49,49 @@ const readConfig = (connection: GatewayConnection): Effect.Effect<ConfigSnapshot
     return Effect.succeed({ config, hash: typeof payload["hash"] === "string" ? payload["hash"] : null })
   }))
 
+const protocol4Heartbeat = (entry: HeartbeatEntry): JsonObject =>
+  Object.fromEntries(Object.entries(entry.heartbeat).filter(([key]) => protocol4HeartbeatKeys.has(key)))
+
 /** The patch for `agents.entries.<id>.heartbeat` (2026.9 and later), or undefined when nothing would change. */
 const entriesPatch = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
   const agents = isObject(config["agents"]) ? config["agents"] : {}
   const current = isObject(agents["entries"]) ? agents["entries"] : {}
   const patch: Record<string, unknown> = {}
   for (const entry of entries) {
-    const heartbeat = Object.fromEntries(
-      Object.entries(entry.heartbeat).filter(([key]) => protocol4HeartbeatKeys.has(key))
-    )
+    const heartbeat = protocol4Heartbeat(entry)
     const existing = isObject(current[entry.agentId])
       ? (current[entry.agentId] as Record<string, unknown>)["heartbeat"]
       : undefined
     if (canonicalJson(existing ?? null) !== canonicalJson(heartbeat)) patch[entry.agentId] = { heartbeat }
   }
   return Object.keys(patch).length === 0 ? undefined : { agents: { entries: patch } }
+}
+
+/** The entries whose `agents.entries.<id>.heartbeat` differs from the wanted settings (the keys 2026.9 knows). */
+const entriesDrift = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
+  const agents = isObject(config["agents"]) ? config["agents"] : {}
+  const current = isObject(agents["entries"]) ? agents["entries"] : {}
+  return entries.flatMap((entry) => {
+    const wanted = protocol4Heartbeat(entry)
+    const item = current[entry.agentId]
+    const existing = isObject(item) && isObject(item["heartbeat"]) ? item["heartbeat"] : null
+    return canonicalJson(existing) === canonicalJson(wanted)
+      ? []
+      : [{ agentId: entry.agentId, current: existing as JsonObject | null, wanted }]
+  })
+}
+
+/** The entries whose legacy `agents.list` item is absent or has another workspace or heartbeat. */
+const listDrift = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
+  const agents = isObject(config["agents"]) ? config["agents"] : {}
+  const list = Array.isArray(agents["list"]) ? agents["list"].filter(isObject) : []
+  return entries.flatMap((entry) => {
+    const item = list.find((candidate) => candidate["id"] === entry.agentId)
+    const existing = item !== undefined && isObject(item["heartbeat"]) ? item["heartbeat"] : null
+    const same = item !== undefined && item["workspace"] === entry.workspace &&
+      canonicalJson(existing) === canonicalJson(entry.heartbeat)
+    return same ? [] : [{ agentId: entry.agentId, current: existing as JsonObject | null, wanted: entry.heartbeat }]
+  })
 }
 
 /** The reference's patch of the legacy `agents.list` roster plus channel defaults, or undefined when unchanged. */
@@ -109,7 +138,8 @@ const fileEntries = (payload: unknown): ReadonlyMap<string, GatewayFileEntry> =>
     index.set(name, {
       name,
       missing: item["missing"] === true,
-      size: typeof item["size"] === "number" ? item["size"] : null
+      size: typeof item["size"] === "number" ? item["size"] : null,
+      hash: typeof item["hash"] === "string" ? item["hash"] : null
     })
   }
   return index
@@ -122,6 +152,17 @@ const fileContent = (payload: unknown): Option.Option<{ readonly content: string
   if (file["missing"] === true || typeof file["content"] !== "string") return Option.none()
   return Option.some({ content: file["content"], hash: typeof file["hash"] === "string" ? file["hash"] : null })
 }
+
+const agentSummaries = (payload: unknown) =>
+  objects(isObject(payload) ? payload["agents"] : payload).flatMap((item) =>
+    typeof item["id"] === "string" && item["id"] !== ""
+      ? [{
+        id: item["id"],
+        name: typeof item["name"] === "string" ? item["name"] : null,
+        workspace: typeof item["workspace"] === "string" ? item["workspace"] : null
+      }]
+      : []
+  )
 
 const objects = (value: unknown): ReadonlyArray<Record<string, unknown>> =>
   Array.isArray(value) ? value.filter(isObject) : []
@@ -221,11 +262,27 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
         Effect.map(fileContent),
         Effect.tapError((error) => Effect.sync(() => error.reason === "UnsupportedFile" && refused.add(name)))
       ),
-    writeFile: (agentId, name, content) =>
-      connection.request("agents.files.set", { agentId, name, content }).pipe(
+    writeFile: (agentId, name, content, options) =>
+      Effect.flatMap(connection.hello, (hello) => {
+        const expectedHash = options?.expectedHash ?? null
+        // 2026.4 refuses the `expectedHash` key: only protocol 4 gateways get it.
+        const params = expectedHash !== null && hello.protocol >= 4
+          ? { agentId, name, content, expectedHash }
+          : { agentId, name, content }
+        return connection.request("agents.files.set", params)
+      }).pipe(
         Effect.asVoid,
         Effect.tapError((error) => Effect.sync(() => error.reason === "UnsupportedFile" && refused.add(name)))
       ),
+    listAgents: connection.request("agents.list", {}).pipe(Effect.map(agentSummaries)),
+    heartbeatDrift: (entries) =>
+      entries.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
+        const hello = yield* connection.hello
+        const snapshot = yield* readConfig(connection)
+        return hasConfigEntries(snapshot.config, hello)
+          ? entriesDrift(snapshot.config, entries)
+          : listDrift(snapshot.config, entries)
+      }),
     patchHeartbeats: (entries) => patchLock.withPermits(1)(patchHeartbeats(entries)),
     ensureSession: (key, label) =>
       connection.request("sessions.patch", label === undefined ? { key } : { key, label }).pipe(

@@ -5,6 +5,7 @@ import type { GatewayErrorShape } from "./protocol.js"
 // The gateway reports most conditions as plain text (`agent "x" not found`): this is the one place that reads it.
 const patterns: ReadonlyArray<readonly [RegExp, GatewayErrorReason]> = [
   [/already exists/i, "AlreadyExists"],
+  [/changed since it was read/i, "Conflict"],
   [/unsupported file/i, "UnsupportedFile"],
   [/cannot delete the main session/i, "MainSession"],
   [/missing scope|unauthori[sz]ed|not paired|pairing required|token mismatch/i, "Unauthorized"],
@@ -14,6 +15,11 @@ const patterns: ReadonlyArray<readonly [RegExp, GatewayErrorReason]> = [
   ],
   [/gateway starting|service restart|restarting/i, "Restarting"]
 ]
+
+const detailsType = (details: unknown): string =>
+  typeof details === "object" && details !== null && "type" in details
+    ? String((details as { readonly type: unknown }).type)
+    : ""
 
 /** Removes every occurrence of a secret from a text. */
 export const redactSecret = (text: string, secret: string | null): string =>
@@ -31,6 +37,7 @@ export const remoteError = (
     ? String((error.details as { readonly code: unknown }).code)
     : ""
   let reason: GatewayErrorReason = patterns.find(([pattern]) => pattern.test(detail))?.[1] ?? "Rejected"
+  if (detailsType(error?.details) === "agent_file_conflict") reason = "Conflict"
   if (
     code === "FORBIDDEN" || code === "NOT_PAIRED" || detailsCode.startsWith("AUTH_") || detailsCode === "MISSING_SCOPE"
   ) {

@@ -136,7 +136,8 @@ export const computedStatus = (
   now: DateTime.Utc
 ): string => {
   if (agent.status === "deleting" || agent.status === "updating") return agent.status
-  if (agent.lastSeenAt === null) return "provisioning"
+  // Never seen: still provisioning, unless the check-in gave up on it (`offline`, its reason kept).
+  if (agent.lastSeenAt === null) return agent.status === "offline" ? "offline" : "provisioning"
   // Milliseconds, not Durations: this runs for every agent of every page and every stream event.
   const silenceMillis = DateTime.toEpochMillis(now) - DateTime.toEpochMillis(agent.lastSeenAt)
   return silenceMillis > offlineAfterMillisOf(agent.heartbeatConfig) ? "offline" : agent.status

@@ -148,6 +148,16 @@ export class Agent extends Schema.Class<Agent>("Agent")({
   lastSeenAt: NullableTimestamp,
   /** When the agent last called a heartbeat route (`lastSeenAt` also moves on any authenticated call). */
   lastHeartbeatAt: NullableTimestamp,
+  /** Counts provisioning runs; a check-in scheduled by one run is void once another has started. */
+  lifecycleGeneration: Schema.Int,
+  /** Wakeups sent since the agent last checked in (a heartbeat sets it back to 0). */
+  wakeAttempts: Schema.Int,
+  lastWakeSentAt: NullableTimestamp,
+  /** When a woken agent must have checked in by; null when no check-in is awaited. */
+  checkinDeadlineAt: NullableTimestamp,
+  /** The digest of the token a rotation replaced, accepted until `previousTokenValidUntil`. */
+  previousTokenDigest: Schema.NullOr(Schema.String),
+  previousTokenValidUntil: NullableTimestamp,
   isBoardLead: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp

@@ -46,6 +46,12 @@ export const pendingAgent = (fields: PendingAgentFields, at: DateTime.Utc): Agen
     deleteConfirmTokenHash: null,
     lastSeenAt: null,
     lastHeartbeatAt: null,
+    lifecycleGeneration: 0,
+    wakeAttempts: 0,
+    lastWakeSentAt: null,
+    checkinDeadlineAt: null,
+    previousTokenDigest: null,
+    previousTokenValidUntil: null,
     isBoardLead: fields.isBoardLead ?? false,
     createdAt: at,
     updatedAt: at

@@ -185,6 +185,11 @@ export const AgentRead = Schema.Struct({
   last_provision_error: Schema.NullOr(Schema.String),
   last_seen_at: Schema.NullOr(Schema.String),
   last_heartbeat_at: Schema.NullOr(Schema.String),
+  wake_attempts: Schema.Int.annotate({ description: "Wakeups sent since the agent last checked in." }),
+  last_wake_sent_at: Schema.NullOr(Schema.String),
+  checkin_deadline_at: Schema.NullOr(Schema.String).annotate({
+    description: "When the woken agent must have checked in by; null when no check-in is awaited."
+  }),
   created_at: Schema.String,
   updated_at: Schema.String
 })
@@ -207,6 +212,9 @@ export const toAgentRead = (agent: Agent, now: DateTime.Utc): AgentRead => ({
   last_provision_error: agent.lastProvisionError,
   last_seen_at: nullableTimestamp(agent.lastSeenAt),
   last_heartbeat_at: nullableTimestamp(agent.lastHeartbeatAt),
+  wake_attempts: agent.wakeAttempts,
+  last_wake_sent_at: nullableTimestamp(agent.lastWakeSentAt),
+  checkin_deadline_at: nullableTimestamp(agent.checkinDeadlineAt),
   created_at: formatTimestamp(agent.createdAt),
   updated_at: formatTimestamp(agent.updatedAt)
 })

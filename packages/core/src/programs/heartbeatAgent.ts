@@ -17,15 +17,17 @@ import { provisionAgentRecord } from "./provisionAgentRecord.js"
 const forbidden = () => new Forbidden({ detail: reason.forbidden })
 
 /**
- * Stores a heartbeat of `agent` (as just read): its status (or `online` after `provisioning`), last seen now, and
- * an activity entry. 404 when the agent is gone by then.
+ * Stores a heartbeat of `agent` (as just read): its status (or `online` after `provisioning` or `offline`), last
+ * seen now, the check-in a wakeup awaited done, and an activity entry. 404 when the agent is gone by then.
  */
 const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string | null) {
   const agents = yield* AgentRepository
   const at = yield* now
+  // Without a status of its own, an agent heartbeating is online, also after it was marked offline for missing its
+  // check-in (the reference would keep showing that `offline` while it heartbeats).
   const nextStatus = status !== null && status !== ""
     ? status
-    : agent.status === "provisioning"
+    : agent.status === "provisioning" || agent.status === "offline"
     ? "online"
     : agent.status
   // Every field is typed and built here: the constructor's validation is skipped on this hot path.
@@ -39,7 +41,16 @@ const commitHeartbeat = Effect.fnUntraced(function*(agent: Agent, status: string
   }, { disableChecks: true })
   const updated = yield* agents.updateWithActivity(
     agent.id,
-    { status: nextStatus, lastSeenAt: at, lastHeartbeatAt: at, updatedAt: at },
+    // The agent checked in: no wakeup is awaited any more, and a reason it was marked offline is void.
+    {
+      status: nextStatus,
+      lastSeenAt: at,
+      lastHeartbeatAt: at,
+      wakeAttempts: 0,
+      checkinDeadlineAt: null,
+      lastProvisionError: null,
+      updatedAt: at
+    },
     activity
   ).pipe(
     dieOnDuplicate,

@@ -2,7 +2,7 @@
 // `updating`), then completed (token digest stored, `online`) or failed (previous status back, error recorded), with
 // its activity entries. The gateway side of a run is `applyAgentLifecycle`'s (workspaceLifecycle.ts).
 
-import { Effect, Option } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import { defaultHeartbeatConfig } from "../domain/identity.js"
 import type { AgentId } from "../domain/ids.js"
 import type { Agent, Board, Gateway, User } from "../domain/models.js"
@@ -16,6 +16,7 @@ import { AgentTokens } from "../services/AgentTokens.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Transactor } from "../services/Transactor.js"
 import { Settings } from "../Settings.js"
+import { rotatedToken } from "./agentAuth.js"
 import { actionLabel, dieOnDuplicate, newUuid, now, recordActivity, runToCompletion } from "./common.js"
 import { retryTransient } from "./retry.js"
 import { applyAgentLifecycle, provisioningSessionKey } from "./workspaceLifecycle.js"
@@ -52,9 +53,12 @@ const gerund = (action: string): string => action.endsWith("e") ? `${action.slic
  * log, and the caller gets 502 `Gateway <action> failed: …` or 500 `Unexpected error <action>ing agent provisioning.`
  *
  * The new token's digest is stored only once the gateway has accepted the workspace files carrying the token: until
- * then the agent's previous token stays valid, so a failed or abandoned update never locks the agent out. The run,
- * lock included, is not stopped by a caller that goes away (a client leaving mid-request): it ends within the retry
- * deadline, with the record completed or its failure recorded.
+ * then the agent's previous token stays valid, so a failed or abandoned update never locks the agent out, and after
+ * it the previous token stays valid for `Settings.tokenGracePeriod` or until the new one is used. A run that wakes
+ * the agent counts the wakeup and awaits its check-in (`checkInOverdueAgents`); every run starts a new lifecycle
+ * generation, which voids the check-in an earlier run awaited. The run, lock included, is not stopped by a caller
+ * that goes away (a client leaving mid-request): it ends within the retry deadline, with the record completed or its
+ * failure recorded.
  *
  * The run under the lock is the span `provisionAgentRecord` (agent, board, gateway and organization ids, action,
  * outcome) and is recorded in `mission_control.agent.provisioning.duration`.
@@ -110,12 +114,17 @@ export const provisionAgentRecordLocked = Effect.fn("provisionAgentRecord")(func
     }
     const minted = yield* tokens.mint
     const startedAt = yield* now
+    const wake = request.wake ?? true
     const pending = yield* agents.update(agentId, {
       provisionRequestedAt: startedAt,
       provisionAction: request.action,
       status: request.action === "update" ? "updating" : "provisioning",
       heartbeatConfig: current.heartbeatConfig ?? defaultHeartbeatConfig(),
       openclawSessionId: provisioningSessionKey(current, request.gateway),
+      lifecycleGeneration: current.lifecycleGeneration + 1,
+      // The check-in awaited is set once the wakeup is sent; a run in progress awaits none.
+      checkinDeadlineAt: null,
+      ...(wake ? { wakeAttempts: current.wakeAttempts + 1, lastWakeSentAt: startedAt } : {}),
       updatedAt: startedAt
     }).pipe(
       dieOnDuplicate,
@@ -143,12 +152,16 @@ export const provisionAgentRecordLocked = Effect.fn("provisionAgentRecord")(func
         action: request.action,
         forceBootstrap: request.forceBootstrap ?? false,
         resetSession: request.resetSession ?? false,
-        wake: request.wake ?? true,
+        wake,
         deliverWakeup: request.deliverWakeup ?? true,
         wakeupVerb: request.wakeupVerb ?? null,
         patchHeartbeat: true,
         user,
-        onWorkspaceWritten: agents.update(agentId, { agentTokenDigest: minted.digest }).pipe(
+        // Replaces the token of the record as read before the run, so a retry keeps the same previous token.
+        onWorkspaceWritten: now.pipe(
+          Effect.flatMap((at) =>
+            agents.update(agentId, rotatedToken(current, minted.digest, at, settings.tokenGracePeriod))
+          ),
           Effect.orDie,
           Effect.asVoid
         )
@@ -183,6 +196,13 @@ export const provisionAgentRecordLocked = Effect.fn("provisionAgentRecord")(func
     return yield* transactor.withTransaction(Effect.gen(function*() {
       const completed = yield* agents.update(agentId, {
         agentTokenDigest: minted.digest,
+        // The wakeup has just been sent: a check-in is awaited from now (see checkIn.ts).
+        ...(wake
+          ? {
+            lastWakeSentAt: finishedAt,
+            checkinDeadlineAt: DateTime.addDuration(finishedAt, settings.checkinDeadline)
+          }
+          : {}),
         status: "online",
         provisionRequestedAt: null,
         provisionAction: null,
@@ -195,7 +215,7 @@ export const provisionAgentRecordLocked = Effect.fn("provisionAgentRecord")(func
         `${actionLabel(pastTense(request.action))} directly for ${pending.name}.`,
         agentId
       )
-      if (request.wake ?? true) {
+      if (wake) {
         yield* recordActivity("agent.wakeup.sent", `Wakeup message sent to ${pending.name}.`, agentId)
       }
       return Option.getOrElse(completed, () => pending)

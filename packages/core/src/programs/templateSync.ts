@@ -22,6 +22,7 @@ import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
 import { Settings } from "../Settings.js"
 import { gatewayTarget, requireGatewayInOrganization, requireOrgAdmin } from "./access.js"
+import { rotatedToken } from "./agentAuth.js"
 import { dieOnDuplicate, newUuid, now, runToCompletion } from "./common.js"
 import { ensureGatewayMainAgent } from "./gateways.js"
 import { retryTransient } from "./retry.js"
@@ -180,6 +181,7 @@ const syncAgent = Effect.fn("syncAgentTemplates")(
         if (readBack._tag === "Fatal") return outcome({ skipped: true, errors: readBack.errors, stop: true })
         if (readBack._tag === "Skip") return outcome({ skipped: true, errors: readBack.errors, missingToken: true })
         const idempotencyKey = yield* newUuid<string>()
+        const newDigest = readBack.newDigest
         const run = yield* Effect.result(
           applyAgentLifecycle(agent, context.gateway, board, readBack.token, {
             action: "update",
@@ -193,8 +195,11 @@ const syncAgent = Effect.fn("syncAgentTemplates")(
             user: context.user,
             // A rotated token is stored as soon as the gateway holds the files carrying it: whatever fails after
             // (a later step, the deadline), the agent's token and the database's stay the same.
-            ...(readBack.newDigest === null ? {} : {
-              onWorkspaceWritten: agents.update(agent.id, { agentTokenDigest: readBack.newDigest }).pipe(
+            ...(newDigest === null ? {} : {
+              onWorkspaceWritten: now.pipe(
+                Effect.flatMap((at) =>
+                  agents.update(agent.id, rotatedToken(agent, newDigest, at, settings.tokenGracePeriod))
+                ),
                 Effect.orDie,
                 Effect.asVoid
               )
@@ -216,9 +221,10 @@ const syncAgent = Effect.fn("syncAgentTemplates")(
           })
         }
         const sessionKey = provisioningSessionKey(agent, context.gateway)
-        if (readBack.newDigest !== null || agent.openclawSessionId !== sessionKey) {
+        if (newDigest !== null || agent.openclawSessionId !== sessionKey) {
+          // The token was stored (with the previous one's grace) when the files were written.
           yield* agents.update(agent.id, {
-            ...(readBack.newDigest === null ? {} : { agentTokenDigest: readBack.newDigest }),
+            ...(newDigest === null ? {} : { agentTokenDigest: newDigest }),
             openclawSessionId: sessionKey,
             updatedAt: yield* now
           }).pipe(dieOnDuplicate)

@@ -48,8 +48,8 @@ export const workspaceFiles = [
 ] as const
 
 /** Files agents edit themselves: on updates they are written only when missing or empty. */
-const preservedBoardFiles: ReadonlySet<string> = new Set(["USER.md", "MEMORY.md"])
-const preservedMainFiles: ReadonlySet<string> = new Set(["MEMORY.md"])
+export const preservedBoardFiles: ReadonlySet<string> = new Set(["USER.md", "MEMORY.md"])
+export const preservedMainFiles: ReadonlySet<string> = new Set(["MEMORY.md"])
 
 const mainTemplateNames: Readonly<Record<string, string>> = {
   "AGENTS.md": "MAIN_AGENTS.md",
@@ -213,7 +213,7 @@ export const renderWorkspace = Effect.fn("renderWorkspace")(function*(
   return rendered
 })
 
-const includeBootstrap = (
+export const includeBootstrap = (
   action: string,
   forceBootstrap: boolean,
   existing: ReadonlyMap<string, { readonly missing: boolean }>
@@ -224,14 +224,28 @@ const includeBootstrap = (
   return entry !== undefined && !entry.missing
 }
 
-const sameContent = (client: GatewayClient, gatewayAgentId: string, name: string, content: string) =>
+/** The gateway's copy of a file: whether it holds `content`, and the hash of what it holds (to write against). */
+interface ReadForWrite {
+  readonly same: boolean
+  readonly current: string | null
+  readonly hash: string | null
+}
+
+const readForWrite = (
+  client: GatewayClient,
+  gatewayAgentId: string,
+  name: string,
+  content: string
+): Effect.Effect<ReadForWrite, GatewayError> =>
   client.readFile(gatewayAgentId, name).pipe(
     Effect.flatMap(Option.match({
-      onNone: () => Effect.succeed(false),
+      onNone: (): Effect.Effect<ReadForWrite> => Effect.succeed({ same: false, current: null, hash: null }),
       onSome: (file) =>
-        file.hash === null
-          ? Effect.succeed(file.content === content)
-          : sha256Hex(content).pipe(Effect.map((digest) => digest === file.hash))
+        Effect.gen(function*() {
+          const hash = file.hash ?? (yield* sha256Hex(file.content))
+          const same = file.hash === null ? file.content === content : (yield* sha256Hex(content)) === file.hash
+          return { same, current: file.content, hash }
+        })
     }))
   )
 
@@ -257,13 +271,25 @@ const writeWorkspace = Effect.fn("writeWorkspace")(function*(
       if (capabilities.writableFiles !== null && !capabilities.writableFiles.has(name)) return "unsupported"
       const entry = existing.get(name)
       const present = entry !== undefined && !entry.missing
-      if (
-        options.action === "update" && options.overwritePreserved !== true && preserved.has(name) && present &&
-        entry.size !== 0
-      ) return "kept"
-      if (present && (yield* sameContent(client, gatewayAgentId, name, content))) return "kept"
-      return yield* client.writeFile(gatewayAgentId, name, content).pipe(
-        Effect.as("written" as const),
+      const keepsPreserved = options.action === "update" && options.overwritePreserved !== true && preserved.has(name)
+      if (keepsPreserved && present && entry.size !== 0) return "kept"
+      const read = present ? yield* readForWrite(client, gatewayAgentId, name, content) : undefined
+      if (read?.same === true) return "kept"
+      // Listed empty, but the agent has written it since.
+      if (keepsPreserved && read !== undefined && read.current !== null && read.current !== "") return "kept"
+      const write = (expectedHash: string | null) =>
+        client.writeFile(gatewayAgentId, name, content, { expectedHash }).pipe(Effect.as("written" as const))
+      return yield* write(read?.hash ?? null).pipe(
+        // The agent changed the file after it was read: read it again and decide once more. A preserved file the
+        // agent wrote is kept; any other file gets ours, written against what the gateway holds now.
+        Effect.catchIf((error) => error.reason === "Conflict", () =>
+          Effect.gen(function*() {
+            const again = yield* readForWrite(client, gatewayAgentId, name, content)
+            if (again.same) return "kept" as const
+            const agentWrote = again.current !== null && again.current !== ""
+            if (preserved.has(name) && options.overwritePreserved !== true && agentWrote) return "kept" as const
+            return yield* write(again.hash)
+          })),
         Effect.catchIf(
           (error) => error.reason === "UnsupportedFile" && name !== capabilities.tokenFile,
           () => Effect.succeed("unsupported" as const)

@@ -29,6 +29,12 @@ export type AgentPatch = Partial<
     | "lastProvisionError"
     | "lastSeenAt"
     | "lastHeartbeatAt"
+    | "lifecycleGeneration"
+    | "wakeAttempts"
+    | "lastWakeSentAt"
+    | "checkinDeadlineAt"
+    | "previousTokenDigest"
+    | "previousTokenValidUntil"
     | "isBoardLead"
     | "updatedAt"
   >
@@ -63,6 +69,8 @@ export class AgentRepository extends Context.Service<AgentRepository, {
   readonly findById: (id: AgentId) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** The agent whose token digest this is: one indexed lookup. */
   readonly findByTokenDigest: (digest: string) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
+  /** The agent whose previous (rotated-out) token digest this is, whatever its validity: one indexed lookup. */
+  readonly findByPreviousTokenDigest: (digest: string) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   readonly findLead: (boardId: BoardId) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
   /** The gateway-main agent of a gateway (the oldest if several exist). */
   readonly findGatewayMain: (gatewayId: GatewayId) => Effect.Effect<Option.Option<Agent>, DatabaseUnavailable>
@@ -97,6 +105,8 @@ export class AgentRepository extends Context.Service<AgentRepository, {
   ) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
   /** Agents whose provisioning was requested before `before` and never completed. */
   readonly listPendingProvision: (before: DateTime.Utc) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
+  /** Agents awaiting a check-in whose deadline is at or before `before`, earliest deadline first. */
+  readonly listCheckinDue: (before: DateTime.Utc) => Effect.Effect<ReadonlyArray<Agent>, DatabaseUnavailable>
   readonly insert: (agent: Agent) => Effect.Effect<void, DuplicateAgent | DatabaseUnavailable>
   /** Applies only the given fields, so concurrent writers of other fields never undo each other. */
   readonly update: (

@@ -25,7 +25,9 @@ export const GatewayErrorReason = Schema.Literals([
   /** The gateway is restarting or starting (close 1012, startup): retry after the reconnect. */
   "Restarting",
   /** Credentials or scopes were refused. */
-  "Unauthorized"
+  "Unauthorized",
+  /** A workspace file changed since it was read (`expectedHash` did not match). */
+  "Conflict"
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
@@ -97,6 +99,8 @@ export interface GatewayFileEntry {
   readonly name: string
   readonly missing: boolean
   readonly size: number | null
+  /** SHA-256 hex of the content when the gateway lists it (then no read is needed to compare). */
+  readonly hash: string | null
 }
 
 /** A file read from an agent's workspace. */
@@ -132,6 +136,22 @@ export interface HeartbeatEntry {
   readonly heartbeat: JsonObject
 }
 
+/** An agent of a gateway as `agents.list` describes it. */
+export interface GatewayAgentSummary {
+  readonly id: string
+  readonly name: string | null
+  readonly workspace: string | null
+}
+
+/** An agent whose heartbeat settings on the gateway differ from the ones wanted. */
+export interface HeartbeatDrift {
+  readonly agentId: string
+  /** The settings the gateway holds; null when it holds none for the agent. */
+  readonly current: JsonObject | null
+  /** The settings a `patchHeartbeats` would send, as the gateway keeps them (keys it does not know left out). */
+  readonly wanted: JsonObject
+}
+
 /** The operations the control plane performs on one gateway. */
 export interface GatewayClient {
   readonly capabilities: Effect.Effect<GatewayCapabilities, GatewayError>
@@ -151,7 +171,25 @@ export interface GatewayClient {
   readonly listFiles: (agentId: string) => Effect.Effect<ReadonlyMap<string, GatewayFileEntry>, GatewayError>
   /** The file's content, or none when the gateway reports it missing. */
   readonly readFile: (agentId: string, name: string) => Effect.Effect<Option.Option<GatewayFile>, GatewayError>
-  readonly writeFile: (agentId: string, name: string, content: string) => Effect.Effect<void, GatewayError>
+  /**
+   * `agents.files.set`. With `expectedHash` (the SHA-256 hex of the content being replaced) a gateway that supports
+   * it refuses the write when the file changed meanwhile: `Conflict`. Gateways without it get a plain write.
+   */
+  readonly writeFile: (
+    agentId: string,
+    name: string,
+    content: string,
+    options?: { readonly expectedHash?: string | null | undefined }
+  ) => Effect.Effect<void, GatewayError>
+  /** `agents.list`: every agent the gateway has configured, ours or not. */
+  readonly listAgents: Effect.Effect<ReadonlyArray<GatewayAgentSummary>, GatewayError>
+  /**
+   * Reads the gateway's config once and tells which of these entries a `patchHeartbeats` would change, with what the
+   * gateway holds now: the reconciler's read of heartbeat settings.
+   */
+  readonly heartbeatDrift: (
+    entries: ReadonlyArray<HeartbeatEntry>
+  ) => Effect.Effect<ReadonlyArray<HeartbeatDrift>, GatewayError>
   /** Merges heartbeat settings into the gateway config; no patch at all when nothing would change. */
   readonly patchHeartbeats: (
     entries: ReadonlyArray<HeartbeatEntry>

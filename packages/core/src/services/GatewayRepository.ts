@@ -16,6 +16,8 @@ export class GatewayRepository extends Context.Service<GatewayRepository, {
   readonly listIdsByOrganization: (
     organizationId: OrganizationId
   ) => Effect.Effect<ReadonlyArray<GatewayId>, DatabaseUnavailable>
+  /** Every gateway's id, oldest first: what the background reconciler looks after. */
+  readonly listIds: Effect.Effect<ReadonlyArray<GatewayId>, DatabaseUnavailable>
   readonly insert: (gateway: Gateway) => Effect.Effect<void, DatabaseUnavailable>
   readonly update: (gateway: Gateway) => Effect.Effect<void, DatabaseUnavailable>
   readonly delete: (id: GatewayId) => Effect.Effect<void, DatabaseUnavailable>

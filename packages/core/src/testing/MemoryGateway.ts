@@ -1,4 +1,5 @@
 import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import { createHash } from "node:crypto"
 import type { JsonObject } from "../domain/models.js"
 import { sha256Hex } from "../services/AgentTokens.js"
 import type {
@@ -90,6 +91,8 @@ export interface InjectedGatewayFailure {
   readonly gatewayId?: string
   /** Only when the call's agent id is this. */
   readonly agentId?: string
+  /** Runs as the failure is answered: what changed on the gateway meanwhile (an agent editing a file, say). */
+  readonly onFail?: () => void
 }
 
 interface GatewayState {
@@ -110,6 +113,11 @@ export class MemoryGateway extends Context.Service<MemoryGateway, {
   /** Changes a workspace file behind the control plane's back. */
   readonly putFile: (gatewayId: string, agentId: string, name: string, content: string) => void
   readonly removeFile: (gatewayId: string, agentId: string, name: string) => void
+  /** Adds an agent (visible at once) or removes one behind the control plane's back. */
+  readonly putAgent: (gatewayId: string, agentId: string, workspace: string) => void
+  readonly removeAgent: (gatewayId: string, agentId: string) => void
+  /** Changes an agent's heartbeat settings behind the control plane's back. */
+  readonly putHeartbeat: (gatewayId: string, agentId: string, workspace: string, heartbeat: JsonObject) => void
   readonly chats: (gatewayId: string) => ReadonlyArray<MemoryChatMessage>
   readonly heartbeats: (
     gatewayId: string
@@ -179,6 +187,7 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
         )
         if (failure === undefined) return Effect.void
         failure.remaining--
+        failure.onFail?.()
         return Effect.fail(gatewayError(method, failure.reason, failure.message))
       })
 
@@ -250,7 +259,8 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
                 [...agent.files].map(([name, content]) => [name, {
                   name,
                   missing: false,
-                  size: new TextEncoder().encode(content).length
+                  size: new TextEncoder().encode(content).length,
+                  hash: sha256(content)
                 }])
               )
             ))
@@ -271,29 +281,53 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
               return sha256Hex(content).pipe(Effect.map((hash) => Option.some({ content, hash })))
             }))
         ),
-      writeFile: (agentId, name, content) =>
+      writeFile: (agentId, name, content, options) =>
         call(
           gatewayId,
           "agents.files.set",
-          { agentId, name, content },
+          options?.expectedHash == null
+            ? { agentId, name, content }
+            : { agentId, name, content, expectedHash: options.expectedHash },
           (state, now) =>
             visibleAgent("agents.files.set", state, agentId, now).pipe(Effect.flatMap((agent) => {
               const writable = behaviourOf(gatewayId).writableFiles
               if (writable !== null && !writable.has(name)) {
                 return Effect.fail(gatewayError("agents.files.set", "UnsupportedFile", `unsupported file "${name}"`))
               }
+              const current = agent.files.get(name)
+              const expected = options?.expectedHash ?? null
+              if (expected !== null && (current === undefined || sha256(current) !== expected)) {
+                return Effect.fail(
+                  gatewayError("agents.files.set", "Conflict", `agent file "${name}" changed since it was read`)
+                )
+              }
               agent.files.set(name, content)
               return Effect.void
             }))
         ),
+      listAgents: call(
+        gatewayId,
+        "agents.list",
+        {},
+        (state) =>
+          Effect.sync(() =>
+            [...state.agents.values()].map((agent) => ({ id: agent.id, name: agent.name, workspace: agent.workspace }))
+          )
+      ),
+      heartbeatDrift: (entries) =>
+        call(gatewayId, "config.get", {}, (state) =>
+          Effect.sync(() =>
+            entries.flatMap((entry) => {
+              const current = state.heartbeats.get(entry.agentId)
+              return heartbeatDiffers(current, entry)
+                ? [{ agentId: entry.agentId, current: current?.heartbeat ?? null, wanted: entry.heartbeat }]
+                : []
+            })
+          )),
       patchHeartbeats: (entries: ReadonlyArray<HeartbeatEntry>) =>
         call(gatewayId, "config.get", {}, (state) => Effect.succeed(state)).pipe(
           Effect.flatMap((state): Effect.Effect<{ readonly patched: boolean }, GatewayError> => {
-            const changed = entries.filter((entry) => {
-              const current = state.heartbeats.get(entry.agentId)
-              return current === undefined || current.workspace !== entry.workspace ||
-                JSON.stringify(current.heartbeat) !== JSON.stringify(entry.heartbeat)
-            })
+            const changed = entries.filter((entry) => heartbeatDiffers(state.heartbeats.get(entry.agentId), entry))
             if (changed.length === 0) return Effect.succeed({ patched: false })
             return call(gatewayId, "config.patch", { entries: changed.map((entry) => entry.agentId) }, (patchState) => {
               for (const entry of changed) {
@@ -373,6 +407,17 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
       putFile: (gatewayId, agentId, name, content) =>
         void stateOf(gatewayId).agents.get(agentId)?.files.set(name, content),
       removeFile: (gatewayId, agentId, name) => void stateOf(gatewayId).agents.get(agentId)?.files.delete(name),
+      putAgent: (gatewayId, agentId, workspace) =>
+        void stateOf(gatewayId).agents.set(agentId, {
+          id: agentId,
+          name: agentId,
+          workspace,
+          files: new Map(),
+          visibleFrom: 0
+        }),
+      removeAgent: (gatewayId, agentId) => void stateOf(gatewayId).agents.delete(agentId),
+      putHeartbeat: (gatewayId, agentId, workspace, heartbeat) =>
+        void stateOf(gatewayId).heartbeats.set(agentId, { workspace, heartbeat }),
       chats: (gatewayId) => stateOf(gatewayId).chats,
       heartbeats: (gatewayId) => stateOf(gatewayId).heartbeats,
       configPatches: (gatewayId) => stateOf(gatewayId).configPatches,
@@ -403,6 +448,7 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
 // What the in-memory gateway answers, named as the real gateway names them.
 const memoryMethods = [
   "health",
+  "agents.list",
   "agents.create",
   "agents.update",
   "agents.delete",
@@ -425,5 +471,14 @@ const sessionRow = (state: GatewayState, key: string) => ({
   label: state.sessionLabels.get(key) ?? null,
   agentId: /^agent:([^:]+):/.exec(key)?.[1] ?? null
 })
+
+const sha256 = (content: string): string => createHash("sha256").update(content, "utf8").digest("hex")
+
+const heartbeatDiffers = (
+  current: { readonly workspace: string; readonly heartbeat: JsonObject } | undefined,
+  entry: HeartbeatEntry
+): boolean =>
+  current === undefined || current.workspace !== entry.workspace ||
+  JSON.stringify(current.heartbeat) !== JSON.stringify(entry.heartbeat)
 
 const durationMillis = (input: Duration.Input): number => Duration.toMillis(Duration.fromInputUnsafe(input))

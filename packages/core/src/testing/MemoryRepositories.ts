@@ -94,6 +94,8 @@ const agentRepository = Layer.effect(
     return {
       findById: (id) => store.run("agents.findById", (tables) => Option.fromNullishOr(tables.agents.get(id))),
       findByTokenDigest: (digest) => find("agents.findByTokenDigest", (agent) => agent.agentTokenDigest === digest),
+      findByPreviousTokenDigest: (digest) =>
+        find("agents.findByPreviousTokenDigest", (agent) => agent.previousTokenDigest === digest),
       findLead: (boardId) => find("agents.findLead", (agent) => agent.boardId === boardId && agent.isBoardLead),
       findGatewayMain: (gatewayId) =>
         find("agents.findGatewayMain", (agent) => agent.boardId === null && agent.gatewayId === gatewayId),
@@ -152,6 +154,18 @@ const agentRepository = Layer.effect(
               agent.provisionRequestedAt !== null && agent.provisionAction !== null &&
               DateTime.isLessThan(agent.provisionRequestedAt, before)
             ).sort(oldestFirst)
+        ),
+      listCheckinDue: (before) =>
+        store.run(
+          "agents.listCheckinDue",
+          (tables) =>
+            [...tables.agents.values()].flatMap((agent) =>
+              agent.checkinDeadlineAt !== null && DateTime.isLessThanOrEqualTo(agent.checkinDeadlineAt, before)
+                ? [{ agent, deadline: agent.checkinDeadlineAt }]
+                : []
+            ).sort((left, right) =>
+              DateTime.Order(left.deadline, right.deadline) || (left.agent.id < right.agent.id ? -1 : 1)
+            ).map(({ agent }) => agent)
         ),
       insert: (agent) => write("agents.insert", agent, undefined),
       update,
@@ -244,6 +258,13 @@ const gatewayRepository = Layer.effect(
           [...tables.gateways.values()].filter((gateway) => gateway.organizationId === organizationId)
             .map((gateway) => gateway.id)
       ),
+    listIds: store.run(
+      "gateways.listIds",
+      (tables) =>
+        [...tables.gateways.values()].sort((a, b) =>
+          DateTime.toEpochMillis(a.createdAt) - DateTime.toEpochMillis(b.createdAt)
+        ).map((gateway) => gateway.id)
+    ),
     insert: (gateway) => store.run("gateways.insert", (tables) => void tables.gateways.set(gateway.id, gateway)),
     update: (gateway) => store.run("gateways.update", (tables) => void tables.gateways.set(gateway.id, gateway)),
     delete: (id) => store.run("gateways.delete", (tables) => void tables.gateways.delete(id)),

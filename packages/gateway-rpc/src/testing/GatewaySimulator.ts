@@ -97,6 +97,7 @@ const clientIds = new Set(["gateway-client", "cli", "openclaw-control-ui", "webc
 // Every params object is closed on the real gateway: an unknown key fails the call.
 const allowedParams: Readonly<Record<string, ReadonlyArray<string>>> = {
   health: [],
+  "agents.list": [],
   "agents.create": ["name", "workspace", "model", "emoji", "avatar"],
   "agents.update": ["agentId", "name", "workspace", "model", "emoji", "avatar"],
   "agents.delete": ["agentId", "deleteFiles"],
@@ -153,6 +154,11 @@ export interface GatewaySimulator {
   readonly agents: () => ReadonlyMap<string, SimulatedAgent>
   readonly file: (agentId: string, name: string) => string | undefined
   readonly putFile: (agentId: string, name: string, content: string) => void
+  /** Adds an agent (visible at once, with the seeded files) or removes one, behind the control plane's back. */
+  readonly putAgent: (agentId: string, workspace: string) => void
+  readonly removeAgent: (agentId: string) => void
+  /** Merges a partial config into the gateway's config, as an operator editing it would. */
+  readonly mergeConfig: (patch: Record<string, unknown>) => void
   readonly chats: () => ReadonlyArray<Readonly<Record<string, unknown>>>
   readonly sessions: () => ReadonlySet<string>
   /** Every `connect` received, refused ones included. */
@@ -253,13 +259,24 @@ export const startGatewaySimulator = async (
     const allowed = allowedParams[method]
     if (allowed === undefined) throw new SimulatedError(`unknown method: ${method}`)
     for (const key of Object.keys(params)) {
-      if (!allowed.includes(key)) {
+      if (!allowed.includes(key) || (key === "expectedHash" && behaviour.profile === "2026.4")) {
         throw new SimulatedError(`invalid ${method} params: at root: unexpected property '${key}'`)
       }
     }
     switch (method) {
       case "health":
         return { ok: true, ts: Date.now() }
+      case "agents.list":
+        return {
+          defaultId: "main",
+          mainKey: "main",
+          scope: "per-sender",
+          agents: [...agents.values()].filter((agent) => agent.visibleAt <= Date.now()).map((agent) => ({
+            id: agent.id,
+            name: agent.name,
+            workspace: agent.workspace
+          }))
+        }
       case "agents.create": {
         const name = String(params["name"] ?? "")
         const id = name.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64)
@@ -304,6 +321,15 @@ export const startGatewaySimulator = async (
         const name = String(params["name"])
         if (!writable().has(name)) throw new SimulatedError(`unsupported file "${name}"`)
         if (typeof params["content"] !== "string") throw new SimulatedError("invalid agents.files.set params: content")
+        const current = agent.files.get(name)
+        const currentHash = current === undefined ? null : sha256(current)
+        if (typeof params["expectedHash"] === "string" && params["expectedHash"] !== currentHash) {
+          throw new SimulatedError(`agent file "${name}" changed since it was read`, "INVALID_REQUEST", {
+            type: "agent_file_conflict",
+            name,
+            currentHash
+          })
+        }
         agent.files.set(name, params["content"])
         return { ok: true, agentId: agent.id, workspace: agent.workspace, file: fileInfo(agent, name, false) }
       }
@@ -634,6 +660,18 @@ export const startGatewaySimulator = async (
     agents: () => agents,
     file: (agentId, name) => agents.get(agentId)?.files.get(name),
     putFile: (agentId, name, content) => void agents.get(agentId)?.files.set(name, content),
+    putAgent: (agentId, workspace) =>
+      void agents.set(agentId, {
+        id: agentId,
+        name: agentId,
+        workspace,
+        files: new Map(seededFiles.map((file) => [file, `# ${file}\n`])),
+        visibleAt: 0
+      }),
+    removeAgent: (agentId) => void agents.delete(agentId),
+    mergeConfig: (patch) => {
+      config = deepMerge(config, patch)
+    },
     chats: () => chats,
     sessions: () => sessions,
     connects: () => [...connects],

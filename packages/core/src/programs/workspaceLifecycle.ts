@@ -242,7 +242,8 @@ const readForWrite = (
       onNone: (): Effect.Effect<ReadForWrite> => Effect.succeed({ same: false, current: null, hash: null }),
       onSome: (file) =>
         Effect.gen(function*() {
-          const hash = file.hash ?? (yield* sha256Hex(file.content))
+          // Not `file.hash ?? (yield* …)`: the CJS build turns `??` into a closure, where `yield` is not allowed.
+          const hash = file.hash === null ? yield* sha256Hex(file.content) : file.hash
           const same = file.hash === null ? file.content === content : (yield* sha256Hex(content)) === file.hash
           return { same, current: file.content, hash }
         })

@@ -20,11 +20,14 @@ export interface ChangeHubOptions {
   readonly retention?: Duration.Input
   /** How often old changes are deleted. Default 10 minutes. */
   readonly pruneEvery?: Duration.Input
+  /**
+   * How long asking for "now" waits for the transactions running at that moment before answering the newest settled
+   * change; the rest is delivered once they end. Default 5 seconds.
+   */
+  readonly settleTimeout?: Duration.Input
 }
 
 const batchSize = 500
-/** How long asking for the current sequence waits for the transactions running at that moment (see below). */
-const settleTimeout = Duration.seconds(5)
 const firstPoll = 5
 const lastPoll = 200
 
@@ -74,6 +77,7 @@ const Horizon = Schema.Struct({
 export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions = {}) =>
   Effect.gen(function*() {
     const sql = yield* sqlClient
+    const settleTimeout = options.settleTimeout ?? Duration.seconds(5)
     const fanout = yield* makeChangeFanout
     // The hub's statements never run in a caller's transaction: they would see its uncommitted changes.
     const outsideTransaction = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
@@ -254,7 +258,11 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
         yield* Effect.acquireRelease(Effect.sync(() => subscribers++), () => Effect.sync(() => subscribers--))
         const { subscription, upTo } = yield* reading.withPermits(1)(Effect.gen(function*() {
           yield* catchUp
-          return { subscription: yield* fanout.subscribe, upTo: delivered }
+          const subscription = yield* fanout.subscribe
+          // Changes the catch-up could not settle in time are the reader's to deliver; while nobody subscribed it was
+          // not looking, and a transaction that rolls back sends no signal to wake it.
+          if (pending.length > 0) Queue.offerUnsafe(wake, undefined)
+          return { subscription, upTo: delivered }
         }))
         // "From now" means after what the database has committed, which the hub may not have delivered yet.
         let from = after

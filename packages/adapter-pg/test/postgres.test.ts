@@ -4,6 +4,7 @@
 import { PgClient, PgConnection } from "@effect/sql-pg"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { describeConnection, layer, migrate, redactUrl } from "@mission-control/adapter-pg"
+import type { PgAgentChanges } from "@mission-control/adapter-pg"
 import { countStatements, createDatabase, runStatement, serverReachable } from "@mission-control/adapter-pg/testing"
 import {
   Actor,
@@ -73,11 +74,11 @@ const freshConfig = async () => {
 const sleep = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
 /** Two processes on one database, sharing one (in-memory) gateway, as two servers in front of one gateway would. */
-const twoProcesses = async () => {
+const twoProcesses = async (changes: PgAgentChanges.ChangeHubOptions = {}) => {
   const config = await freshConfig()
   const gateway = await Effect.runPromise(Effect.scoped(Layer.build(TestKit.layerGateway())))
   const process = () =>
-    ManagedRuntime.make(Layer.mergeAll(layer(config), TestKit.layerServices, Layer.succeedContext(gateway)))
+    ManagedRuntime.make(Layer.mergeAll(layer(config, changes), TestKit.layerServices, Layer.succeedContext(gateway)))
   const first = process()
   const second = process()
   await first.context()
@@ -277,6 +278,47 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
         "beat"
       ]])
       assert.isBelow(seen[0]!.sequence, seen[1]!.sequence)
+    } finally {
+      await dispose()
+    }
+  })
+
+  it("a subscriber opening while a change waits for a transaction that then rolls back still gets it, with no other signal", async () => {
+    const { first, second, dispose } = await twoProcesses({ settleTimeout: "200 millis" })
+    try {
+      const world = await first.runPromise(Fixtures.world())
+      const made = await first.runPromise(
+        Effect.forEach([0, 1], () => Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id }))
+      )
+      const [a, b] = made.map(({ agent }) => agent) as [typeof made[0]["agent"], typeof made[0]["agent"]]
+      const start = await second.runPromise(Effect.flatMap(AgentChanges, (changes) => changes.currentSequence))
+      const written = await Effect.runPromise(Deferred.make<void>())
+      const release = await Effect.runPromise(Deferred.make<void>())
+      // A's change draws a number, then its transaction rolls back: a gap no notification will ever announce.
+      const rolledBack = first.runPromiseExit(
+        Effect.flatMap(Transactor, (transactor) =>
+          transactor.withTransaction(
+            Effect.flatMap(AgentRepository, (agents) => agents.update(a.id, { status: "rolled back" })).pipe(
+              Effect.andThen(Deferred.succeed(written, undefined)),
+              Effect.andThen(Deferred.await(release)),
+              Effect.andThen(Effect.fail("roll back" as const))
+            )
+          ))
+      )
+      await Effect.runPromise(Deferred.await(written))
+      await second.runPromise(heartbeatAgent(Actor.agent(b), b.id, "beat"))
+      await Effect.runPromise(sleep(300))
+      // Nobody subscribes to the second process yet: B's signal only marks its hub behind. The subscriber's catch-up
+      // gives up on the open transaction after the settle timeout; then the transaction rolls back.
+      const collected = second.runFork(Effect.scoped(Effect.gen(function*() {
+        const stream = yield* subscribeAgentChanges(start)
+        return yield* Stream.runCollect(Stream.take(stream, 1))
+      })))
+      await Effect.runPromise(sleep(500))
+      await Effect.runPromise(Deferred.succeed(release, undefined))
+      assert.isTrue(Exit.isFailure(await rolledBack))
+      const seen = await Effect.runPromise(Fiber.join(collected).pipe(Effect.timeout("10 seconds")))
+      assert.deepStrictEqual(seen.map((change) => [change.agentId, change.agent?.status]), [[b.id, "beat"]])
     } finally {
       await dispose()
     }

@@ -14,6 +14,12 @@ export const databaseLayer = (setting: DatabaseSetting) =>
     ? PgAdapter.layerEmbedded({ dataDir: setting.dataDir })
     : PgAdapter.layer({ url: setting.url })
 
+/** The durable lifecycle on the database of `setting` (one process on the embedded one). */
+export const lifecycleLayer = (setting: DatabaseSetting) =>
+  setting._tag === "Embedded"
+    ? PgAdapter.PgLifecycle.layerEmbedded()
+    : PgAdapter.PgLifecycle.layer({ url: setting.url })
+
 /** Where the data is, for the lines the example prints: never a password. */
 export const describeDatabase = (setting: DatabaseSetting): string =>
   setting._tag === "Embedded"

@@ -12,6 +12,7 @@ import {
   AgentTokens,
   checkInOverdueAgents,
   displayGatewayUrl,
+  LivenessWatcher,
   reconcileGateways,
   reconcilePendingProvisioning,
   TemplateRenderer
@@ -22,7 +23,7 @@ import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { Cause, Effect, Exit, Layer, LogLevel, ManagedRuntime, Option, Redacted, Schedule } from "effect"
 import { DemoUserTokens, makeApp } from "./app.js"
 import { causeLine, runForever } from "./background.js"
-import { databaseFailure, databaseLayer, describeDatabase } from "./database.js"
+import { databaseFailure, databaseLayer, describeDatabase, lifecycleLayer } from "./database.js"
 import { checkGateway } from "./gatewayCheck.js"
 import { listen } from "./listen.js"
 import { loggingLayer } from "./logging.js"
@@ -56,12 +57,16 @@ const startRuntime = (settings: Settings, device: DeviceIdentity) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        ManagedRuntime.make(Layer.mergeAll(
-          databaseLayer(settings.database),
-          AgentTokens.layer,
-          TemplateRenderer.layer,
-          GatewayRpc.layer({ device }),
-          loggingLayer(settings.logLevel)
+        ManagedRuntime.make(Layer.provideMerge(
+          // Provisioning as durable workflows in the same database: work cut off by a restart resumes.
+          lifecycleLayer(settings.database),
+          Layer.mergeAll(
+            databaseLayer(settings.database),
+            AgentTokens.layer,
+            TemplateRenderer.layer,
+            GatewayRpc.layer({ device }),
+            loggingLayer(settings.logLevel)
+          )
         ))
       ),
       (runtime) => runtime.disposeEffect
@@ -135,6 +140,8 @@ const serve = (settings: Settings) =>
     runtime.runFork(runForever("checkInOverdueAgents", checkInOverdueAgents(), Schedule.spaced("10 seconds")))
     // Keep every gateway matching the database (orphans reported, never deleted): now and every five minutes.
     runtime.runFork(runForever("reconcileGateways", reconcileGateways({}), Schedule.spaced("5 minutes")))
+    // Agents seen from their gateways' events (health, agent runs, chat replies), not only from heartbeats.
+    runtime.runFork(Layer.launch(LivenessWatcher.layer()))
     return yield* Effect.never
   })
 

@@ -470,6 +470,7 @@ const routes: Array<
   ...boardRows(),
   ...gatewayOperatorRows(),
   ...reconcileRows(),
+  ...adoptionRows(),
   ...coordinationRows(),
   ...probeRows()
 ]
@@ -644,6 +645,43 @@ function reconcileRows(): ReadonlyArray<Row> {
       name: "POST /gateways/{id}/reconcile",
       call: async (client) => client.reconcile.apply({ params: gateway(), query: {} }),
       expected: admins
+    }
+  ]
+}
+
+/**
+ * Adopting gateway agents: discovery for the gateway's organization's admins (another organization's: 404), linking
+ * for org admins with write access to the board (another organization's: 403 "No org access"), unlinking for org
+ * admins with write access to the agent (another organization's: 404).
+ */
+function adoptionRows(): ReadonlyArray<Row> {
+  const agents = { boardAgent: U, boardLead: U, otherBoardLead: U, gatewayAgent: U } as const
+  const admins = { owner: ok, admin: ok, boardReader: F, boardWriter: F, noAccess: F, ...agents } as const
+  let orphans = 0
+  /** A gateway agent no record manages, put on the simulator for one call. */
+  const freshOrphan = () => {
+    const id = `mc-00000000-0000-4000-8000-${String(++orphans).padStart(12, "0")}`
+    api.simulator.putAgent(id, `/srv/openclaw/workspace-${id}`)
+    return id
+  }
+  return [
+    {
+      name: "GET /gateways/{id}/discover-agents",
+      call: async (client) => client.agentAdoption.discover({ params: { gateway_id: api.world.gateway.id } }),
+      expected: { ...admins, otherOrgAdmin: N }
+    },
+    {
+      name: "POST /agents/link",
+      call: async (client, caller) =>
+        client.agentAdoption.link({
+          payload: { gateway_agent_id: freshOrphan(), board_id: api.world.board.id, name: `Adopted by ${caller}` }
+        }),
+      expected: { ...admins, otherOrgAdmin: F }
+    },
+    {
+      name: "POST /agents/{id}/unlink",
+      call: async (client) => client.agentAdoption.unlink({ params: { agent_id: await freshWorker() } }),
+      expected: { ...admins, otherOrgAdmin: N }
     }
   ]
 }

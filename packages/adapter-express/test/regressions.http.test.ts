@@ -258,6 +258,18 @@ describe("no response carries a secret", () => {
         await send(credentials, "POST", "/gateways/{gateway_id}/reconcile", `/gateways/${gateway}/reconcile`, {
           createsOrRotates: true
         })
+        await send(credentials, "GET", "/gateways/{gateway_id}/discover-agents", `/gateways/${gateway}/discover-agents`)
+        const orphan = `mc-00000000-0000-4000-8000-${label === "owner" ? "0000000000a1" : "0000000000a2"}`
+        simulator.putAgent(orphan, `/srv/openclaw/workspace-${orphan}`)
+        // A board of its own: the seeded board has no room for another worker (`max_agents`).
+        const adoptive = await api.runtime.runPromise(
+          Fixtures.board(world.organization.id, gateway, { name: `Adoptive of ${label}`, slug: `adoptive-${label}` })
+        )
+        const linked = await send(credentials, "POST", "/agents/link", "/agents/link", {
+          body: { gateway_agent_id: orphan, board_id: adoptive.id, name: `Adopted by ${label}` },
+          createsOrRotates: true
+        })
+        assert.strictEqual(linked.status, "user" in credentials ? 200 : 401, linked.text)
         // Deletions last, of things made for them.
         const spareBoard = await api.runtime.runPromise(
           Fixtures.board(world.organization.id, null, { name: `Spare of ${label}`, slug: `spare-of-${label}` })
@@ -272,6 +284,8 @@ describe("no response carries a secret", () => {
         await send(credentials, "DELETE", "/gateways/{gateway_id}", `/gateways/${created.id}`)
         const doomed = await fixtureAgent({ name: `Doomed by ${label}` })
         await send(credentials, "DELETE", "/agents/{agent_id}", `/agents/${doomed.agent.id}`)
+        const unlinked = await fixtureAgent({ name: `Unlinked by ${label}` })
+        await send(credentials, "POST", "/agents/{agent_id}/unlink", `/agents/${unlinked.agent.id}/unlink`)
         const removed = await fixtureAgent({ name: `Removed by ${label}` })
         await send(
           credentials,

@@ -294,24 +294,29 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
   })
 
 /**
- * Signals from a dedicated LISTEN session (its own connection, beside the query pool), opened again with backoff
- * whenever it drops. Every (re)connect signals once, so changes committed while it was down are read.
+ * Signals from a dedicated LISTEN session on `channel` (its own connection, beside the query pool), opened again with
+ * backoff whenever it drops. Every (re)connect signals once, so what was sent while it was down is looked at.
  */
-export const listenSignals = (config: PgConnectionConfig): ChangeSignals => (signal) =>
+export const listenChannel = (config: PgConnectionConfig, channel: string, applicationName: string): ChangeSignals =>
+(signal) =>
   Effect.gen(function*() {
     const session = Effect.scoped(Effect.gen(function*() {
-      const connection = yield* PgConnection.make(toConnectionConfig(config, "mission-control-listener"))
-      const notifications = yield* connection.listen(agentChangeChannel)
+      const connection = yield* PgConnection.make(toConnectionConfig(config, applicationName))
+      const notifications = yield* connection.listen(channel)
       signal()
       // Fails with the connection's `SqlError` when the session drops.
       return yield* Queue.takeAll(notifications).pipe(Effect.andThen(Effect.sync(() => signal())), Effect.forever)
     }))
     yield* session.pipe(
-      Effect.tapError((error) => Effect.logDebug("agent change listener reconnecting", String(error))),
+      Effect.tapError((error) => Effect.logDebug(`listener on ${channel} reconnecting`, String(error))),
       Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
       Effect.forkScoped
     )
   })
+
+/** Signals of the agent change channel (see `listenChannel`). */
+export const listenSignals = (config: PgConnectionConfig): ChangeSignals =>
+  listenChannel(config, agentChangeChannel, "mission-control-listener")
 
 /** `AgentChanges` on LISTEN/NOTIFY, for the database of `config` (the same one the `SqlClient` talks to). */
 export const layer = (config: PgConnectionConfig, options: ChangeHubOptions = {}) =>

@@ -43,7 +43,8 @@ const columnNames = {
   previousTokenValidUntil: "previous_token_valid_until",
   isBoardLead: "is_board_lead",
   createdAt: "created_at",
-  updatedAt: "updated_at"
+  updatedAt: "updated_at",
+  adoptedGatewayAgentId: "adopted_gateway_agent_id"
 } as const
 
 // Column codecs only; `Agent` itself checks ids and the rest when the row becomes one.
@@ -79,7 +80,8 @@ const columns = {
   previousTokenValidUntil: NullTimestampByDefault,
   isBoardLead: Schema.Boolean,
   createdAt: Timestamp,
-  updatedAt: Timestamp
+  updatedAt: Timestamp,
+  adoptedGatewayAgentId: NullTextByDefault
 }
 
 /**

@@ -271,13 +271,24 @@ const lifecycle = Effect.gen(function*() {
     WHERE previous_token_digest IS NOT NULL`
 })
 
+// Agents adopted from their gateway keep the id they had there. One record per gateway agent of a gateway, also when
+// two processes adopt the same agent at once.
+const adoptedAgents = Effect.gen(function*() {
+  const sql = (yield* SqlClient.SqlClient).withoutTransforms()
+  yield* sql`ALTER TABLE mc_agents ADD COLUMN adopted_gateway_agent_id text`
+  yield* sql`
+    CREATE UNIQUE INDEX mc_agents_adopted_gateway_agent_key ON mc_agents (gateway_id, adopted_gateway_agent_id)
+    WHERE adopted_gateway_agent_id IS NOT NULL`
+})
+
 /** The migrations of this adapter, in order. Applied ones are never edited: a change is a new migration. */
 export const migrations = {
   "0001_mission_control_schema": createSchema,
   "0002_unlocked_change_feed": unlockedChangeFeed,
   "0003_board_rules_gateway_options": boardRulesAndGatewayOptions,
   "0004_rate_limits": rateLimits,
-  "0005_lifecycle": lifecycle
+  "0005_lifecycle": lifecycle,
+  "0006_adopted_agents": adoptedAgents
 }
 
 const runMigrator = Migrator.make({})({

@@ -460,7 +460,8 @@ describe.skipIf(!reachable)("Postgres across processes", () => {
       { migration_id: 2, name: "unlocked_change_feed" },
       { migration_id: 3, name: "board_rules_gateway_options" },
       { migration_id: 4, name: "rate_limits" },
-      { migration_id: 5, name: "lifecycle" }
+      { migration_id: 5, name: "lifecycle" },
+      { migration_id: 6, name: "adopted_agents" }
     ])
   })
 })

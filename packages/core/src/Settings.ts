@@ -33,6 +33,12 @@ export interface Settings {
   readonly maxWakeAttempts: number
   /** How long a rotated-out token still authenticates, unless the new token is used first. */
   readonly tokenGracePeriod: Duration.Duration
+  /** Durable lifecycle (`DurableLifecycle`): the retries of one attempt of a provisioning workflow. */
+  readonly lifecycleAttempt: RetryPolicy
+  /** Durable lifecycle: the longest wait between two attempts while the gateway stays unreachable. */
+  readonly lifecycleRetryInterval: Duration.Duration
+  /** Durable lifecycle: how long a request waits for its workflow before answering with the work pending. */
+  readonly lifecycleAnswerBudget: Duration.Duration
 }
 
 /** The settings in force; the defaults unless a different value is provided with `Effect.provideService(Settings, …)`. */
@@ -63,6 +69,14 @@ export const Settings = Context.Reference<Settings>("@mission-control/core/Setti
     gatewayMinVersion: "2026.02.9",
     checkinDeadline: Duration.seconds(30),
     maxWakeAttempts: 3,
-    tokenGracePeriod: Duration.minutes(10)
+    tokenGracePeriod: Duration.minutes(10),
+    lifecycleAttempt: {
+      baseDelay: Duration.millis(250),
+      maxDelay: Duration.seconds(2),
+      deadline: Duration.seconds(5),
+      label: "gateway coordination"
+    },
+    lifecycleRetryInterval: Duration.seconds(5),
+    lifecycleAnswerBudget: Duration.seconds(15)
   })
 })

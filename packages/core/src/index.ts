@@ -27,6 +27,7 @@ export { BoardRepository } from "./services/BoardRepository.js"
 export { makeChangeFanout } from "./services/ChangeFanout.js"
 export type { ChangeFanout } from "./services/ChangeFanout.js"
 export {
+  gatewayActivityKinds,
   GatewayControlPlane,
   GatewayError,
   gatewayError,
@@ -35,6 +36,8 @@ export {
   protocol4WritableFiles
 } from "./services/GatewayControlPlane.js"
 export type {
+  GatewayActivity,
+  GatewayActivityKind,
   GatewayAgentSummary,
   GatewayCapabilities,
   GatewayCatalog,
@@ -63,6 +66,7 @@ export { layerFromDirectory as templatesFromDirectory } from "./templates/fromDi
 
 // Programs
 export * from "./programs/access.js"
+export * from "./programs/adoptAgents.js"
 export * from "./programs/agentAuth.js"
 export * from "./programs/boardLead.js"
 export * from "./programs/boardMemory.js"
@@ -78,6 +82,10 @@ export * from "./programs/gatewaySessions.js"
 export * from "./programs/gatewayVersion.js"
 export * from "./programs/heartbeatAgent.js"
 export * from "./programs/listAgents.js"
+export { markAgentSeenFromGateway } from "./programs/liveness/seen.js"
+export type { SeenEvidence, SeenOutcome } from "./programs/liveness/seen.js"
+export { LivenessWatcher } from "./programs/liveness/watcher.js"
+export type { LivenessWatcherOptions } from "./programs/liveness/watcher.js"
 export * from "./programs/organizations.js"
 export {
   isProvisionPending,
@@ -85,6 +93,13 @@ export {
   provisionAgentRecordLocked
 } from "./programs/provisionAgentRecord.js"
 export type { ProvisionRequest } from "./programs/provisionAgentRecord.js"
+export { DurableLifecycle } from "./lifecycle/DurableLifecycle.js"
+export type { DurableLifecycleOptions } from "./lifecycle/DurableLifecycle.js"
+export { layerDurableLifecycle } from "./lifecycle/layer.js"
+export { LifecycleOutcome } from "./lifecycle/attempts.js"
+export { DeleteAgentWorkflow, DeletePayload } from "./lifecycle/deleteWorkflow.js"
+export { SyncPayload, SyncTemplatesWorkflow, TemplateSyncSummarySchema } from "./lifecycle/syncWorkflow.js"
+export { ProvisionAgentWorkflow, ProvisionPayload } from "./lifecycle/provisionWorkflow.js"
 export * from "./programs/readiness.js"
 export * from "./programs/reconcile.js"
 export * from "./programs/reconcilePendingProvisioning.js"

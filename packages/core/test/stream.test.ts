@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Actor, computedStatus, heartbeatAgent, streamAgents } from "@mission-control/core"
+import { Actor, computedStatus, heartbeatAgent, prepareAgentWatch, streamAgents } from "@mission-control/core"
 import { Fixtures, MemoryStore, TestKit } from "@mission-control/core/testing"
 import { DateTime, Duration, Effect, Fiber, Queue, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -8,41 +8,39 @@ import { onMemory, testLayer } from "./support/layer.js"
 const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 // Tests that only wait for the feed's events run on the live clock: on Postgres the waits below the feed (settling
-// behind other sessions' transactions, the client's connections) take wall-clock time. Under the test clock one of
-// them hung once in six CI runs, its wait never moved on.
+// behind other sessions' transactions, the client's connections) take wall-clock time. A watch is opened
+// (`prepareAgentWatch`) before the changes it must see: a stream forked and given a tick may not have opened yet on
+// Postgres, and a change committed before a watch opens is not "from now" (one in eight runs hung that way).
 describe("streamAgents", () => {
   it.live("pushes a heartbeat to an open stream, with its sequence", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-      const stream = yield* streamAgents(world.owner, {})
-      const fiber = yield* Effect.forkChild(Stream.runCollect(Stream.take(stream, 1)))
-      yield* settle
+      // Opened before the heartbeat: a change committed before a watch opens is not "from now".
+      const watch = yield* Effect.flatten(prepareAgentWatch(world.owner, {}))
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "working")
-      const [event] = yield* Fiber.join(fiber)
+      const [event] = yield* watch.take
       assert.strictEqual(event!.agent.id, agent.id)
       assert.strictEqual(computedStatus(event!.agent, event!.at), "working")
       assert.isAbove(event!.sequence, 0)
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.scoped, Effect.provide(testLayer())))
 
   it.effect("gives every open stream the same agent of a change, with the instant its status is computed for", () =>
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-      const streams = [yield* streamAgents(world.owner, {}), yield* streamAgents(world.admin, {})]
-      const fibers = yield* Effect.forEach(
-        streams,
-        (stream) => Effect.forkChild(Stream.runCollect(Stream.take(stream, 1)))
-      )
-      yield* settle
+      const watches = [
+        yield* Effect.flatten(prepareAgentWatch(world.owner, {})),
+        yield* Effect.flatten(prepareAgentWatch(world.admin, {}))
+      ]
       yield* TestClock.adjust(Duration.seconds(5))
       const beat = yield* heartbeatAgent(Actor.agent(agent), agent.id, "sharing")
-      const [first, second] = (yield* Fiber.joinAll(fibers)).map((events) => events[0])
+      const [first, second] = (yield* Effect.forEach(watches, (watch) => watch.take)).map((events) => events[0])
       // One object for all watches: an edge renders its JSON once.
       assert.strictEqual(first!.agent, second!.agent)
       assert.strictEqual(first!.agent.status, "sharing")
       assert.isTrue(DateTime.isGreaterThanOrEqualTo(first!.at, beat.lastSeenAt!))
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.scoped, Effect.provide(testLayer())))
 
   it.effect("replays agents changed since a time, once, then goes live", () =>
     Effect.gen(function*() {
@@ -67,11 +65,11 @@ describe("streamAgents", () => {
     Effect.gen(function*() {
       const world = yield* Fixtures.world()
       const { agent } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-      const first = yield* streamAgents(world.owner, {})
-      const firstFiber = yield* Effect.forkChild(Stream.runCollect(Stream.take(first, 1)))
-      yield* settle
-      yield* heartbeatAgent(Actor.agent(agent), agent.id, "one")
-      const [seen] = yield* Fiber.join(firstFiber)
+      const [seen] = yield* Effect.scoped(Effect.gen(function*() {
+        const first = yield* Effect.flatten(prepareAgentWatch(world.owner, {}))
+        yield* heartbeatAgent(Actor.agent(agent), agent.id, "one")
+        return yield* first.take
+      }))
       // The client is gone while two more changes happen.
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "two")
       yield* heartbeatAgent(Actor.agent(agent), agent.id, "three")
@@ -90,17 +88,15 @@ describe("streamAgents", () => {
         boardId: world.other.board.id
       })
       const { agent: mine } = yield* Fixtures.agent({ gatewayId: world.gateway.id, boardId: world.board.id })
-      const stream = yield* streamAgents(world.admin, { boardId: world.board.id })
-      const fiber = yield* Effect.forkChild(Stream.runCollect(Stream.take(stream, 1)))
-      yield* settle
+      const watch = yield* Effect.flatten(prepareAgentWatch(world.admin, { boardId: world.board.id }))
       yield* heartbeatAgent(Actor.agent(main), main.id, null)
       yield* heartbeatAgent(Actor.agent(foreign), foreign.id, null)
       yield* heartbeatAgent(Actor.agent(mine), mine.id, null)
-      const events = yield* Fiber.join(fiber)
+      const events = yield* watch.take
       assert.deepStrictEqual(events.map((event) => event.agent.id), [mine.id])
       const refused = yield* streamAgents(world.admin, { boardId: world.other.board.id }).pipe(Effect.flip)
       assert.strictEqual(refused._tag, "Forbidden")
-    }).pipe(Effect.provide(testLayer())))
+    }).pipe(Effect.scoped, Effect.provide(testLayer())))
 
   it.effect.skipIf(!onMemory)("costs the store nothing while subscribers are idle", () =>
     Effect.gen(function*() {

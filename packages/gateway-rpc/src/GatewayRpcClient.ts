@@ -7,8 +7,11 @@ import type {
   JsonObject
 } from "@mission-control/core"
 import { gatewayError, protocol4WritableFiles } from "@mission-control/core"
-import { Effect, Option, Semaphore } from "effect"
+import { Effect, Option } from "effect"
+import { activityEvents } from "./activity.js"
 import type { GatewayConnection } from "./GatewayConnection.js"
+import type { HeartbeatPatchApplied, HeartbeatPatchOptions } from "./heartbeatPatches.js"
+import { makeHeartbeatPatcher } from "./heartbeatPatches.js"
 import type { HelloInfo } from "./protocol.js"
 import { isObject, protocol4HeartbeatKeys } from "./protocol.js"
 
@@ -52,8 +55,18 @@ const readConfig = (connection: GatewayConnection): Effect.Effect<ConfigSnapshot
 const protocol4Heartbeat = (entry: HeartbeatEntry): JsonObject =>
   Object.fromEntries(Object.entries(entry.heartbeat).filter(([key]) => protocol4HeartbeatKeys.has(key)))
 
+/** A `config.patch` to send: the patch and whom it changes. */
+interface PlannedPatch {
+  readonly patch: Record<string, unknown>
+  readonly changedAgents: ReadonlySet<string>
+  readonly sharedChange: boolean
+}
+
 /** The patch for `agents.entries.<id>.heartbeat` (2026.9 and later), or undefined when nothing would change. */
-const entriesPatch = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
+const entriesPatch = (
+  config: Record<string, unknown>,
+  entries: ReadonlyArray<HeartbeatEntry>
+): PlannedPatch | undefined => {
   const agents = isObject(config["agents"]) ? config["agents"] : {}
   const current = isObject(agents["entries"]) ? agents["entries"] : {}
   const patch: Record<string, unknown> = {}
@@ -64,7 +77,9 @@ const entriesPatch = (config: Record<string, unknown>, entries: ReadonlyArray<He
       : undefined
     if (canonicalJson(existing ?? null) !== canonicalJson(heartbeat)) patch[entry.agentId] = { heartbeat }
   }
-  return Object.keys(patch).length === 0 ? undefined : { agents: { entries: patch } }
+  return Object.keys(patch).length === 0
+    ? undefined
+    : { patch: { agents: { entries: patch } }, changedAgents: new Set(Object.keys(patch)), sharedChange: false }
 }
 
 /** The entries whose `agents.entries.<id>.heartbeat` differs from the wanted settings (the keys 2026.9 knows). */
@@ -95,7 +110,10 @@ const listDrift = (config: Record<string, unknown>, entries: ReadonlyArray<Heart
 }
 
 /** The reference's patch of the legacy `agents.list` roster plus channel defaults, or undefined when unchanged. */
-const listPatch = (config: Record<string, unknown>, entries: ReadonlyArray<HeartbeatEntry>) => {
+const listPatch = (
+  config: Record<string, unknown>,
+  entries: ReadonlyArray<HeartbeatEntry>
+): PlannedPatch | undefined => {
   const agents = isObject(config["agents"]) ? config["agents"] : {}
   const list = Array.isArray(agents["list"]) ? agents["list"] : []
   const wanted = new Map(entries.map((entry) => [entry.agentId, entry]))
@@ -121,7 +139,9 @@ const listPatch = (config: Record<string, unknown>, entries: ReadonlyArray<Heart
   const patch: Record<string, unknown> = {}
   if (canonicalJson(next) !== canonicalJson(list)) patch["agents"] = { list: next }
   if (Object.keys(missing).length > 0) patch["channels"] = { defaults: { heartbeat: { ...heartbeat, ...missing } } }
-  return Object.keys(patch).length === 0 ? undefined : patch
+  if (Object.keys(patch).length === 0) return undefined
+  const changedAgents = new Set(listDrift(config, entries).map((drift) => drift.agentId))
+  return { patch, changedAgents, sharedChange: "channels" in patch }
 }
 
 const fileEntries = (payload: unknown): ReadonlyMap<string, GatewayFileEntry> => {
@@ -192,8 +212,14 @@ const lastTouchedVersion = (payload: unknown): string | null => {
   return null
 }
 
+/** Options of a client; every field has a default. */
+export interface ClientOptions {
+  /** How concurrent `patchHeartbeats` calls wait out the gateway's `config.patch` limit. */
+  readonly heartbeatPatches?: Partial<HeartbeatPatchOptions>
+}
+
 /** The core's `GatewayClient` over one gateway connection. */
-export const makeClient = (connection: GatewayConnection): GatewayClient => {
+export const makeClient = (connection: GatewayConnection, options: ClientOptions = {}): GatewayClient => {
   // Files the gateway refused, learned per connection.
   const refused = new Set<string>()
   const capabilities = Effect.map(connection.hello, (hello): GatewayCapabilities => {
@@ -214,31 +240,24 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
     }
   })
 
-  // One read-modify-write of the config at a time per gateway: concurrent patches would race on `baseHash`.
-  const patchLock = Semaphore.makeUnsafe(1)
-  const patchHeartbeats = (
-    entries: ReadonlyArray<HeartbeatEntry>,
-    attempt = 0
-  ): Effect.Effect<{ readonly patched: boolean }, GatewayError> =>
+  // One read-modify-write of the config per batch: concurrent patches would race on `baseHash`, and the gateway allows
+  // a client 30 `config.patch` a minute (2026.4.1: 3), so concurrent callers share one (heartbeatPatches.ts).
+  const applyHeartbeats = (
+    entries: ReadonlyArray<HeartbeatEntry>
+  ): Effect.Effect<HeartbeatPatchApplied, GatewayError> =>
     Effect.gen(function*() {
-      if (entries.length === 0) return { patched: false }
       const hello = yield* connection.hello
       const snapshot = yield* readConfig(connection)
-      const patch = hasConfigEntries(snapshot.config, hello)
+      const planned = hasConfigEntries(snapshot.config, hello)
         ? entriesPatch(snapshot.config, entries)
         : listPatch(snapshot.config, entries)
-      if (patch === undefined) return { patched: false }
-      const params: Record<string, unknown> = { raw: JSON.stringify(patch) }
+      if (planned === undefined) return { patched: false, changedAgents: new Set<string>(), sharedChange: false }
+      const params: Record<string, unknown> = { raw: JSON.stringify(planned.patch) }
       if (snapshot.hash !== null) params["baseHash"] = snapshot.hash
-      const outcome = yield* Effect.result(connection.request("config.patch", params))
-      if (outcome._tag === "Success") return { patched: true }
-      // Another process changed the config between our read and our write: read again, a few times.
-      if (attempt < 5 && /changed since last load|base hash/i.test(outcome.failure.detail)) {
-        yield* Effect.sleep(`${50 * (attempt + 1)} millis`)
-        return yield* patchHeartbeats(entries, attempt + 1)
-      }
-      return yield* Effect.fail(outcome.failure)
+      yield* connection.request("config.patch", params)
+      return { patched: true, changedAgents: planned.changedAgents, sharedChange: planned.sharedChange }
     })
+  const patchHeartbeats = makeHeartbeatPatcher(applyHeartbeats, options.heartbeatPatches)
 
   return {
     capabilities,
@@ -283,7 +302,7 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
           ? entriesDrift(snapshot.config, entries)
           : listDrift(snapshot.config, entries)
       }),
-    patchHeartbeats: (entries) => patchLock.withPermits(1)(patchHeartbeats(entries)),
+    patchHeartbeats,
     ensureSession: (key, label) =>
       connection.request("sessions.patch", label === undefined ? { key } : { key, label }).pipe(
         Effect.map(sessionEntry)
@@ -299,6 +318,7 @@ export const makeClient = (connection: GatewayConnection): GatewayClient => {
       methods: hello.methods,
       events: hello.events
     })),
-    configVersion: connection.request("config.get", {}).pipe(Effect.map(lastTouchedVersion))
+    configVersion: connection.request("config.get", {}).pipe(Effect.map(lastTouchedVersion)),
+    events: activityEvents(connection)
   }
 }

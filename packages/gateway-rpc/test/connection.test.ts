@@ -228,7 +228,7 @@ describe("heartbeat settings", () => {
 export { Duration }
 
 describe("concurrent heartbeat patches", () => {
-  it.live("on one gateway are serialised, so none fails on a stale config hash", () =>
+  it.live("on one gateway are coalesced, so none fails on a stale config hash and few patches are sent", () =>
     Effect.gen(function*() {
       const simulator = yield* Effect.promise(() => start())
       const client = makeClient(yield* connect(simulator))
@@ -241,7 +241,7 @@ describe("concurrent heartbeat patches", () => {
       assert.isTrue(results.every((result) =>
         result.patched
       ))
-      assert.strictEqual(simulator.configPatches(), 20)
+      assert.isAtMost(simulator.configPatches(), 3)
     }))
 })
 

@@ -90,6 +90,23 @@ const assertWorkspaceTokensAuthenticate = (simulator: GatewaySimulator, agentIds
       Effect.map((agent) => assert.strictEqual(agent.id, id))
     ), { discard: true })
 
+describe("core over the gateway client, at the gateway's config.patch limit", () => {
+  it.live("a create whose heartbeat patch must wait out the limit's window still succeeds, without the durable lifecycle", () =>
+    // Deadline 2 s, window 3 s: the wait the gateway asks for is longer than the deadline, shorter than its grace.
+    withSimulator(
+      { reloadDelayMs: 0, configPatchLimit: { max: 1, windowMs: 3_000 } },
+      (simulator) =>
+        Effect.gen(function*() {
+          const world = yield* worldOn(simulator)
+          const first = yield* createAgent(Actor.user(world.owner), create(world.board.id, "First"))
+          const second = yield* createAgent(Actor.user(world.owner), create(world.board.id, "Second"))
+          assert.strictEqual(simulator.configPatchesRefused(), 1)
+          assert.strictEqual(simulator.configPatches(), 2)
+          yield* assertWorkspaceTokensAuthenticate(simulator, [first.id, second.id])
+        })
+    ).pipe(Effect.provideService(Settings, shortDeadlines(Settings.defaultValue()))))
+})
+
 describe("core over the gateway client", () => {
   for (const profile of ["2026.9", "2026.4"] as const) {
     it.live(`provisions, syncs and deletes on a ${profile} gateway`, () =>

@@ -83,10 +83,25 @@ export const leadSessionKey = (boardId: BoardId): string => `agent:lead-${boardI
 /** Session key of a board worker: `agent:mc-<agent>:main`. */
 export const workerSessionKey = (agentId: AgentId): string => `agent:mc-${agentId}:main`
 
-/** The deterministic session key of a board agent (lead or worker). */
+/** The main session key of a gateway agent: `agent:<key>:main`. */
+export const mainSessionKeyOf = (gatewayAgentId: string): string => `agent:${gatewayAgentId}:main`
+
+/**
+ * The session key of a board agent (lead or worker): an adopted agent's main session, else the deterministic key of
+ * its role.
+ */
 export const boardScopedSessionKey = (
-  agent: { readonly id: AgentId; readonly boardId: BoardId | null; readonly isBoardLead: boolean }
-): string => agent.isBoardLead && agent.boardId !== null ? leadSessionKey(agent.boardId) : workerSessionKey(agent.id)
+  agent: {
+    readonly id: AgentId
+    readonly boardId: BoardId | null
+    readonly isBoardLead: boolean
+    readonly adoptedGatewayAgentId?: string | null | undefined
+  }
+): string => {
+  const adopted = agent.adoptedGatewayAgentId ?? ""
+  if (adopted !== "") return mainSessionKeyOf(adopted)
+  return agent.isBoardLead && agent.boardId !== null ? leadSessionKey(agent.boardId) : workerSessionKey(agent.id)
+}
 
 const randomHex = (): string => globalThis.crypto.randomUUID().replace(/-/g, "")
 
@@ -96,8 +111,19 @@ export const slugify = (value: string, fallback: () => string = randomHex): stri
   return slug === "" ? fallback() : slug
 }
 
-/** The gateway agent id of an agent: the second part of an `agent:<key>:…` session key, else the slug of its name. */
-export const agentKey = (agent: { readonly openclawSessionId: string | null; readonly name: string }): string => {
+/**
+ * The gateway agent id of an agent: the id an adopted agent kept, else the second part of an `agent:<key>:…` session
+ * key, else the slug of its name.
+ */
+export const agentKey = (
+  agent: {
+    readonly openclawSessionId: string | null
+    readonly name: string
+    readonly adoptedGatewayAgentId?: string | null | undefined
+  }
+): string => {
+  const adopted = agent.adoptedGatewayAgentId ?? ""
+  if (adopted !== "") return adopted
   const session = agent.openclawSessionId ?? ""
   if (session.startsWith("agent:")) {
     const parts = session.split(":")
@@ -116,7 +142,11 @@ export const gatewayAgentIdOf = (agent: Agent): string =>
  * `mc-gateway-…` key is dropped. Returns `undefined` when the root is blank.
  */
 export const workspacePath = (
-  agent: { readonly openclawSessionId: string | null; readonly name: string },
+  agent: {
+    readonly openclawSessionId: string | null
+    readonly name: string
+    readonly adoptedGatewayAgentId?: string | null | undefined
+  },
   workspaceRoot: string
 ): string | undefined => {
   if (workspaceRoot.trim() === "") return undefined

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import {
   ActivityEventId,
   AgentId,
@@ -160,7 +160,12 @@ export class Agent extends Schema.Class<Agent>("Agent")({
   previousTokenValidUntil: NullableTimestamp,
   isBoardLead: Schema.Boolean,
   createdAt: Timestamp,
-  updatedAt: Timestamp
+  updatedAt: Timestamp,
+  /**
+   * The id an adopted agent had on its gateway before Mission Control managed it, which it keeps (its gateway agent
+   * id, session key and workspace follow from it); null for the agents Mission Control created and named.
+   */
+  adoptedGatewayAgentId: Schema.NullOr(Schema.String).pipe(Schema.withConstructorDefault(Effect.succeed(null)))
 }) {}
 
 /** The fields of a task that agent deletion touches. */

@@ -18,6 +18,7 @@ import {
 } from "../domain/wire.js"
 import { defaultPage, flag, optionalBody, pagination } from "./endpointFields.js"
 import { uuidOf } from "./fields.js"
+import { AgentAdoptionGroup } from "./groups/agentAdoption.js"
 import { AgentCoordinationGroup } from "./groups/agentCoordination.js"
 import { AgentBoardsGroup, BoardsGroup } from "./groups/boards.js"
 import { GatewaySessionsGroup } from "./groups/gatewaySessions.js"
@@ -169,7 +170,8 @@ export class MissionControlApi extends HttpApi.make("mission-control")
     BoardsGroup,
     GatewaysGroup,
     GatewaySessionsGroup,
-    ReconcileGroup
+    ReconcileGroup,
+    AgentAdoptionGroup
   )
   .middleware(RequestEnvelope)
   .prefix("/api/v1")
@@ -184,6 +186,13 @@ export class MissionControlApi extends HttpApi.make("mission-control")
   }))
 {}
 
+export {
+  AgentAdoptionGroup,
+  AgentLinkBody,
+  GatewayAgentDiscovery,
+  toAgentLink,
+  toGatewayAgentDiscovery
+} from "./groups/agentAdoption.js"
 export { AgentBoardsGroup, BoardsGroup, LeadRequest, LeadResult } from "./groups/boards.js"
 export { defaultPage }
 

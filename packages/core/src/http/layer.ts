@@ -6,6 +6,7 @@ import type { AuthenticationOptions } from "./authentication.js"
 import { layerAuthentication } from "./authentication.js"
 import type { EnvelopeOptions } from "./envelope.js"
 import { layerRequestEnvelope } from "./envelope.js"
+import { AgentAdoptionHandlers } from "./handlers/agentAdoption.js"
 import { AgentCoordinationHandlers } from "./handlers/agentCoordination.js"
 import { AgentsHandlers } from "./handlers/agents.js"
 import { AgentTokenHandlers } from "./handlers/agentToken.js"
@@ -39,7 +40,8 @@ export const layerApi = (options: ApiOptions = {}) =>
       GatewaysHandlers,
       GatewaySessionsHandlers,
       HealthHandlers,
-      ReconcileHandlers
+      ReconcileHandlers,
+      AgentAdoptionHandlers
     ]),
     Layer.provide([layerAuthentication(options), layerRequestEnvelope(options)]),
     Layer.merge(layerUnrouted),

@@ -81,8 +81,11 @@ export const countHeartbeat = (gatewayId: string): Effect.Effect<void> =>
     heartbeatSeries(gatewayId, () => ({ [AttributeKey.gatewayId]: gatewayId })).updateUnsafe(1, fiber.context)
   )
 
-/** How a provisioning run ended: completed, failed at the gateway, or failed on our side (a template, a setting). */
-export type ProvisioningOutcome = "completed" | "gateway_error" | "fault"
+/**
+ * How a provisioning run ended: completed, failed at the gateway, failed on our side (a template, a setting), or left
+ * pending for its durable workflow to try again (the gateway unreachable).
+ */
+export type ProvisioningOutcome = "completed" | "gateway_error" | "fault" | "pending"
 
 const provisioningSeries = seriesOf((labels) =>
   Metric.histogram(MetricName.provisioningDuration, {

@@ -1,5 +1,11 @@
 import { Effect, Option } from "effect"
-import { defaultLeadName, gatewayMainSessionKey, leadIdentityProfile, leadSessionKey } from "../domain/identity.js"
+import {
+  boardScopedSessionKey,
+  defaultLeadName,
+  gatewayMainSessionKey,
+  leadIdentityProfile,
+  leadSessionKey
+} from "../domain/identity.js"
 import type { AgentId, BoardId } from "../domain/ids.js"
 import type { Agent, Board, IdentityProfile, User } from "../domain/models.js"
 import { pendingAgent } from "../domain/pendingAgent.js"
@@ -53,7 +59,9 @@ export const ensureBoardLeadAgent = Effect.fn("ensureBoardLeadAgent")(function*(
     const patch: { -readonly [K in keyof AgentPatch]: AgentPatch[K] } = {}
     if (lead.name !== name) patch.name = name
     if (lead.gatewayId !== gateway.id) patch.gatewayId = gateway.id
-    if (lead.openclawSessionId !== sessionKey) patch.openclawSessionId = sessionKey
+    // An adopted lead keeps the session of its own gateway agent.
+    const leadKey = boardScopedSessionKey(lead)
+    if (lead.openclawSessionId !== leadKey) patch.openclawSessionId = leadKey
     if (Object.keys(patch).length > 0) {
       patch.updatedAt = at
       lead = Option.getOrElse(

@@ -16,7 +16,7 @@ import {
 } from "../errors.js"
 import { annotate, AttributeKey, boardAttributes } from "../observability/attributes.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
-import { AgentLocks } from "../services/AgentLocks.js"
+import { withAgentLocks } from "../services/AgentLocks.js"
 import type { PageRequest } from "../services/AgentRepository.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { BoardRepository } from "../services/BoardRepository.js"
@@ -366,9 +366,8 @@ export const deleteBoardRecord = Effect.fn("deleteBoardRecord")(function*(board:
   const boardAgents = yield* agents.listByBoards([board.id])
   if (board.gatewayId !== null) {
     const { gateway } = yield* requireGateway(board)
-    const locks = yield* AgentLocks
     for (const agent of boardAgents) {
-      yield* locks.withLock(`agent/${agent.id}`)(
+      yield* withAgentLocks(agent.id)(
         deleteAgentLifecycle(agent, gateway).pipe(
           retryTransient(settings.operationRetry),
           Effect.mapError((error) =>

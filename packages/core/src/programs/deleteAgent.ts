@@ -3,12 +3,13 @@ import { gatewayMainSessionKey } from "../domain/identity.js"
 import type { AgentId, BoardId } from "../domain/ids.js"
 import type { Agent, Gateway, User } from "../domain/models.js"
 import { Forbidden, GatewayFailure, Internal, NotFound, reason } from "../errors.js"
+import { DurableLifecycle } from "../lifecycle/DurableLifecycle.js"
 import { agentAttributes, annotate, AttributeKey } from "../observability/attributes.js"
 import { ActivityRepository } from "../services/ActivityRepository.js"
-import { AgentLocks } from "../services/AgentLocks.js"
+import { AgentLocks, withAgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { BoardRepository } from "../services/BoardRepository.js"
-import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
+import { GatewayControlPlane, isTransientGatewayError } from "../services/GatewayControlPlane.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
 import { TaskRepository } from "../services/TaskRepository.js"
 import { Transactor } from "../services/Transactor.js"
@@ -21,7 +22,8 @@ import {
   requireGateway,
   requireOrgAdmin
 } from "./access.js"
-import { newUuid, now, recordActivity } from "./common.js"
+import { dieOnDuplicate, newUuid, now, recordActivity } from "./common.js"
+import { ProvisioningPending } from "./provisionAgentRecord.js"
 import { retryTransient } from "./retry.js"
 import { deleteAgentLifecycle } from "./workspaceLifecycle.js"
 
@@ -38,7 +40,7 @@ export const cleanupMessage = (agent: Agent, workspace: string): string =>
   "1) Remove the workspace directory.\n" +
   "2) Reply NO_REPLY.\n"
 
-const gatewayOf = Effect.fnUntraced(function*(agent: Agent) {
+export const gatewayOf = Effect.fnUntraced(function*(agent: Agent) {
   if (agent.boardId === null) {
     const gateways = yield* GatewayRepository
     const gateway = yield* gateways.findById(agent.gatewayId)
@@ -64,29 +66,47 @@ const notifyMainAgent = (agent: Agent, gateway: Gateway, workspace: string) =>
     })
   }).pipe(Effect.ignore)
 
-/**
- * Deletes an agent: gateway clean-up first (502 `Gateway cleanup failed: …` with an activity entry when it fails,
- * and the record stays), then in one transaction the activity entry, the release of its tasks, the detaching of its
- * activity and the row itself; finally the gateway agent is asked to remove the workspace (best effort).
- */
-export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent: Agent) {
-  yield* annotate(agentAttributes(agent))
-  const settings = yield* Settings
-  const locks = yield* AgentLocks
-  const transactor = yield* Transactor
-  const agents = yield* AgentRepository
-  const tasks = yield* TaskRepository
-  const activity = yield* ActivityRepository
-  const gateway = yield* gatewayOf(agent)
+/** What a deletion does when the gateway clean-up fails: `final` as the reference, `durable` as a workflow's attempt. */
+export type RemovalMode =
+  | { readonly _tag: "final" }
+  | { readonly _tag: "durable"; readonly previousStatus: string }
 
-  return yield* locks.withLock(`agent/${agent.id}`)(Effect.gen(function*() {
+/**
+ * Gateway clean-up first, then in one transaction the activity entry, the release of the agent's tasks, the
+ * detaching of its activity and the row itself; finally the gateway agent is asked to remove the workspace (best
+ * effort). A clean-up that fails records `agent.delete.failed` and fails with 502 `Gateway cleanup failed: …` (500
+ * `Workspace cleanup failed: …` for a fault of ours), the record kept; in a durable attempt the record gets its
+ * status back, and an unreachable gateway leaves the deletion pending (`ProvisioningPending`) instead.
+ */
+export const removeAgent = Effect.fnUntraced(
+  function*(agent: Agent, gateway: Option.Option<Gateway>, mode: RemovalMode) {
+    const settings = yield* Settings
+    const transactor = yield* Transactor
+    const agents = yield* AgentRepository
+    const tasks = yield* TaskRepository
+    const activity = yield* ActivityRepository
     let workspace: string | null = null
     if (Option.isSome(gateway)) {
-      const cleanup = yield* Effect.result(
-        deleteAgentLifecycle(agent, gateway.value).pipe(retryTransient(settings.operationRetry))
-      )
+      const policy = mode._tag === "final" ? settings.operationRetry : settings.lifecycleAttempt
+      const cleanup = yield* Effect.result(deleteAgentLifecycle(agent, gateway.value).pipe(retryTransient(policy)))
       if (cleanup._tag === "Failure") {
         const error = cleanup.failure
+        const transient = error._tag === "GatewayTimeout" ||
+          (error._tag === "GatewayError" && isTransientGatewayError(error))
+        if (mode._tag === "durable" && transient) {
+          yield* agents.update(agent.id, {
+            lastProvisionError: `Gateway delete pending: ${error.detail}`,
+            updatedAt: yield* now
+          }).pipe(dieOnDuplicate)
+          return yield* Effect.fail(new ProvisioningPending({ detail: error.detail }))
+        }
+        if (mode._tag === "durable") {
+          yield* agents.update(agent.id, {
+            status: mode.previousStatus,
+            lastProvisionError: error.detail,
+            updatedAt: yield* now
+          }).pipe(dieOnDuplicate)
+        }
         yield* recordActivity("agent.delete.failed", `Delete message failed: ${error.detail}`, agent.id)
         return yield* error._tag === "ProvisioningFault"
           ? new Internal({ detail: `Workspace cleanup failed: ${error.detail}` })
@@ -104,6 +124,50 @@ export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent:
     if (agent.boardId !== null && Option.isSome(gateway) && workspace !== null && workspace !== "") {
       yield* notifyMainAgent(agent, gateway.value, workspace)
     }
+  }
+)
+
+/**
+ * Deletes an agent (see `removeAgent`) under its locks. With `DurableLifecycle` provided, the deletion is a durable
+ * workflow: the record is marked `deleting` in a new lifecycle generation, and while the gateway is unreachable the
+ * caller is answered at once, the workflow finishing the deletion once the gateway answers again.
+ */
+export const deleteAgentRecord = Effect.fn("deleteAgentRecord")(function*(agent: Agent) {
+  yield* annotate(agentAttributes(agent))
+  const agents = yield* AgentRepository
+  const locks = yield* AgentLocks
+  const gateway = yield* gatewayOf(agent)
+  const durable = yield* Effect.serviceOption(DurableLifecycle)
+  if (Option.isNone(durable)) {
+    return yield* withAgentLocks(agent.id)(removeAgent(agent, gateway, { _tag: "final" })).pipe(
+      // Only durable attempts are left pending.
+      Effect.catchTag("ProvisioningPending", (error) => Effect.die(error))
+    )
+  }
+
+  return yield* locks.withLock(`agent/${agent.id}`)(Effect.gen(function*() {
+    const current = yield* agents.findById(agent.id)
+    if (Option.isNone(current)) return
+    // A deletion already under way is the same work: waited for again, not started over.
+    if (current.value.status === "deleting") {
+      return yield* durable.value.delete({
+        agentId: agent.id,
+        generation: current.value.lifecycleGeneration,
+        previousStatus: "offline"
+      })
+    }
+    const marked = yield* agents.update(agent.id, {
+      status: "deleting",
+      lifecycleGeneration: current.value.lifecycleGeneration + 1,
+      checkinDeadlineAt: null,
+      updatedAt: yield* now
+    }).pipe(dieOnDuplicate)
+    if (Option.isNone(marked)) return
+    yield* durable.value.delete({
+      agentId: agent.id,
+      generation: marked.value.lifecycleGeneration,
+      previousStatus: current.value.status
+    })
   }))
 }, Effect.asVoid)
 

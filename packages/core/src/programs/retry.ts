@@ -40,9 +40,16 @@ export const transientSchedule = (policy: RetryPolicy) =>
   )
 
 /**
+ * The longest wait the gateway may ask for (`retryAfterMs` of its control-plane write limit, a 60 s window) that an
+ * attempt in progress is given beyond the deadline: a request is never failed by that limit alone.
+ */
+const gatewayWaitGrace = Duration.seconds(65)
+
+/**
  * Retries `effect` on transient gateway errors. When the deadline passes with a transient error, fails with
- * `GatewayTimeout`; non-transient errors fail at once, unchanged. The deadline bounds the whole run, attempts
- * included: an attempt still waiting on the gateway when it passes is interrupted.
+ * `GatewayTimeout`; non-transient errors fail at once, unchanged. No retry starts after the deadline, and the whole
+ * run, attempts included, is cut at the deadline plus a grace (the deadline again, at most 65 s) that covers a wait
+ * the gateway asked for: an attempt still waiting on the gateway then is interrupted.
  */
 export const retryTransient =
   (policy: RetryPolicy) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | GatewayTimeout, R> =>
@@ -61,7 +68,10 @@ export const retryTransient =
         ),
         Effect.retry(transientSchedule(policy)),
         Effect.catchIf((error): boolean => isTransient(error), timeout),
-        Effect.timeoutOrElse({ duration: policy.deadline, orElse: timeout })
+        Effect.timeoutOrElse({
+          duration: Duration.sum(policy.deadline, Duration.min(policy.deadline, gatewayWaitGrace)),
+          orElse: timeout
+        })
       )
     })
 

@@ -9,10 +9,11 @@ import type {
   TemplateSyncProblem,
   TemplateSyncSummary
 } from "../domain/templateSync.js"
+import { DurableLifecycle } from "../lifecycle/DurableLifecycle.js"
 import { annotate, AttributeKey, gatewayAttributes } from "../observability/attributes.js"
 import type { TemplateSyncOutcome } from "../observability/metrics.js"
 import { countSyncedAgent, recordTemplateSync, stopwatch } from "../observability/metrics.js"
-import { AgentLocks } from "../services/AgentLocks.js"
+import { withAgentLocks } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { AgentTokens, constantTimeEquals } from "../services/AgentTokens.js"
 import { BoardMemoryRepository } from "../services/BoardMemoryRepository.js"
@@ -167,12 +168,11 @@ const syncAgent = Effect.fn("syncAgentTemplates")(
         }
     )
     const agents = yield* AgentRepository
-    const locks = yield* AgentLocks
     const settings = yield* Settings
     // Run to completion: a client leaving mid-sync must not stop an agent between its workspace write and the
     // storing of the token that write carries.
     return yield* runToCompletion(
-      locks.withLock(`agent/${agentId}`)(Effect.gen(function*() {
+      withAgentLocks(agentId)(Effect.gen(function*() {
         const found = yield* agents.findById(agentId)
         if (Option.isNone(found)) return outcome({ skipped: true })
         const agent = found.value
@@ -443,7 +443,21 @@ export const syncGatewayTemplatesAsAdmin = Effect.fn("syncGatewayTemplatesAsAdmi
   options: Omit<SyncOptions, "user">
 ) {
   const { gateway, admin } = yield* prepareAdminSync(user, gatewayId)
-  return yield* syncGatewayTemplates(gateway, { ...options, user: admin })
+  const durable = yield* Effect.serviceOption(DurableLifecycle)
+  if (Option.isNone(durable)) return yield* syncGatewayTemplates(gateway, { ...options, user: admin })
+  // A durable sync: cut off by a crash, it runs again on resume (docs/lifecycle.md).
+  return yield* durable.value.sync({
+    syncId: yield* newUuid<string>(),
+    gatewayId: gateway.id,
+    userId: admin.id,
+    includeMain: options.includeMain ?? true,
+    resetSessions: options.resetSessions ?? false,
+    rotateTokens: options.rotateTokens ?? false,
+    forceBootstrap: options.forceBootstrap ?? false,
+    boardId: options.boardId ?? null,
+    leadOnly: options.leadOnly ?? false,
+    overwrite: options.overwrite ?? false
+  })
 })
 
 /** The streaming template sync route: the same checks and gateway-agent step, then progress events and the summary. */

@@ -1,4 +1,4 @@
-import type { Effect, Option, Redacted, Scope } from "effect"
+import type { DateTime, Effect, Option, Redacted, Scope, Stream } from "effect"
 import { Context, Schema } from "effect"
 import type { GatewayId } from "../domain/ids.js"
 import type { JsonObject } from "../domain/models.js"
@@ -152,6 +152,25 @@ export interface HeartbeatDrift {
   readonly wanted: JsonObject
 }
 
+/**
+ * Which of the gateway's events showed an agent active: `health` (one of its sessions was updated, as the periodic
+ * health snapshot lists it), `agent` (output of a run: assistant text, tools, a run that ended), `chat` (a reply
+ * streamed or finished).
+ */
+export type GatewayActivityKind = "health" | "agent" | "chat"
+
+/** Every kind of gateway activity. */
+export const gatewayActivityKinds: ReadonlyArray<GatewayActivityKind> = ["health", "agent", "chat"]
+
+/** An agent seen active in its gateway's own events. */
+export interface GatewayActivity {
+  /** The gateway's id of the agent (as `agents.list` names it; `<id>` of its `agent:<id>:…` session keys). */
+  readonly agentId: string
+  /** When the activity happened: the gateway's time when the event tells it, else when the event arrived. */
+  readonly at: DateTime.Utc
+  readonly kind: GatewayActivityKind
+}
+
 /** The operations the control plane performs on one gateway. */
 export interface GatewayClient {
   readonly capabilities: Effect.Effect<GatewayCapabilities, GatewayError>
@@ -212,6 +231,12 @@ export interface GatewayClient {
   readonly catalog: Effect.Effect<GatewayCatalog, GatewayError>
   /** `config.get` → `config.meta.lastTouchedVersion`: the version that last wrote the config, if it says. */
   readonly configVersion: Effect.Effect<string | null, GatewayError>
+  /**
+   * Agents' activity as the gateway's events show it, for as long as the stream runs: it connects when needed and
+   * keeps the connection up, goes on across reconnects, fails when the gateway cannot be reached, and ends when the
+   * connection is closed for good (its gateway row changed). Events of unknown shape are skipped.
+   */
+  readonly events: Stream.Stream<GatewayActivity, GatewayError>
 }
 
 /** Gives a client for any gateway row; implementations pool one connection per gateway. */

@@ -1,8 +1,10 @@
-import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import type { Cause } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Queue, Stream } from "effect"
 import { createHash } from "node:crypto"
 import type { JsonObject } from "../domain/models.js"
 import { sha256Hex } from "../services/AgentTokens.js"
 import type {
+  GatewayActivity,
   GatewayCapabilities,
   GatewayClient,
   GatewayErrorReason,
@@ -128,6 +130,12 @@ export class MemoryGateway extends Context.Service<MemoryGateway, {
   readonly clearFailures: () => void
   /** Sets the behaviour of every gateway (or of one). */
   readonly configure: (behaviour: Partial<MemoryGatewayBehaviour>, gatewayId?: string) => void
+  /** Delivers activity to the gateway's `events` subscribers; returns how many got it. */
+  readonly emitActivity: (gatewayId: string, activity: GatewayActivity) => number
+  /** Open `events` subscriptions of the gateway. */
+  readonly activitySubscribers: (gatewayId: string) => number
+  /** Ends the gateway's `events` subscriptions, as a connection closed for good ends them. */
+  readonly endActivity: (gatewayId: string) => void
 }>()("@mission-control/core/testing/MemoryGateway") {}
 
 const agentIdOf = (params: Readonly<Record<string, unknown>>): string | undefined => {
@@ -143,6 +151,12 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
     const states = new Map<string, GatewayState>()
     const calls: Array<GatewayCall> = []
     const failures: Array<InjectedGatewayFailure & { remaining: number }> = []
+    const subscribers = new Map<string, Set<Queue.Queue<GatewayActivity, Cause.Done>>>()
+    const subscribersOf = (gatewayId: string) => {
+      let set = subscribers.get(gatewayId)
+      if (set === undefined) subscribers.set(gatewayId, set = new Set())
+      return set
+    }
     let defaults: MemoryGatewayBehaviour = { ...classicBehaviour, ...initial }
     const overrides = new Map<string, Partial<MemoryGatewayBehaviour>>()
     const behaviourOf = (gatewayId: string): MemoryGatewayBehaviour => ({ ...defaults, ...overrides.get(gatewayId) })
@@ -395,7 +409,17 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
         injectedFailure(gatewayId, "connect", {}),
         Effect.succeed({ protocol: 4, methods: memoryMethods, events: memoryEvents })
       ),
-      configVersion: call(gatewayId, "config.get", {}, () => Effect.sync(() => behaviourOf(gatewayId).configVersion))
+      configVersion: call(gatewayId, "config.get", {}, () => Effect.sync(() => behaviourOf(gatewayId).configVersion)),
+      // `fail({ method: "connect" })` fails a subscription as an unreachable gateway does.
+      events: Stream.unwrap(Effect.as(
+        injectedFailure(gatewayId, "connect", {}),
+        Stream.callback<GatewayActivity>((queue) =>
+          Effect.acquireRelease(
+            Effect.sync(() => void subscribersOf(gatewayId).add(queue)),
+            () => Effect.sync(() => void subscribersOf(gatewayId).delete(queue))
+          )
+        )
+      ))
     })
 
     const control: MemoryGateway["Service"] = {
@@ -427,6 +451,16 @@ export const layer = (initial: Partial<MemoryGatewayBehaviour> = {}) => {
       configure: (behaviour, gatewayId) => {
         if (gatewayId === undefined) defaults = { ...defaults, ...behaviour }
         else overrides.set(gatewayId, { ...overrides.get(gatewayId), ...behaviour })
+      },
+      emitActivity: (gatewayId, activity) => {
+        const open = [...subscribersOf(gatewayId)]
+        for (const queue of open) Queue.offerUnsafe(queue, activity)
+        return open.length
+      },
+      activitySubscribers: (gatewayId) => subscribersOf(gatewayId).size,
+      endActivity: (gatewayId) => {
+        for (const queue of subscribersOf(gatewayId)) Queue.endUnsafe(queue)
+        subscribersOf(gatewayId).clear()
       }
     }
     const controlPlane: GatewayControlPlane["Service"] = {
@@ -464,7 +498,7 @@ const memoryMethods = [
   "config.get",
   "config.patch"
 ]
-const memoryEvents = ["connect.challenge", "tick", "shutdown", "chat", "agent"]
+const memoryEvents = ["connect.challenge", "tick", "shutdown", "health", "chat", "agent"]
 
 const sessionRow = (state: GatewayState, key: string) => ({
   key,

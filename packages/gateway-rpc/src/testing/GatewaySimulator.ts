@@ -9,6 +9,8 @@ import { signaturePayload } from "../deviceIdentity.js"
 import { canonicalJson } from "../GatewayRpcClient.js"
 import type { RequestFrame } from "../protocol.js"
 import { isObject, parseFrame, protocol4HeartbeatKeys } from "../protocol.js"
+import type { SimulatedHealthAgent, SimulatedRun } from "./gatewayEvents.js"
+import { healthPayload, runEvents } from "./gatewayEvents.js"
 
 /** Which real gateway release the simulator behaves like. */
 export type GatewayProfile = "2026.9" | "2026.4"
@@ -36,6 +38,8 @@ export interface SimulatorBehaviour {
   readonly latencyMs: number
   /** A random extra delay up to this, so replies come back out of order. */
   readonly latencyJitterMs: number
+  /** Delay between doing a call and answering it: the call's effect is there, its caller has not heard yet. */
+  readonly answerDelayMs: number
   /** How long a created agent is invisible to file and chat calls, as the real gateway reloads its config. */
   readonly reloadDelayMs: number
   /** Close every connection with 1012 after each `config.patch`, as a real gateway restarting does. */
@@ -57,6 +61,12 @@ export interface SimulatorBehaviour {
    * do. Otherwise it is refused with `CONTROL_UI_DEVICE_IDENTITY_REQUIRED`, as 2026.9.6 does.
    */
   readonly controlUiWithoutDevice: boolean
+  /**
+   * The control-plane write limit on `config.patch`, per client (its device, else its connection), in fixed windows
+   * from the first write: 2026.9.6 allows 30 per 60 s, 2026.4.1 3 per 60 s. Past it the call is refused with
+   * `UNAVAILABLE`, retryable, and `retryAfterMs` (the rest of the window). null: no limit.
+   */
+  readonly configPatchLimit: { readonly max: number; readonly windowMs: number } | null
 }
 
 /** One `connect` the simulator received: its params and the `Origin` header of the socket. */
@@ -119,7 +129,8 @@ class SimulatedError extends Error {
     message: string,
     readonly code = "INVALID_REQUEST",
     readonly details?: unknown,
-    readonly retryable?: boolean
+    readonly retryable?: boolean,
+    readonly retryAfterMs?: number
   ) {
     super(message)
   }
@@ -165,25 +176,38 @@ export interface GatewaySimulator {
   readonly connects: () => ReadonlyArray<SimulatorConnect>
   readonly config: () => Readonly<Record<string, unknown>>
   readonly configPatches: () => number
+  /** `config.patch` calls refused by the write limit (`configPatchLimit`). */
+  readonly configPatchesRefused: () => number
   /** Connections opened so far (a client that reconnects opens another). */
   readonly connectionsOpened: () => number
   readonly openConnections: () => number
   readonly configure: (behaviour: Partial<SimulatorBehaviour>) => void
   /** Closes every connection with this code (1012 = service restart). */
   readonly dropConnections: (code?: number) => void
+  /** Sends an event to every connected client, with the connection's next `seq`; returns how many got it. */
+  readonly emit: (event: string, payload: unknown) => number
+  /** Sends a `health` event listing these agents' recent sessions, as gateway 2026.9.6 does every 60 s. */
+  readonly emitHealth: (agents: ReadonlyArray<SimulatedHealthAgent>) => number
+  /** Sends the `agent` and `chat` events of one run (a reply, or a failure); returns how many clients got them. */
+  readonly emitRun: (run: SimulatedRun) => number
   readonly stop: () => Promise<void>
 }
 
 /** Starts a simulator on a free loopback port; with `tls` (a PEM key and certificate) it serves `wss://`. */
 export const startGatewaySimulator = async (
   initial: Partial<SimulatorBehaviour> = {},
-  options: { readonly tls?: { readonly key: string; readonly cert: string } } = {}
+  options: {
+    readonly tls?: { readonly key: string; readonly cert: string }
+    /** The loopback port to listen on (default: a free one): a gateway stopped and started again keeps its URL. */
+    readonly port?: number
+  } = {}
 ): Promise<GatewaySimulator> => {
   let behaviour: SimulatorBehaviour = {
     profile: "2026.9",
     token: "simulator-token",
     latencyMs: 0,
     latencyJitterMs: 0,
+    answerDelayMs: 0,
     reloadDelayMs: 0,
     restartOnConfigPatch: false,
     faults: [],
@@ -192,6 +216,7 @@ export const startGatewaySimulator = async (
     version: (initial.profile ?? "2026.9") === "2026.9" ? "2026.9.6" : "2026.4.1",
     configVersion: null,
     controlUiWithoutDevice: false,
+    configPatchLimit: { max: (initial.profile ?? "2026.9") === "2026.9" ? 30 : 3, windowMs: 60_000 },
     ...initial
   }
   let random = mulberry32(behaviour.randomFaults?.seed ?? 1)
@@ -207,9 +232,47 @@ export const startGatewaySimulator = async (
     ? { agents: { entries: { main: {} } } }
     : { agents: { list: [{ id: "main" }] } }
   let configPatches = 0
+  let configPatchesRefused = 0
+  const writeBudgets = new Map<string, { count: number; readonly windowStart: number }>()
+  // The real gateway's budget check, before the method runs: the refusal, or undefined when the call may go on.
+  const refuseOverBudget = (client: string): SimulatedError | undefined => {
+    const limit = behaviour.configPatchLimit
+    if (limit === null) return undefined
+    const now = Date.now()
+    const budget = writeBudgets.get(client)
+    if (budget === undefined || now - budget.windowStart >= limit.windowMs) {
+      writeBudgets.set(client, { count: 1, windowStart: now })
+      return undefined
+    }
+    if (budget.count < limit.max) {
+      budget.count++
+      return undefined
+    }
+    configPatchesRefused++
+    const retryAfterMs = Math.max(0, budget.windowStart + limit.windowMs - now)
+    return new SimulatedError(
+      `rate limit exceeded for config.patch; retry after ${Math.ceil(retryAfterMs / 1000)}s`,
+      "UNAVAILABLE",
+      { method: "config.patch", limit: `${limit.max} per ${limit.windowMs / 1000}s` },
+      true,
+      retryAfterMs
+    )
+  }
   let connectionsOpened = 0
   const sockets = new Set<WebSocket>()
   const grantedScopes = new WeakMap<WebSocket, ReadonlyArray<string>>()
+  const eventSeq = new WeakMap<WebSocket, number>()
+  const emit = (event: string, payload: unknown) => {
+    let reached = 0
+    for (const open of sockets) {
+      if (open.readyState !== WebSocket.OPEN || !grantedScopes.has(open)) continue
+      const seq = (eventSeq.get(open) ?? 0) + 1
+      eventSeq.set(open, seq)
+      open.send(JSON.stringify({ type: "event", event, payload, seq }))
+      reached++
+    }
+    return reached
+  }
   agents.set("main", { id: "main", name: "main", workspace: "~/.openclaw/workspace", files: new Map(), visibleAt: 0 })
 
   const hashOf = () => `sha256:${sha256(canonicalJson(config))}`
@@ -448,10 +511,10 @@ export const startGatewaySimulator = async (
 
   const https = options.tls === undefined ? undefined : createServer({ key: options.tls.key, cert: options.tls.cert })
   const server = https === undefined
-    ? new WebSocketServer({ host: "127.0.0.1", port: 0 })
+    ? new WebSocketServer({ host: "127.0.0.1", port: options.port ?? 0 })
     : new WebSocketServer({ server: https })
   if (https === undefined) await new Promise<void>((resolve) => server.once("listening", () => resolve()))
-  else await new Promise<void>((resolve) => https.listen(0, "127.0.0.1", () => resolve()))
+  else await new Promise<void>((resolve) => https.listen(options.port ?? 0, "127.0.0.1", () => resolve()))
   const port = ((https ?? server).address() as AddressInfo).port
 
   server.on("connection", (socket, upgrade) => {
@@ -461,6 +524,8 @@ export const startGatewaySimulator = async (
     socket.on("close", () => sockets.delete(socket))
     socket.on("error", () => sockets.delete(socket))
     const nonce = randomUUID()
+    // The key of the client's write budget: its device when it presented one, else this connection.
+    let writeClient = `connection:${connection}`
     const challengeTs = Date.now()
     let connected = false
     const send = (frame: unknown) => {
@@ -477,7 +542,8 @@ export const startGatewaySimulator = async (
             code: result.error.code,
             message: result.error.message,
             ...(result.error.details === undefined ? {} : { details: result.error.details }),
-            ...(result.error.retryable === undefined ? {} : { retryable: result.error.retryable })
+            ...(result.error.retryable === undefined ? {} : { retryable: result.error.retryable }),
+            ...(result.error.retryAfterMs === undefined ? {} : { retryAfterMs: result.error.retryAfterMs })
           }
         })
     const tick = setInterval(
@@ -564,6 +630,7 @@ export const startGatewaySimulator = async (
         scopes = [] // 2026.4 grants scopes to signed devices only
       }
       grantedScopes.set(socket, scopes)
+      if (device !== undefined) writeClient = `device:${String(device["id"])}`
       reply(request, {
         payload: {
           type: "hello-ok",
@@ -571,7 +638,7 @@ export const startGatewaySimulator = async (
           server: { ...(behaviour.version === null ? {} : { version: behaviour.version }), connId: String(connection) },
           features: {
             methods: Object.keys(allowedParams),
-            events: ["connect.challenge", "tick", "shutdown", "chat", "agent"]
+            events: ["connect.challenge", "tick", "shutdown", "health", "chat", "agent"]
           },
           auth: { role: "operator", scopes },
           policy: { maxPayload: 26_214_400, maxBufferedBytes: 52_428_800, tickIntervalMs: behaviour.tickIntervalMs }
@@ -600,6 +667,11 @@ export const startGatewaySimulator = async (
           reply(frame, { error: new SimulatedError("missing scope: operator.admin") })
           return
         }
+        const overBudget = frame.method === "config.patch" ? refuseOverBudget(writeClient) : undefined
+        if (overBudget !== undefined) {
+          reply(frame, { error: overBudget })
+          return
+        }
         const fault = faultFor(frame.method, params)
         if (fault?.kind === "drop") {
           socket.terminate()
@@ -619,7 +691,8 @@ export const startGatewaySimulator = async (
         }
         try {
           const payload = handle(frame.method, params)
-          reply(frame, { payload })
+          if (behaviour.answerDelayMs > 0) setTimeout(() => reply(frame, { payload }), behaviour.answerDelayMs)
+          else reply(frame, { payload })
           if (frame.method === "config.patch" && behaviour.restartOnConfigPatch) {
             setTimeout(() => {
               for (const open of sockets) {
@@ -677,6 +750,7 @@ export const startGatewaySimulator = async (
     connects: () => [...connects],
     config: () => config,
     configPatches: () => configPatches,
+    configPatchesRefused: () => configPatchesRefused,
     connectionsOpened: () => connectionsOpened,
     openConnections: () => sockets.size,
     configure: (next) => {
@@ -686,6 +760,9 @@ export const startGatewaySimulator = async (
     dropConnections: (code = 1012) => {
       for (const open of sockets) open.close(code, code === 1012 ? "service restart" : "dropped")
     },
+    emit,
+    emitHealth: (healthAgents) => emit("health", healthPayload(healthAgents)),
+    emitRun: (run) => Math.min(...runEvents(run).map(([event, payload]) => emit(event, payload))),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const open of sockets) open.terminate()

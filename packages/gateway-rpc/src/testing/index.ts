@@ -1,3 +1,5 @@
+export { healthPayload, runEvents } from "./gatewayEvents.js"
+export type { SimulatedHealthAgent, SimulatedRun, SimulatedSession } from "./gatewayEvents.js"
 export { simulator, startGatewaySimulator } from "./GatewaySimulator.js"
 export type {
   GatewayProfile,

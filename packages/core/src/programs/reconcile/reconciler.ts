@@ -67,20 +67,40 @@ export const reconcileGateways = Effect.fn("reconcileGateways")(function*(select
 export interface ReconcilerOptions extends ReconcilerSelection {
   /** Time between passes (the first runs at once). Default 5 minutes. */
   readonly interval?: Duration.Input | undefined
+  /**
+   * How often a gateway whose pass failed (unreachable, say) is tried again until a pass succeeds: it is reconciled
+   * soon after it is back, not at the next full pass. Default 15 seconds.
+   */
+  readonly retryInterval?: Duration.Input | undefined
 }
 
 /**
  * The background reconciler, as one layer a host adds: a pass over the selected gateways at start and then every
- * `interval`. A failed pass (the database down, say) is logged and the next one runs on schedule; the loop stops
- * when the layer's scope closes.
+ * `interval`, and the gateways whose last pass failed again every `retryInterval` until one succeeds. A failed pass
+ * (the database down, say) is logged and the next one runs on schedule; the loops stop when the layer's scope closes.
  */
 export const Reconciler = {
   layer: (options: ReconcilerOptions = {}) =>
-    Layer.effectDiscard(
-      reconcileGateways(options).pipe(
-        Effect.catchCause((cause) => Effect.logWarning("a reconciler pass failed", cause)),
-        Effect.repeat(Schedule.spaced(options.interval ?? "5 minutes")),
+    Layer.effectDiscard(Effect.gen(function*() {
+      const failing = new Set<GatewayId>()
+      const pass = (selection: ReconcilerSelection) =>
+        reconcileGateways(selection).pipe(
+          Effect.tap((outcomes) =>
+            Effect.sync(() => {
+              // A gateway retried and not reported (deleted, or its URL removed) is no longer ours to retry.
+              for (const gatewayId of selection.gatewayIds ?? []) failing.delete(gatewayId)
+              for (const outcome of outcomes) {
+                if (outcome._tag === "Failed") failing.add(outcome.gatewayId)
+                else failing.delete(outcome.gatewayId)
+              }
+            })
+          ),
+          Effect.catchCause((cause) => Effect.logWarning("a reconciler pass failed", cause))
+        )
+      yield* pass(options).pipe(Effect.repeat(Schedule.spaced(options.interval ?? "5 minutes")), Effect.forkScoped)
+      yield* Effect.suspend(() => failing.size === 0 ? Effect.void : pass({ gatewayIds: [...failing] })).pipe(
+        Effect.repeat(Schedule.spaced(options.retryInterval ?? "15 seconds")),
         Effect.forkScoped
       )
-    )
+    }))
 }

@@ -297,22 +297,22 @@ export const makeChangeHub = (signals: ChangeSignals, options: ChangeHubOptions 
  * Signals from a dedicated LISTEN session on `channel` (its own connection, beside the query pool), opened again with
  * backoff whenever it drops. Every (re)connect signals once, so what was sent while it was down is looked at.
  */
-export const listenChannel = (config: PgConnectionConfig, channel: string, applicationName: string): ChangeSignals =>
-(signal) =>
-  Effect.gen(function*() {
-    const session = Effect.scoped(Effect.gen(function*() {
-      const connection = yield* PgConnection.make(toConnectionConfig(config, applicationName))
-      const notifications = yield* connection.listen(channel)
-      signal()
-      // Fails with the connection's `SqlError` when the session drops.
-      return yield* Queue.takeAll(notifications).pipe(Effect.andThen(Effect.sync(() => signal())), Effect.forever)
-    }))
-    yield* session.pipe(
-      Effect.tapError((error) => Effect.logDebug(`listener on ${channel} reconnecting`, String(error))),
-      Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
-      Effect.forkScoped
-    )
-  })
+export const listenChannel =
+  (config: PgConnectionConfig, channel: string, applicationName: string): ChangeSignals => (signal) =>
+    Effect.gen(function*() {
+      const session = Effect.scoped(Effect.gen(function*() {
+        const connection = yield* PgConnection.make(toConnectionConfig(config, applicationName))
+        const notifications = yield* connection.listen(channel)
+        signal()
+        // Fails with the connection's `SqlError` when the session drops.
+        return yield* Queue.takeAll(notifications).pipe(Effect.andThen(Effect.sync(() => signal())), Effect.forever)
+      }))
+      yield* session.pipe(
+        Effect.tapError((error) => Effect.logDebug(`listener on ${channel} reconnecting`, String(error))),
+        Effect.retry(Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")])),
+        Effect.forkScoped
+      )
+    })
 
 /** Signals of the agent change channel (see `listenChannel`). */
 export const listenSignals = (config: PgConnectionConfig): ChangeSignals =>

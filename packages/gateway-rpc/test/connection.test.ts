@@ -234,13 +234,14 @@ describe("concurrent heartbeat patches", () => {
       const client = makeClient(yield* connect(simulator))
       const ids = Array.from({ length: 20 }, (_, index) => `hb-${index}`)
       for (const id of ids) yield* client.createAgent({ agentId: id, workspace: `/w/${id}` })
-      const results = yield* Effect.forEach(ids, (id) =>
-        client.patchHeartbeats([{ agentId: id, workspace: `/w/${id}`, heartbeat: { every: "7m" } }]), {
-        concurrency: "unbounded"
-      })
-      assert.isTrue(results.every((result) =>
-        result.patched
-      ))
+      const results = yield* Effect.forEach(
+        ids,
+        (id) => client.patchHeartbeats([{ agentId: id, workspace: `/w/${id}`, heartbeat: { every: "7m" } }]),
+        {
+          concurrency: "unbounded"
+        }
+      )
+      assert.isTrue(results.every((result) => result.patched))
       assert.isAtMost(simulator.configPatches(), 3)
     }))
 })

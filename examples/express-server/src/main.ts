@@ -13,8 +13,8 @@ import {
   checkInOverdueAgents,
   displayGatewayUrl,
   LivenessWatcher,
-  reconcileGateways,
   reconcilePendingProvisioning,
+  Reconciler,
   TemplateRenderer
 } from "@mission-control/core"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
@@ -138,8 +138,9 @@ const serve = (settings: Settings) =>
     )
     // Wake again the agents that did not check in after a wakeup, and give up on them after the last attempt.
     runtime.runFork(runForever("checkInOverdueAgents", checkInOverdueAgents(), Schedule.spaced("10 seconds")))
-    // Keep every gateway matching the database (orphans reported, never deleted): now and every five minutes.
-    runtime.runFork(runForever("reconcileGateways", reconcileGateways({}), Schedule.spaced("5 minutes")))
+    // Keep every gateway matching the database (orphans reported, never deleted): now and every five minutes, and a
+    // gateway that could not be reached soon after it answers again.
+    runtime.runFork(Layer.launch(Reconciler.layer()))
     // Agents seen from their gateways' events (health, agent runs, chat replies), not only from heartbeats.
     runtime.runFork(Layer.launch(LivenessWatcher.layer()))
     return yield* Effect.never

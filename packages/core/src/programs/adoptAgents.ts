@@ -31,6 +31,7 @@ import {
 } from "./access.js"
 import { findAgent } from "./agentRecords.js"
 import { conflictOnDuplicate, newUuid, now, recordActivity, runToCompletion } from "./common.js"
+import { ensureBelowWorkerLimit, ensureNoLead } from "./createAgent.js"
 import { provisionAgentRecordLocked } from "./provisionAgentRecord.js"
 import { addressOf } from "./reconcile/plan.js"
 import { publicGatewayErrorText, retryTransient } from "./retry.js"
@@ -185,19 +186,7 @@ const ensureBoardAccepts = Effect.fnUntraced(function*(board: Board, gateway: Ga
   if (Option.isSome(yield* agents.findByNameInGateway(gateway.id, name))) {
     return yield* new Conflict({ detail: "An agent with this name already exists in this gateway workspace." })
   }
-  if (link.isBoardLead) {
-    if (Option.isSome(yield* agents.findLead(board.id))) {
-      return yield* new Conflict({ detail: "This board already has a lead agent." })
-    }
-    return
-  }
-  const workers = (yield* agents.listByBoards([board.id])).filter((agent) => !agent.isBoardLead).length
-  if (workers < board.maxAgents) return
-  const noun = board.maxAgents === 1 ? "agent" : "agents"
-  return yield* new Conflict({
-    detail: `Board worker-agent limit reached: max_agents=${board.maxAgents} (excluding the lead); ` +
-      `cannot create more than ${board.maxAgents} ${noun}.`
-  })
+  return yield* link.isBoardLead ? ensureNoLead(board) : ensureBelowWorkerLimit(board)
 })
 
 /** The heartbeat settings the gateway holds for the agent, kept on adoption; null when it holds none. */

@@ -53,7 +53,7 @@ const isAbandonedCreate = (agent: Agent): boolean =>
  * A board lead may create workers up to the board's `max_agents`, the lead not counted (409 in the reference's words).
  * Users are not limited.
  */
-const ensureBelowWorkerLimit = Effect.fnUntraced(function*(board: Board) {
+export const ensureBelowWorkerLimit = Effect.fnUntraced(function*(board: Board) {
   const agents = yield* AgentRepository
   const workers = (yield* agents.listByBoards([board.id])).filter((agent) => !agent.isBoardLead).length
   if (workers < board.maxAgents) return
@@ -65,7 +65,7 @@ const ensureBelowWorkerLimit = Effect.fnUntraced(function*(board: Board) {
 })
 
 /** A board that has a lead takes no second one (409, the same text as the database's own rule gives). */
-const ensureNoLead = Effect.fnUntraced(function*(board: Board) {
+export const ensureNoLead = Effect.fnUntraced(function*(board: Board) {
   const agents = yield* AgentRepository
   if (Option.isSome(yield* agents.findLead(board.id))) {
     return yield* new Conflict({ detail: "This board already has a lead agent." })

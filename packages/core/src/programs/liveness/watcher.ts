@@ -22,6 +22,7 @@ import type { GatewayActivity, GatewayActivityKind } from "../../services/Gatewa
 import { gatewayActivityKinds, GatewayControlPlane } from "../../services/GatewayControlPlane.js"
 import { GatewayRepository } from "../../services/GatewayRepository.js"
 import { gatewayTarget } from "../access.js"
+import { selectedGatewayIds } from "../reconcile/reconciler.js"
 import { markAgentSeenFromGateway } from "./seen.js"
 
 /** Options of the liveness watcher. */
@@ -65,16 +66,6 @@ const configOf = (options: LivenessWatcherOptions): WatcherConfig => ({
   throttle: Duration.fromInputUnsafe(options.throttle ?? "15 seconds"),
   rescanInterval: Duration.fromInputUnsafe(options.rescanInterval ?? "1 minute"),
   maxRetryDelay: Duration.fromInputUnsafe(options.maxRetryDelay ?? "30 seconds")
-})
-
-const gatewayIdsOf = Effect.fnUntraced(function*(options: LivenessWatcherOptions) {
-  const gateways = yield* GatewayRepository
-  if (options.gatewayIds === undefined && options.organizationIds === undefined) return yield* gateways.listIds
-  const ids = new Set<GatewayId>(options.gatewayIds ?? [])
-  for (const organizationId of options.organizationIds ?? []) {
-    for (const id of yield* gateways.listIdsByOrganization(organizationId)) ids.add(id)
-  }
-  return [...ids]
 })
 
 /** How one subscription to a gateway ended. */
@@ -216,7 +207,7 @@ export const LivenessWatcher = {
       if (config.signals.size === 0) return
       const watched = yield* FiberMap.make<GatewayId>()
       const rescan = Effect.gen(function*() {
-        const ids = new Set(yield* gatewayIdsOf(options))
+        const ids = new Set(yield* selectedGatewayIds(options))
         for (const id of [...watched].map(([key]) => key)) {
           if (!ids.has(id)) yield* FiberMap.remove(watched, id)
         }

@@ -21,7 +21,8 @@ export type GatewayPassOutcome =
   | { readonly _tag: "Reconciled"; readonly gatewayId: GatewayId; readonly report: ReconcileReport }
   | { readonly _tag: "Failed"; readonly gatewayId: GatewayId; readonly detail: string }
 
-const gatewayIdsOf = Effect.fnUntraced(function*(selection: ReconcilerSelection) {
+/** The ids of the gateways a selection names (every gateway when it names none). */
+export const selectedGatewayIds = Effect.fnUntraced(function*(selection: ReconcilerSelection) {
   const gateways = yield* GatewayRepository
   if (selection.gatewayIds === undefined && selection.organizationIds === undefined) return yield* gateways.listIds
   const ids = new Set<GatewayId>(selection.gatewayIds ?? [])
@@ -46,7 +47,7 @@ const detailOf = (cause: Cause.Cause<unknown>): string => {
 export const reconcileGateways = Effect.fn("reconcileGateways")(function*(selection: ReconcilerSelection) {
   const gateways = yield* GatewayRepository
   const outcomes: Array<GatewayPassOutcome> = []
-  for (const gatewayId of yield* gatewayIdsOf(selection)) {
+  for (const gatewayId of yield* selectedGatewayIds(selection)) {
     const found = yield* gateways.findById(gatewayId)
     if (Option.isNone(found) || found.value.url.trim() === "") continue
     const outcome = yield* applyGatewayReconcile(found.value, { deleteOrphans: false }).pipe(

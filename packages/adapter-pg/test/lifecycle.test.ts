@@ -3,7 +3,7 @@
 // sharing the database, every agent converges once: no agent left pending, no duplicate gateway agent, each agent's
 // workspace token the one the database accepts.
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { layer, PgLifecycle } from "@mission-control/adapter-pg"
+import { layer, layerEmbedded, PgLifecycle } from "@mission-control/adapter-pg"
 import { createDatabase, runStatement, serverReachable } from "@mission-control/adapter-pg/testing"
 import { Actor, AgentCreate, authenticateAgent, createAgent } from "@mission-control/core"
 import { Fixtures, TestKit } from "@mission-control/core/testing"
@@ -12,6 +12,9 @@ import { startGatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import type { GatewaySimulator } from "@mission-control/gateway-rpc/testing"
 import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../..", import.meta.url))
@@ -287,5 +290,65 @@ describe.skipIf(!reachable)("durable provisioning across processes", () => {
       await assertConverged(6)
     },
     120_000
+  )
+})
+
+describe("durable provisioning on the embedded database", () => {
+  it(
+    "one process killed between workspace file writes: restarted on the same data, it finishes every agent once",
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "mc-lifecycle-"))
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
+      const simulator = await startGatewaySimulator({ reloadDelayMs: 50 })
+      cleanups.push(() => simulator.stop())
+      simulator.configure({ faults: [{ method: "agents.files.set", kind: "stall" }] })
+      const embedded = { MC_EMBEDDED_DIR: dataDir, MC_RUNNER_PORT: "0" }
+      const first = startWorker({
+        ...embedded,
+        MC_MODE: "seed",
+        MC_GATEWAY_URL: simulator.url,
+        MC_GATEWAY_TOKEN: simulator.token!,
+        MC_AGENTS: "3"
+      })
+      await until("file writes of all three agents", () => {
+        const agents = new Set(callsOf(simulator, "agents.files.set").map((call) => call.params["agentId"]))
+        return agents.size === 3
+      }, 90_000)
+      await first.kill()
+      simulator.configure({ faults: [] })
+      const world = JSON.parse(first.output.find((line) => line.startsWith("world "))!.slice("world ".length)) as {
+        readonly boardId: string
+        readonly ownerId: string
+      }
+
+      const restarted = startWorker({
+        ...embedded,
+        MC_MODE: "resume",
+        MC_BOARD_ID: world.boardId,
+        MC_OWNER_ID: world.ownerId,
+        MC_AGENTS: "0",
+        MC_REPORT: "1"
+      })
+      const took = await until("all agents converged", () => restarted.output.includes("pending 0 of 3"), 90_000)
+      console.log(`durable lifecycle (embedded): 3 agents converged ${took} ms after the restart`)
+      await restarted.kill("SIGTERM")
+
+      const runtime = ManagedRuntime.make(
+        Layer.mergeAll(layerEmbedded({ dataDir }), TestKit.layerServices, GatewayRpc.layer())
+      )
+      try {
+        const onGateway = gatewayAgents(simulator)
+        assert.strictEqual(onGateway.length, 3)
+        for (const gatewayId of onGateway) {
+          const token = /AUTH_TOKEN=(\S+)/.exec(simulator.file(gatewayId, "AGENTS.md") ?? "")?.[1]
+          const agent = await runtime.runPromise(authenticateAgent(token))
+          assert.strictEqual(`mc-${agent.id}`, gatewayId)
+          assert.isNull(agent.provisionAction)
+        }
+      } finally {
+        await runtime.dispose()
+      }
+    },
+    180_000
   )
 })

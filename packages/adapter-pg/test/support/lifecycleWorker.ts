@@ -1,22 +1,25 @@
 // A server process for the durable lifecycle tests: the adapter on Postgres, the gateway client, and the lifecycle's
-// workflows. `create` provisions agents (printing `created <id>` as each answers); `sync` runs a template sync of the
+// workflows, on Postgres (MC_DATABASE_URL) or on the embedded database (MC_EMBEDDED_DIR). `seed` seeds the fixture
+// world first, then does what `create` does; `create` provisions agents (printing `created <id>` as each answers); `sync` runs a template sync of the
 // gateway rotating tokens; `resume` only serves, finishing whatever workflows it finds. Killed with SIGKILL by the
 // tests, at the point they choose.
-//   MC_DATABASE_URL, MC_MODE (create | sync | resume), MC_BOARD_ID, MC_OWNER_ID, MC_GATEWAY_ID, MC_AGENTS (how
-//   many), MC_RUNNER_PORT
+//   MC_DATABASE_URL or MC_EMBEDDED_DIR, MC_MODE (seed | create | sync | resume), MC_BOARD_ID, MC_OWNER_ID,
+//   MC_GATEWAY_ID (or MC_GATEWAY_URL and MC_GATEWAY_TOKEN to seed), MC_AGENTS (how many), MC_RUNNER_PORT, MC_REPORT
 import * as PgAdapter from "@mission-control/adapter-pg"
 import type { BoardId, GatewayId, UserId } from "@mission-control/core"
 import {
   Actor,
   AgentCreate,
+  AgentRepository,
   AgentTokens,
   createAgent,
   OrganizationRepository,
   syncGatewayTemplatesAsAdmin,
   TemplateRenderer
 } from "@mission-control/core"
+import { Fixtures } from "@mission-control/core/testing"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
-import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Effect, Layer, Option, Redacted, Schedule, Schema } from "effect"
 
 const env = (name: string): string => {
   const value = process.env[name]
@@ -24,19 +27,48 @@ const env = (name: string): string => {
   return value
 }
 
-const config = { url: Redacted.make(env("MC_DATABASE_URL")), maxConnections: 10 }
-const services = Layer.mergeAll(
-  PgAdapter.layer(config),
-  AgentTokens.layer,
-  TemplateRenderer.layer,
-  GatewayRpc.layer()
-)
-const lifecycle = PgAdapter.PgLifecycle.layer(config, {
-  runnerAddress: { host: "127.0.0.1", port: Number(env("MC_RUNNER_PORT")) },
-  shardLockExpiration: "3 seconds",
-  pollInterval: "500 millis"
+const embeddedDir = process.env["MC_EMBEDDED_DIR"]
+const gatewayServices = Layer.mergeAll(AgentTokens.layer, TemplateRenderer.layer, GatewayRpc.layer())
+// On the embedded database (PGlite in this process, its data in MC_EMBEDDED_DIR): one process, runners in memory.
+const layer = embeddedDir !== undefined
+  ? Layer.provideMerge(
+    PgAdapter.PgLifecycle.layerEmbedded(),
+    Layer.merge(PgAdapter.layerEmbedded({ dataDir: embeddedDir }), gatewayServices)
+  )
+  : (() => {
+    const config = { url: Redacted.make(env("MC_DATABASE_URL")), maxConnections: 10 }
+    return Layer.provideMerge(
+      PgAdapter.PgLifecycle.layer(config, {
+        runnerAddress: { host: "127.0.0.1", port: Number(env("MC_RUNNER_PORT")) },
+        shardLockExpiration: "3 seconds",
+        pollInterval: "500 millis"
+      }),
+      Layer.merge(PgAdapter.layer(config), gatewayServices)
+    )
+  })()
+
+/** `seed`: the fixture world on the gateway at MC_GATEWAY_URL (MC_GATEWAY_TOKEN), its ids printed as `world {…}`. */
+const seed = Effect.gen(function*() {
+  const world = yield* Fixtures.world({
+    gateway: {
+      url: env("MC_GATEWAY_URL"),
+      token: Redacted.make(env("MC_GATEWAY_TOKEN")),
+      workspaceRoot: "/srv/openclaw"
+    }
+  })
+  process.env["MC_BOARD_ID"] = world.board.id
+  process.env["MC_OWNER_ID"] = world.owner.id
+  process.env["MC_GATEWAY_ID"] = world.gateway.id
+  console.log(`world ${JSON.stringify({ boardId: world.board.id, ownerId: world.owner.id })}`)
 })
-const layer = Layer.provideMerge(lifecycle, services)
+
+/** With MC_REPORT: the board's agents still pending, as `pending <n>`, every 200 ms. */
+const report = Effect.gen(function*() {
+  const agents = yield* AgentRepository
+  const onBoard = yield* agents.listByBoards([env("MC_BOARD_ID") as BoardId])
+  const pending = onBoard.filter((agent) => agent.provisionAction !== null || agent.agentTokenDigest === null)
+  console.log(`pending ${pending.length} of ${onBoard.length}`)
+}).pipe(Effect.repeat(Schedule.spaced("200 millis")))
 
 const owner = Effect.flatMap(OrganizationRepository, (repo) => repo.findUser(env("MC_OWNER_ID") as UserId)).pipe(
   Effect.map(Option.getOrThrow)
@@ -69,7 +101,9 @@ const create = Effect.gen(function*() {
 
 const main = Effect.gen(function*() {
   console.log("ready")
-  if (env("MC_MODE") === "create") yield* create
+  if (env("MC_MODE") === "seed") yield* seed
+  if (env("MC_MODE") === "create" || env("MC_MODE") === "seed") yield* create
+  if (process.env["MC_REPORT"] !== undefined) yield* Effect.forkChild(report)
   if (env("MC_MODE") === "sync") yield* sync
   return yield* Effect.never
 }).pipe(Effect.provide(layer))

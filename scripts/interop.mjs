@@ -121,7 +121,9 @@ const runVersion = async (version) => {
       log(`openclaw@${version} did not become ready; its output:\n${output.slice(-4000)}`)
       return "failed"
     }
-    const result = spawnSync("npx", ["vitest", "run", "--project", "interop"], {
+    // MC_INTEROP_FILTER: vitest file filters (space-separated), to run some interop files only.
+    const filters = (process.env.MC_INTEROP_FILTER ?? "").split(/\s+/).filter(Boolean)
+    const result = spawnSync("npx", ["vitest", "run", "--project", "interop", ...filters], {
       stdio: "inherit",
       env: {
         ...process.env,

@@ -31,6 +31,16 @@ export const defaultHeartbeatPatchOptions: HeartbeatPatchOptions = {
 export const isStaleConfigHash = (error: GatewayError): boolean =>
   /changed since last load|base hash required/i.test(error.detail)
 
+/**
+ * The patch is in the gateway's saved config, though not (yet) in the running one: 2026.9 answers `UNAVAILABLE` with
+ * "persisted but was not applied … (superseded)" when a newer config write (an `agents.create`, say) was applied over
+ * it, and "persisted and was accepted for restart" when a restart will apply it. A later write had to read ours (the
+ * `baseHash`), so the config in force contains our settings, or will.
+ */
+export const isPersistedPatch = (error: GatewayError): boolean =>
+  error.method === "config.patch" && /\bpersisted\b/i.test(error.detail) &&
+  /superseded|accepted for restart|restart is required/i.test(error.detail)
+
 interface Waiter {
   readonly entries: ReadonlyArray<HeartbeatEntry>
   readonly outcome: Deferred.Deferred<{ readonly patched: boolean }, GatewayError>
@@ -71,9 +81,13 @@ export const makeHeartbeatPatcher = (
       let staleHashRetries = 0
       let retryAfterWaits = 0
       while (true) {
-        const outcome = yield* Effect.result(apply(mergeEntries(batch)))
+        const entries = mergeEntries(batch)
+        const outcome = yield* Effect.result(apply(entries))
         if (outcome._tag === "Success") return outcome.success
         const error = outcome.failure
+        if (isPersistedPatch(error)) {
+          return { patched: true, changedAgents: new Set(entries.map((entry) => entry.agentId)), sharedChange: false }
+        }
         if (isStaleConfigHash(error) && staleHashRetries < maxStaleHashRetries) {
           staleHashRetries++
           yield* Effect.sleep(Duration.millis(50 * staleHashRetries))

@@ -280,4 +280,21 @@ describe("the coalescer on its own (test clock)", () => {
       assert.isTrue(Exit.isFailure(exit))
       assert.strictEqual(attempts, 4)
     }))
+
+  it.effect("a patch the gateway saved but superseded (2026.9.6) counts as applied, without a second patch", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const patch = makeHeartbeatPatcher(() =>
+        Effect.suspend(() => (attempts++,
+          Effect.fail(gatewayError(
+            "config.patch",
+            "Rejected",
+            "config.patch persisted but was not applied to the active Gateway (superseded); run config.get, then use config.apply to reapply the saved config or restart the Gateway",
+            { code: "UNAVAILABLE", retryable: true }
+          )))
+        )
+      )
+      assert.deepStrictEqual(yield* patch([entryOf("a")]), { patched: true })
+      assert.strictEqual(attempts, 1)
+    }))
 })

@@ -2,7 +2,7 @@
 // one and sets these variables): one client, 50 concurrent `patchHeartbeats`, all applied, the `config.patch` count
 // told and within the gateway's limit of 30 a minute per client; on 2026.4.1 (3 a minute) also patches one after
 // another past the limit, the refusal waited out.
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import type { GatewayError, HeartbeatEntry } from "@mission-control/core"
 import { isTransientGatewayError } from "@mission-control/core"
 import * as GatewayRpc from "@mission-control/gateway-rpc"
@@ -19,7 +19,29 @@ const smallBudget = /^2026\.[1-8]\./.test(version)
 const retryTransient = <A>(effect: Effect.Effect<A, GatewayError>) =>
   effect.pipe(Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20, while: isTransientGatewayError }))
 
+/**
+ * Waits until the gateway answers `health` on fresh connections three times in a row, a second apart (bounded): the
+ * restarts its config writes cause (2026.4) must be over before the next file's tests start.
+ */
+const gatewaySettled = Effect.gen(function*() {
+  let inARow = 0
+  for (let attempt = 0; attempt < 90 && inARow < 3; attempt++) {
+    const answered = yield* Effect.scoped(Effect.gen(function*() {
+      const connection = yield* GatewayRpc.makeConnection({
+        url: url!,
+        token: token === undefined ? null : Redacted.make(token),
+        device: GatewayRpc.generateDeviceIdentity()
+      })
+      return yield* connection.request("health", {})
+    })).pipe(Effect.timeout("5 seconds"), Effect.isSuccess)
+    inARow = answered ? inARow + 1 : 0
+    yield* Effect.sleep("1 second")
+  }
+})
+
 describe.skipIf(url === undefined)(`heartbeat settings of 50 agents on OpenClaw ${version}`, () => {
+  afterAll(() => Effect.runPromise(gatewaySettled), 120_000)
+
   it.live(
     "50 concurrent patchHeartbeats through one client: all applied, few config.patch calls",
     () =>

@@ -19,6 +19,14 @@ const smallBudget = /^2026\.[1-8]\./.test(version)
 const retryTransient = <A>(effect: Effect.Effect<A, GatewayError>) =>
   effect.pipe(Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20, while: isTransientGatewayError }))
 
+/** A connection of its own to the gateway under test, with a fresh device identity. */
+const connect = () =>
+  GatewayRpc.makeConnection({
+    url: url!,
+    token: token === undefined ? null : Redacted.make(token),
+    device: GatewayRpc.generateDeviceIdentity()
+  })
+
 /**
  * Waits until the gateway answers `health` on fresh connections three times in a row, a second apart (bounded): the
  * restarts its config writes cause (2026.4) must be over before the next file's tests start.
@@ -27,11 +35,7 @@ const gatewaySettled = Effect.gen(function*() {
   let inARow = 0
   for (let attempt = 0; attempt < 90 && inARow < 3; attempt++) {
     const answered = yield* Effect.scoped(Effect.gen(function*() {
-      const connection = yield* GatewayRpc.makeConnection({
-        url: url!,
-        token: token === undefined ? null : Redacted.make(token),
-        device: GatewayRpc.generateDeviceIdentity()
-      })
+      const connection = yield* connect()
       return yield* connection.request("health", {})
     })).pipe(Effect.timeout("5 seconds"), Effect.isSuccess)
     inARow = answered ? inARow + 1 : 0
@@ -46,11 +50,7 @@ describe.skipIf(url === undefined)(`heartbeat settings of 50 agents on OpenClaw 
     "50 concurrent patchHeartbeats through one client: all applied, few config.patch calls",
     () =>
       Effect.gen(function*() {
-        const connection = yield* GatewayRpc.makeConnection({
-          url: url!,
-          token: token === undefined ? null : Redacted.make(token),
-          device: GatewayRpc.generateDeviceIdentity()
-        })
+        const connection = yield* connect()
         const sent = { patches: 0, refused: 0 }
         const counted: GatewayRpc.GatewayConnection = {
           ...connection,
@@ -115,11 +115,7 @@ describe.skipIf(url === undefined)(`heartbeat settings of 50 agents on OpenClaw 
     "patches one after another past the write limit: the refused one waits for the window and is applied",
     () =>
       Effect.gen(function*() {
-        const connection = yield* GatewayRpc.makeConnection({
-          url: url!,
-          token: token === undefined ? null : Redacted.make(token),
-          device: GatewayRpc.generateDeviceIdentity()
-        })
+        const connection = yield* connect()
         const refusals: Array<GatewayError> = []
         const client = GatewayRpc.makeClient({
           ...connection,

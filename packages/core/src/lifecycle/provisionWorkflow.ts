@@ -3,6 +3,7 @@
 import { Effect, Option, Schema } from "effect"
 import { Activity, Workflow } from "effect/workflow"
 import { AgentId, UserId } from "../domain/ids.js"
+import type { Board } from "../domain/models.js"
 import { isProvisionPending, runProvisioning } from "../programs/provisionAgentRecord.js"
 import { withAgentRunLock } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
@@ -51,7 +52,7 @@ const attempt = (payload: ProvisionPayload) =>
     if (!isProvisionPending(agent)) return completed
     const gateway = yield* Effect.flatMap(GatewayRepository, (gateways) => gateways.findById(agent.gatewayId))
     if (Option.isNone(gateway)) return gone
-    let board = null
+    let board: Board | null = null
     if (agent.boardId !== null) {
       const found = yield* Effect.flatMap(BoardRepository, (boards) => boards.findById(agent.boardId!))
       if (Option.isNone(found)) return gone

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // pnpm test:interop: runs the interop suite against real OpenClaw gateways.
 // For each version: installs Node 24 and the gateway into a cache folder outside the clone (once), starts the gateway
-// offline on a free loopback port with a throwaway HOME, runs the `interop` vitest project against it, and stops it.
+// offline on a free loopback port with a throwaway HOME for each `interop` vitest file (see runVersion), runs the
+// file against it, and stops it.
 // A version that cannot be installed here is reported and skipped; a version that installs must pass.
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { homedir, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -87,17 +88,27 @@ const waitReady = async (url, deadlineMs) => {
   return false
 }
 
-const runVersion = async (version) => {
-  const installed = install(version)
-  if (installed === undefined) {
-    log(`openclaw@${version} could not be installed here: skipped`)
-    return "skipped"
-  }
+/** The interop test files, in a stable order; MC_INTEROP_FILTER (space-separated substrings) keeps some of them. */
+const interopFiles = () => {
+  const filters = (process.env.MC_INTEROP_FILTER ?? "").split(/\s+/).filter(Boolean)
+  return readdirSync("packages")
+    .flatMap((pkg) => {
+      const dir = join("packages", pkg, "interop")
+      return existsSync(dir)
+        ? readdirSync(dir, { recursive: true }).map((file) => join(dir, String(file))).filter((file) => file.endsWith(".interop.ts"))
+        : []
+    })
+    .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+    .sort()
+}
+
+/** Starts a gateway on a free loopback port with a throwaway HOME; resolves once it answers `connect`. */
+const startGateway = async (installed, version) => {
   const port = await freePort()
   const home = mkdtempSync(join(tmpdir(), "openclaw-home-"))
   const url = `ws://127.0.0.1:${port}`
   log(`starting openclaw@${version} on ${url}`)
-  const gateway = spawn(
+  const child = spawn(
     installed.node,
     [installed.entry, "gateway", "--allow-unconfigured", "--auth", "token", "--token", token, "--port", String(port), "--bind", "loopback"],
     {
@@ -108,42 +119,74 @@ const runVersion = async (version) => {
       detached: true
     }
   )
-  let output = ""
-  gateway.stdout.on("data", (chunk) => (output += chunk))
-  gateway.stderr.on("data", (chunk) => (output += chunk))
-  const stop = () => {
+  const gateway = { url, home, output: "", ready: false }
+  child.stdout.on("data", (chunk) => (gateway.output += chunk))
+  child.stderr.on("data", (chunk) => (gateway.output += chunk))
+  gateway.stop = async () => {
     try {
-      process.kill(-gateway.pid, "SIGTERM")
+      process.kill(-child.pid, "SIGTERM")
     } catch {}
-  }
-  try {
-    if (!(await waitReady(url, 90_000))) {
-      log(`openclaw@${version} did not become ready; its output:\n${output.slice(-4000)}`)
-      return "failed"
-    }
-    // MC_INTEROP_FILTER: vitest file filters (space-separated), to run some interop files only.
-    const filters = (process.env.MC_INTEROP_FILTER ?? "").split(/\s+/).filter(Boolean)
-    const result = spawnSync("npx", ["vitest", "run", "--project", "interop", ...filters], {
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        OPENCLAW_GATEWAY_URL: url,
-        OPENCLAW_GATEWAY_TOKEN: token,
-        OPENCLAW_GATEWAY_VERSION: version,
-        OPENCLAW_STATE_DIR: join(home, ".openclaw")
-      },
-      timeout: 10 * 60_000
-    })
-    if (result.status !== 0) log(`openclaw@${version} output (last lines):\n${output.split("\n").slice(-40).join("\n")}`)
-    return result.status === 0 ? "passed" : "failed"
-  } finally {
-    stop()
     await new Promise((resolve) => setTimeout(resolve, 1000))
     try {
-      process.kill(-gateway.pid, "SIGKILL")
+      process.kill(-child.pid, "SIGKILL")
     } catch {}
     rmSync(home, { recursive: true, force: true })
   }
+  gateway.ready = await waitReady(url, 90_000)
+  if (!gateway.ready) log(`openclaw@${version} did not become ready; its output:\n${gateway.output.slice(-4000)}`)
+  return gateway
+}
+
+const runFile = (gateway, version, file) =>
+  spawnSync("npx", ["vitest", "run", "--project", "interop", file], {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      OPENCLAW_GATEWAY_URL: gateway.url,
+      OPENCLAW_GATEWAY_TOKEN: token,
+      OPENCLAW_GATEWAY_VERSION: version,
+      OPENCLAW_STATE_DIR: join(gateway.home, ".openclaw"),
+      // This gateway and its HOME are thrown away after the file: its tests need not delete what they created.
+      MC_INTEROP_GATEWAY_DISPOSABLE: "1"
+    },
+    timeout: 10 * 60_000
+  }).status === 0
+
+/**
+ * Runs the interop files one after another, each against a fresh gateway of this version: what one file leaves (fifty
+ * agents, a config grown with them, a restart in progress) never slows or breaks the next. 2026.9.6 sometimes stops
+ * answering anything, `connect` included, after a run of config reloads (in its own reload code): a file that failed
+ * on a gateway that no longer answers `connect` for 30 s runs once more on a fresh one, and that is printed. A file
+ * that fails on a gateway that still answers fails the run.
+ */
+const runVersion = async (version) => {
+  const installed = install(version)
+  if (installed === undefined) {
+    log(`openclaw@${version} could not be installed here: skipped`)
+    return "skipped"
+  }
+  const failed = []
+  for (const file of interopFiles()) {
+    let passed = false
+    for (let run = 1; run <= 2 && !passed; run++) {
+      const gateway = await startGateway(installed, version)
+      try {
+        if (!gateway.ready) break
+        passed = runFile(gateway, version, file)
+        if (passed) break
+        if (await waitReady(gateway.url, 30_000)) {
+          log(`openclaw@${version} output (last lines):\n${gateway.output.split("\n").slice(-40).join("\n")}`)
+          break
+        }
+        log(`openclaw@${version} stopped answering connect during ${file}${run === 1 ? ": running it again on a fresh gateway" : ""}`)
+      } finally {
+        await gateway.stop()
+      }
+    }
+    if (!passed) failed.push(file)
+  }
+  if (failed.length > 0) log(`openclaw@${version}: failed ${failed.join(", ")}`)
+  return failed.length === 0 ? "passed" : "failed"
 }
 
 const results = {}

@@ -39,6 +39,11 @@ export interface Settings {
   readonly lifecycleRetryInterval: Duration.Duration
   /** Durable lifecycle: how long a request waits for its workflow before answering with the work pending. */
   readonly lifecycleAnswerBudget: Duration.Duration
+  /**
+   * Durable lifecycle: provisioning and deletion attempts that run at once on one gateway in this process; the others
+   * wait for a turn before their attempt's deadline starts.
+   */
+  readonly lifecycleConcurrencyPerGateway: number
 }
 
 /** The settings in force; the defaults unless a different value is provided with `Effect.provideService(Settings, …)`. */
@@ -77,6 +82,7 @@ export const Settings = Context.Reference<Settings>("@mission-control/core/Setti
       label: "gateway coordination"
     },
     lifecycleRetryInterval: Duration.seconds(5),
-    lifecycleAnswerBudget: Duration.seconds(15)
+    lifecycleAnswerBudget: Duration.seconds(15),
+    lifecycleConcurrencyPerGateway: 4
   })
 })

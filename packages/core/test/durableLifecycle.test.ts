@@ -6,6 +6,7 @@ import {
   Actor,
   AgentCreate,
   AgentRepository,
+  checkInOverdueAgents,
   createAgent,
   deleteAgent,
   layerDurableLifecycle,
@@ -19,8 +20,8 @@ import { WorkflowEngine } from "effect/workflow"
 import { testLayer } from "./support/layer.js"
 
 const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
-const durableLayer = () =>
-  layerDurableLifecycle().pipe(Layer.provideMerge(Layer.merge(testLayer(), WorkflowEngine.layerMemory)))
+const durableLayer = (gateway: Parameters<typeof testLayer>[0] = {}) =>
+  layerDurableLifecycle().pipe(Layer.provideMerge(Layer.merge(testLayer(gateway), WorkflowEngine.layerMemory)))
 
 const realPause = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
 
@@ -182,4 +183,77 @@ describe("durable provisioning", () => {
       assert.strictEqual("detail" in failure ? failure.detail : "", "Gateway cleanup failed: not allowed")
       assert.strictEqual((yield* findAgent(agent.id)).status, agent.status)
     }).pipe(Effect.provide(durableLayer())))
+
+  it.effect("a wakeup the gateway keeps refusing: the agent is provisioned, and the check-in sweep wakes it later", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const settings = yield* Settings
+      // 2026.9.6 answers UNAVAILABLE, retryable: a transient refusal.
+      gateway.fail({
+        method: "chat.send",
+        reason: "Restarting",
+        message: "PreparedModelCatalogConfigReplacedError: prepared model catalog owner config was replaced",
+        times: Infinity
+      })
+      const request = yield* Effect.forkChild(
+        createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name: "Wren" }))
+      )
+      assert.isTrue(
+        yield* advanceUntil(Effect.sync(() => request.pollUnsafe() !== undefined), "250 millis", "10 seconds")
+      )
+      const agent = yield* Fiber.join(request)
+      assert.isNull(agent.provisionAction)
+      assert.isNotNull(agent.agentTokenDigest)
+      assert.strictEqual(agent.wakeAttempts, 1)
+      assert.isNotNull(agent.checkinDeadlineAt)
+      const wakes = () => gateway.calls(world.gateway.id).filter((call) => call.method === "chat.send").length
+      // One wakeup and its three retries, and no second convergence: one create, one update.
+      assert.strictEqual(wakes(), 4)
+      const calls = gateway.calls(world.gateway.id).map((call) => call.method)
+      assert.deepStrictEqual(calls.filter((method) => method === "agents.create" || method === "agents.update"), [
+        "agents.create",
+        "agents.update"
+      ])
+      gateway.clearFailures()
+      yield* TestClock.adjust(Duration.sum(settings.checkinDeadline, Duration.seconds(1)))
+      yield* checkInOverdueAgents()
+      assert.strictEqual(wakes(), 5)
+      assert.strictEqual((yield* findAgent(agent.id)).wakeAttempts, 2)
+    }).pipe(Effect.provide(durableLayer())))
+
+  it.effect("a burst of creates on one gateway takes turns: lifecycleConcurrencyPerGateway runs at once, all finish", () =>
+    Effect.gen(function*() {
+      const world = yield* Fixtures.world()
+      const gateway = yield* MemoryGateway
+      const names = ["Ada", "Bo", "Cy", "Di", "Ed", "Flo"]
+      const requests = yield* Effect.forEach(
+        names,
+        (name) => Effect.forkChild(createAgent(Actor.user(world.owner), create({ board_id: world.board.id, name })))
+      )
+      const answered = yield* advanceUntil(
+        Effect.sync(() => requests.every((request) => request.pollUnsafe() !== undefined)),
+        "100 millis",
+        "60 seconds"
+      )
+      assert.isTrue(answered)
+      const agents = yield* Effect.forEach(requests, Fiber.join)
+      assert.isTrue(agents.every((agent) => agent.provisionAction === null && agent.status === "online"))
+      // Each agent's gateway calls span from its first to its last; at no point do more than two spans overlap.
+      const calls = gateway.calls(world.gateway.id)
+      const spans = agents.map((agent) => {
+        const indexes = calls.flatMap((call, index) =>
+          JSON.stringify(call.params).includes(`mc-${agent.id}`) ? [index] : []
+        )
+        return { first: Math.min(...indexes), last: Math.max(...indexes) }
+      })
+      const overlapping = calls.map((_, index) =>
+        spans.filter((span) => span.first <= index && index <= span.last).length
+      )
+      assert.strictEqual(Math.max(...overlapping), 2)
+    }).pipe(Effect.provide(
+      durableLayer({ latency: "100 millis" }).pipe(
+        Layer.provide(Layer.succeed(Settings, { ...Settings.defaultValue(), lifecycleConcurrencyPerGateway: 2 }))
+      )
+    )))
 })

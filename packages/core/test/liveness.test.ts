@@ -20,7 +20,7 @@ const create = (body: unknown) => Schema.decodeUnknownSync(AgentCreate)(body)
 // Background fibers do real work (a database on Postgres) between clock steps: wait for it in real time.
 const eventually = <E, R>(check: Effect.Effect<boolean, E, R>) =>
   Effect.gen(function*() {
-    for (let attempt = 0; attempt < 400; attempt++) {
+    for (let attempt = 0; attempt < 1000; attempt++) {
       if (yield* check) return true
       yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
     }
@@ -210,6 +210,8 @@ describe("LivenessWatcher", () => {
       const gateway = yield* Fixtures.gateway(world.organization.id, { name: "Second Gateway" })
       const board = yield* Fixtures.board(world.organization.id, gateway.id, { name: "Second", slug: "second" })
       const { agent } = yield* Fixtures.agent({ gatewayId: gateway.id, boardId: board.id })
+      // On Postgres the scan in progress reads for real: its next one is scheduled once that read is done.
+      yield* settle
       yield* TestClock.adjust(Duration.minutes(1))
       assert.isTrue(yield* subscribed(gateway.id))
       const later = yield* DateTime.now

@@ -1,6 +1,9 @@
 // What every lifecycle workflow shares: how it ends, and the loop of attempts its single activity runs.
 
-import { Effect, Schedule, Schema } from "effect"
+import { DateTime, Effect, Fiber, Schedule, Schema } from "effect"
+import type { AgentId } from "../domain/ids.js"
+import { AgentRepository } from "../services/AgentRepository.js"
+import type { KeyedPermits } from "../services/keyedPermits.js"
 import { Settings } from "../Settings.js"
 
 /**
@@ -55,4 +58,32 @@ export const untilSettled = <E extends { readonly _tag: string }, R>(
         )
       )
     )
+  })
+
+/**
+ * Runs an attempt's gateway work in its turn on the gateway (`perGateway`). An attempt still waiting for its turn
+ * when a down gateway would have been given up on (`lifecycleAttempt`'s deadline) records that it waits, as
+ * `<pending prefix>: waiting for earlier lifecycle work on this gateway`, and tells its request (`onPending`), which
+ * then answers at once rather than at the answer budget.
+ */
+export const inTurn = (
+  perGateway: KeyedPermits,
+  gatewayId: string,
+  agentId: AgentId,
+  pendingPrefix: string,
+  onPending: Effect.Effect<void>
+) =>
+<A, E, R>(work: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const settings = yield* Settings
+    const agents = yield* AgentRepository
+    const waiting = Effect.gen(function*() {
+      yield* agents.update(agentId, {
+        lastProvisionError: `${pendingPrefix}: waiting for earlier lifecycle work on this gateway`,
+        updatedAt: yield* DateTime.now
+      })
+      yield* onPending
+    }).pipe(Effect.ignore, Effect.delay(settings.lifecycleAttempt.deadline))
+    const notice = yield* Effect.forkChild(waiting)
+    return yield* perGateway(gatewayId)(Effect.andThen(Fiber.interrupt(notice), work))
   })

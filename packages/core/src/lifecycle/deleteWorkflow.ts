@@ -6,7 +6,8 @@ import { AgentId } from "../domain/ids.js"
 import { gatewayOf, removeAgent } from "../programs/deleteAgent.js"
 import { withAgentRunLock } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
-import { completed, failedOutcome, LifecycleOutcome, superseded, untilSettled } from "./attempts.js"
+import type { KeyedPermits } from "../services/keyedPermits.js"
+import { completed, failedOutcome, inTurn, LifecycleOutcome, superseded, untilSettled } from "./attempts.js"
 
 /** What a deletion workflow runs: the agent, the generation its deletion was requested in, the status to restore. */
 export const DeletePayload = Schema.Struct({
@@ -24,7 +25,7 @@ export const DeleteAgentWorkflow = Workflow.make("mission-control/DeleteAgent", 
 })
 
 /** One attempt, under the agent's run lock; a replay after a crash finds the row gone and is done. */
-const attempt = (payload: DeletePayload) =>
+const attempt = (payload: DeletePayload, perGateway: KeyedPermits, onPending: Effect.Effect<void>) =>
   Effect.gen(function*() {
     const agents = yield* AgentRepository
     const found = yield* agents.findById(payload.agentId)
@@ -33,12 +34,20 @@ const attempt = (payload: DeletePayload) =>
     const gateway = yield* gatewayOf(found.value).pipe(
       Effect.catchTag("NotFound", () => Effect.succeed(Option.none()))
     )
-    return yield* removeAgent(found.value, gateway, { _tag: "durable", previousStatus: payload.previousStatus }).pipe(
+    const removal = removeAgent(found.value, gateway, { _tag: "durable", previousStatus: payload.previousStatus })
+    const inItsTurn = Option.isSome(gateway)
+      ? inTurn(perGateway, gateway.value.id, payload.agentId, "Gateway delete pending", onPending)(removal)
+      : removal
+    return yield* inItsTurn.pipe(
       Effect.as(completed),
       Effect.catchTags(failedOutcome)
     )
   }).pipe(withAgentRunLock(payload.agentId))
 
 /** The workflow's single activity: the attempts, recorded once they end the work. */
-export const deleteActivity = (payload: DeletePayload, onPending: Effect.Effect<void>) =>
-  Activity.make({ name: "remove", success: LifecycleOutcome, execute: untilSettled(attempt(payload), onPending) })
+export const deleteActivity = (payload: DeletePayload, onPending: Effect.Effect<void>, perGateway: KeyedPermits) =>
+  Activity.make({
+    name: "remove",
+    success: LifecycleOutcome,
+    execute: untilSettled(attempt(payload, perGateway, onPending), onPending)
+  })

@@ -2,6 +2,7 @@ import { Deferred, Effect, Exit, Layer, Option } from "effect"
 import { WorkflowEngine } from "effect/workflow"
 import { GatewayFailure, Internal, NotFound, reason } from "../errors.js"
 import { AgentRepository } from "../services/AgentRepository.js"
+import { makeKeyedPermits } from "../services/keyedPermits.js"
 import { Settings } from "../Settings.js"
 import type { LifecycleOutcome } from "./attempts.js"
 import { deleteActivity, DeleteAgentWorkflow } from "./deleteWorkflow.js"
@@ -26,6 +27,9 @@ const make = (options: DurableLifecycleOptions) =>
   Effect.gen(function*() {
     const engine = yield* WorkflowEngine.WorkflowEngine
     const agents = yield* AgentRepository
+    // A burst of work on one gateway takes turns: each of its config writes reloads the gateway, and fifty attempts
+    // at once starved each other past their deadlines, every retry sending its writes again.
+    const perGateway = makeKeyedPermits((yield* Settings).lifecycleConcurrencyPerGateway)
     // Requests of this process waiting for a workflow, told when its attempt is left pending. A workflow running in
     // another process tells nobody here: its requests answer at the budget.
     const waiting = new Map<string, Set<Deferred.Deferred<void>>>()
@@ -49,12 +53,12 @@ const make = (options: DurableLifecycleOptions) =>
     yield* Layer.build(Layer.mergeAll(
       ProvisionAgentWorkflow.toLayer((payload, executionId) =>
         Effect.gen(function*() {
-          return yield* provisionActivity(payload, notePending(executionId))
+          return yield* provisionActivity(payload, notePending(executionId), perGateway)
         })
       ),
       DeleteAgentWorkflow.toLayer((payload, executionId) =>
         Effect.gen(function*() {
-          return yield* deleteActivity(payload, notePending(executionId))
+          return yield* deleteActivity(payload, notePending(executionId), perGateway)
         })
       ),
       SyncTemplatesWorkflow.toLayer((payload) =>

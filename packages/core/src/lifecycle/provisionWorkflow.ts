@@ -9,8 +9,9 @@ import { withAgentRunLock } from "../services/AgentLocks.js"
 import { AgentRepository } from "../services/AgentRepository.js"
 import { BoardRepository } from "../services/BoardRepository.js"
 import { GatewayRepository } from "../services/GatewayRepository.js"
+import type { KeyedPermits } from "../services/keyedPermits.js"
 import { OrganizationRepository } from "../services/OrganizationRepository.js"
-import { completed, failedOutcome, gone, LifecycleOutcome, superseded, untilSettled } from "./attempts.js"
+import { completed, failedOutcome, gone, inTurn, LifecycleOutcome, superseded, untilSettled } from "./attempts.js"
 
 /** What a provisioning workflow runs: one requested generation of one agent, with the request's options. */
 export const ProvisionPayload = Schema.Struct({
@@ -42,7 +43,7 @@ export const ProvisionAgentWorkflow = Workflow.make("mission-control/ProvisionAg
  * gateway, and never held by a request waiting for the workflow). It reads the record first: an attempt replayed
  * after a crash finds the work done or taken over and does nothing.
  */
-const attempt = (payload: ProvisionPayload) =>
+const attempt = (payload: ProvisionPayload, perGateway: KeyedPermits, onPending: Effect.Effect<void>) =>
   Effect.gen(function*() {
     const agents = yield* AgentRepository
     const found = yield* agents.findById(payload.agentId)
@@ -77,15 +78,20 @@ const attempt = (payload: ProvisionPayload) =>
       wakeupVerb: payload.wakeupVerb,
       idempotencyKey: `${payload.agentId}:${payload.generation}`
     }, "durable").pipe(
+      inTurn(perGateway, gateway.value.id, agent.id, `Gateway ${payload.action} pending`, onPending),
       Effect.as(completed),
       Effect.catchTags(failedOutcome)
     )
   }).pipe(withAgentRunLock(payload.agentId))
 
 /** The workflow's single activity: the attempts, recorded once they end the work. */
-export const provisionActivity = (payload: ProvisionPayload, onPending: Effect.Effect<void>) =>
+export const provisionActivity = (
+  payload: ProvisionPayload,
+  onPending: Effect.Effect<void>,
+  perGateway: KeyedPermits
+) =>
   Activity.make({
     name: "converge",
     success: LifecycleOutcome,
-    execute: untilSettled(attempt(payload), onPending)
+    execute: untilSettled(attempt(payload, perGateway, onPending), onPending)
   })

@@ -238,6 +238,7 @@ export const runProvisioning = Effect.fnUntraced(function*(
       wakeupVerb: run.wakeupVerb,
       patchHeartbeat: true,
       user: run.user,
+      wakeRetriedByCheckIn: mode === "durable",
       // Replaces the token of the record as read before the run, so a retry keeps the same previous token.
       onWorkspaceWritten: now.pipe(
         Effect.flatMap((at) =>

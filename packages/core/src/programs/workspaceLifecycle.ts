@@ -3,7 +3,7 @@
 // Gateway calls only: the agent record and its provisioning state are `provisionAgentRecord`'s.
 
 import type { Redacted } from "effect"
-import { Effect, Option, Redacted as R, Schema } from "effect"
+import { Effect, Option, Redacted as R, Schedule, Schema } from "effect"
 import {
   agentKey,
   boardScopedSessionKey,
@@ -23,7 +23,7 @@ import type {
   GatewayError,
   HeartbeatEntry
 } from "../services/GatewayControlPlane.js"
-import { GatewayControlPlane } from "../services/GatewayControlPlane.js"
+import { GatewayControlPlane, isTransientGatewayError } from "../services/GatewayControlPlane.js"
 import type { TemplateContext } from "../services/TemplateRenderer.js"
 import { TemplateRenderer } from "../services/TemplateRenderer.js"
 import { Settings } from "../Settings.js"
@@ -76,6 +76,12 @@ export interface LifecycleOptions {
    * where the caller records that token. Retries of the lifecycle may run it again.
    */
   readonly onWorkspaceWritten?: Effect.Effect<void> | undefined
+  /**
+   * A wakeup the gateway keeps refusing for now is left to the check-in sweep (`checkIn.ts`), which wakes an agent
+   * that has not checked in by its deadline: the workspace and its token are in place, and converging them again
+   * would only rewrite the gateway's config once more. Durable attempts set it; a request's run fails instead.
+   */
+  readonly wakeRetriedByCheckIn?: boolean | undefined
 }
 
 /** What a provisioning run did. */
@@ -388,12 +394,25 @@ export const applyAgentLifecycle = Effect.fn("applyAgentLifecycle")(function*(
       }
       if (options.wake) {
         yield* client.ensureSession(sessionKey, agent.name === "" ? undefined : agent.name)
-        yield* client.sendChat({
+        // 2026.9.6 refuses runs while it reloads the config our writes changed ("prepared model catalog owner config
+        // was replaced"), for minutes in a burst of creates; a retry of the whole convergence would write, and so
+        // reload, once more before each wake.
+        const wakeup = client.sendChat({
           sessionKey,
           message: wakeupMessage(agent.name, options),
           deliver: options.deliverWakeup,
           idempotencyKey
         })
+        yield* options.wakeRetriedByCheckIn === true
+          ? wakeup.pipe(
+            Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 3, while: isTransientGatewayError }),
+            Effect.catchIf(
+              isTransientGatewayError,
+              (error) =>
+                Effect.logWarning("wakeup not delivered for now; the check-in sweep wakes the agent", error.detail)
+            )
+          )
+          : wakeup
       }
       return { sessionKey, gatewayAgentId, workspace, heartbeat, filesWritten: written, unsupportedFiles: unsupported }
     }

@@ -1,34 +1,13 @@
-import { Context, Effect, Layer, Semaphore } from "effect"
+import { Context, Effect, Layer } from "effect"
+import { makeKeyedPermits } from "./keyedPermits.js"
 
 /** Serialises work on one agent, so that concurrent provisioning of it never interleaves. */
 export class AgentLocks extends Context.Service<AgentLocks, {
   readonly withLock: (key: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }>()("@mission-control/core/AgentLocks") {}
 
-/** Locks held in this process: one semaphore per key, dropped when nobody holds or waits for it. */
-export const makeMemory = (): AgentLocks["Service"] => {
-  const locks = new Map<string, { readonly semaphore: Semaphore.Semaphore; users: number }>()
-  return {
-    withLock: (key) => (effect) =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => {
-          let entry = locks.get(key)
-          if (entry === undefined) {
-            entry = { semaphore: Semaphore.makeUnsafe(1), users: 0 }
-            locks.set(key, entry)
-          }
-          entry.users++
-          return entry
-        }),
-        (entry) => entry.semaphore.withPermits(1)(effect),
-        (entry) =>
-          Effect.sync(() => {
-            entry.users--
-            if (entry.users === 0) locks.delete(key)
-          })
-      )
-  }
-}
+/** Locks held in this process: one permit per key. */
+export const makeMemory = (): AgentLocks["Service"] => ({ withLock: makeKeyedPermits(1) })
 
 /** `makeMemory` as a layer: enough for one process; the Postgres adapter adds cross-process locks. */
 export const layerMemory = Layer.sync(AgentLocks, makeMemory)

@@ -31,8 +31,23 @@ export const make = (overrides: Readonly<Record<string, string>> = {}): Template
     strictFilters: true,
     lenientIf: true,
     ownPropertyOnly: true,
-    greedy: false
+    greedy: false,
+    // Each template parsed once: a sync renders the same dozen for every agent, and parsing was half of rendering.
+    cache: true
   })
+  // Inline sources (identity and soul overrides) parsed once each too, the most recent few hundred kept.
+  const parsedTexts = new Map<string, ReturnType<Liquid["parse"]>>()
+  const parsedText = (source: string) => {
+    let parsed = parsedTexts.get(source)
+    if (parsed === undefined) {
+      parsed = engine.parse(source)
+      if (parsedTexts.size >= 256) parsedTexts.delete(parsedTexts.keys().next().value!)
+    } else {
+      parsedTexts.delete(source)
+    }
+    parsedTexts.set(source, parsed)
+    return parsed
+  }
   const failure = (template: string) => (cause: unknown) =>
     new TemplateError({ template, message: cause instanceof Error ? cause.message : String(cause) })
   return {
@@ -43,7 +58,7 @@ export const make = (overrides: Readonly<Record<string, string>> = {}): Template
         )
         : Effect.fail(new TemplateError({ template: name, message: `Missing template file: ${name}` })),
     renderText: (label, source, context) =>
-      Effect.tryPromise({ try: () => engine.parseAndRender(source, context), catch: failure(label) }).pipe(
+      Effect.tryPromise({ try: () => engine.render(parsedText(source), context), catch: failure(label) }).pipe(
         Effect.map((text: string) => text.trim())
       )
   }

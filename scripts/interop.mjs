@@ -5,7 +5,7 @@
 // file against it, and stops it.
 // A version that cannot be installed here is reported and skipped; a version that installs must pass.
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { homedir, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -102,6 +102,20 @@ const interopFiles = () => {
     .sort()
 }
 
+/** The processes (Linux: read from /proc) whose environment has HOME set to `home`. */
+const processesWithHome = (home) => {
+  if (!existsSync("/proc")) return []
+  return readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      return readFileSync(join("/proc", entry, "environ"), "utf8").split("\0").includes(`HOME=${home}`)
+        ? [Number(entry)]
+        : []
+    } catch {
+      return []
+    }
+  })
+}
+
 /** Starts a gateway on a free loopback port with a throwaway HOME; resolves once it answers `connect`. */
 const startGateway = async (installed, version) => {
   const port = await freePort()
@@ -130,6 +144,13 @@ const startGateway = async (installed, version) => {
     try {
       process.kill(-child.pid, "SIGKILL")
     } catch {}
+    // The gateway's spawn broker runs in a process group of its own and outlives it (seen after the burst file):
+    // whatever still runs with this gateway's HOME goes too.
+    for (const pid of processesWithHome(home)) {
+      try {
+        process.kill(pid, "SIGKILL")
+      } catch {}
+    }
     rmSync(home, { recursive: true, force: true })
   }
   gateway.ready = await waitReady(url, 90_000)

@@ -33,11 +33,28 @@ const startWorker = (env: Record<string, string>) => startLifecycleWorker(env, (
 const until = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) =>
   waitUntil(what, check, timeoutMs, 50)
 
+/**
+ * A simulator on a port below Linux's ephemeral range (32768 up), which the sockets other test files open never
+ * take: a test can stop it and start it again on that port.
+ */
+const startOnRestartablePort = async (behaviour: Parameters<typeof startGatewaySimulator>[0]) => {
+  for (let attempt = 1;; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000)
+    try {
+      return await startGatewaySimulator(behaviour, { port })
+    } catch (error) {
+      if (attempt >= 10) throw error
+    }
+  }
+}
+
 /** A fresh database seeded with the fixture world, its gateway on a new simulator. */
-const setUp = async () => {
+const setUp = async (options: { readonly restartablePort?: boolean } = {}) => {
   const database = await createDatabase()
   cleanups.push(() => database.drop())
-  const simulator: GatewaySimulator = await startGatewaySimulator({ reloadDelayMs: 50 })
+  const simulator: GatewaySimulator = options.restartablePort === true
+    ? await startOnRestartablePort({ reloadDelayMs: 50 })
+    : await startGatewaySimulator({ reloadDelayMs: 50 })
   cleanups.push(() => simulator.stop())
   const config = { url: Redacted.make(database.url), maxConnections: 4 }
   const runtime = ManagedRuntime.make(Layer.mergeAll(layer(config), TestKit.layerServices, GatewayRpc.layer()))
@@ -150,7 +167,7 @@ describe.skipIf(!reachable)("durable provisioning across processes", () => {
   it(
     "the gateway stopped while 20 agents are created: each request answers pending, and all converge once it is back",
     async () => {
-      const { allConverged, assertConverged, config, simulator, world } = await setUp()
+      const { allConverged, assertConverged, config, simulator, world } = await setUp({ restartablePort: true })
       const port = Number(new URL(simulator.url).port)
       const runtime = ManagedRuntime.make(Layer.provideMerge(
         PgLifecycle.layer(config, {

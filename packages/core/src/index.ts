@@ -49,6 +49,7 @@ export type {
   HeartbeatEntry
 } from "./services/GatewayControlPlane.js"
 export { GatewayRepository } from "./services/GatewayRepository.js"
+export type { KeyedPermits } from "./services/keyedPermits.js"
 export { OrganizationRepository } from "./services/OrganizationRepository.js"
 export {
   layerMemory as layerMemoryRateLimitStore,

@@ -1,9 +1,10 @@
 import { Context, Effect, Layer } from "effect"
+import type { KeyedPermits } from "./keyedPermits.js"
 import { makeKeyedPermits } from "./keyedPermits.js"
 
 /** Serialises work on one agent, so that concurrent provisioning of it never interleaves. */
 export class AgentLocks extends Context.Service<AgentLocks, {
-  readonly withLock: (key: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly withLock: KeyedPermits
 }>()("@mission-control/core/AgentLocks") {}
 
 /** Locks held in this process: one permit per key. */
